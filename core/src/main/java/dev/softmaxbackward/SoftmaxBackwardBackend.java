@@ -1,0 +1,57 @@
+package dev.softmaxbackward;
+
+import java.util.Optional;
+
+/**
+ * One implementation of the softmax backward pass, discovered with {@link java.util.ServiceLoader}.
+ *
+ * <p>All methods take row-major batches: row {@code r} of a {@code [rows, cols]} batch occupies
+ * {@code [r*cols, (r+1)*cols)} of each flat array. Every backend computes, per row,
+ * {@code gradIn[i] = y[i] * (gradOut[i] - d)} with {@code d = sum(y*gradOut) / sum(y)}, following the
+ * numerics and the canonical summation order of {@code docs/numerics.md}, so that every backend
+ * returns the same bits as {@code reference} for the same inputs.
+ *
+ * <p>Bad arguments (null arrays, negative sizes, {@code rows*cols} overflowing {@code int}, array
+ * lengths that do not match) throw {@link NullPointerException} or {@link IllegalArgumentException}
+ * naming the argument and the numbers, before anything is written. Implementations validate with
+ * {@link dev.softmaxbackward.spi.Arguments}. Implementations are safe for concurrent callers.
+ */
+public interface SoftmaxBackwardBackend {
+
+    /** {@code "reference"}, {@code "cpu"}, {@code "cuda"}, or a third party's name. */
+    String name();
+
+    /** Higher wins automatic selection: cuda &gt; cpu &gt; reference. */
+    int priority();
+
+    /** Whether this backend can run here. Never throws; cheap after the first probe. */
+    boolean isAvailable();
+
+    /** Why {@link #isAvailable()} is false; empty when it is true. */
+    Optional<Throwable> unavailabilityCause();
+
+    /**
+     * {@code gradIn = y * (gradOut - d)} per row. {@code gradIn} may be the same array as {@code gradOut}.
+     */
+    void softmaxBackward(float[] gradOut, float[] softmaxOut, float[] gradIn, int rows, int cols);
+
+    /** As {@link #softmaxBackward(float[], float[], float[], int, int)}, with double-double sums. */
+    void softmaxBackward(double[] gradOut, double[] softmaxOut, double[] gradIn, int rows, int cols);
+
+    /** Forward softmax per row, max-subtracted: {@code out[i] = exp(x[i] - max) / sum(exp(x - max))}. */
+    void softmax(float[] logits, float[] out, int rows, int cols);
+
+    /** As {@link #softmax(float[], float[], int, int)}. */
+    void softmax(double[] logits, double[] out, int rows, int cols);
+
+    /**
+     * {@code gradIn = scale * (y - onehot(labels[r]))} per row: the gradient of
+     * {@code scale * crossEntropy(softmax(x), label)} with respect to the logits. Label {@code -100}
+     * (the usual ignore index) gives a zero row; any other label outside {@code [0, cols)} is an
+     * {@link IllegalArgumentException}.
+     */
+    void crossEntropyBackward(float[] softmaxOut, int[] labels, float scale, float[] gradIn, int rows, int cols);
+
+    /** As {@link #crossEntropyBackward(float[], int[], float, float[], int, int)}. */
+    void crossEntropyBackward(double[] softmaxOut, int[] labels, double scale, double[] gradIn, int rows, int cols);
+}

@@ -1,0 +1,142 @@
+package dev.softmaxbackward.reference;
+
+import dev.softmaxbackward.SoftmaxBackwardBackend;
+import dev.softmaxbackward.spi.Arguments;
+import dev.softmaxbackward.spi.RowNumerics;
+import java.util.Optional;
+
+/**
+ * The contract in code: scalar, single-threaded, written to be read. Every other backend must return
+ * exactly these bits. Each row is handled on its own: its two sums in the canonical order
+ * ({@link CanonicalSum}), then {@code d}, then the outputs, with the rounding steps of
+ * {@link RowNumerics}. Always available; lowest priority.
+ */
+public final class ReferenceBackend implements SoftmaxBackwardBackend {
+    public static final String NAME = "reference";
+    public static final int PRIORITY = 0;
+
+    @Override
+    public String name() {
+        return NAME;
+    }
+
+    @Override
+    public int priority() {
+        return PRIORITY;
+    }
+
+    @Override
+    public boolean isAvailable() {
+        return true;
+    }
+
+    @Override
+    public Optional<Throwable> unavailabilityCause() {
+        return Optional.empty();
+    }
+
+    @Override
+    public void softmaxBackward(float[] gradOut, float[] softmaxOut, float[] gradIn, int rows, int cols) {
+        Arguments.softmaxBackward(gradOut, softmaxOut, gradIn, rows, cols);
+        CanonicalSum sums = new CanonicalSum(cols);
+        for (int r = 0; r < rows; r++) {
+            int base = r * cols;
+            // float x float is exact in float64, so each term enters its sum unrounded.
+            double sumY = sums.plain(cols, k -> softmaxOut[base + k]);
+            double sumYG = sums.plain(cols, k -> (double) softmaxOut[base + k] * (double) gradOut[base + k]);
+            // Dividing by the actual sum of y (not 1) makes a constant row give d == g exactly.
+            float d = RowNumerics.weightedMean(sumYG, sumY);
+            // gradOut is read at i before gradIn is written at i, so gradIn == gradOut works.
+            for (int i = base; i < base + cols; i++) {
+                gradIn[i] = RowNumerics.gradIn(softmaxOut[i], gradOut[i], d);
+            }
+        }
+    }
+
+    @Override
+    public void softmaxBackward(double[] gradOut, double[] softmaxOut, double[] gradIn, int rows, int cols) {
+        Arguments.softmaxBackward(gradOut, softmaxOut, gradIn, rows, cols);
+        CanonicalSum sums = new CanonicalSum(cols);
+        for (int r = 0; r < rows; r++) {
+            int base = r * cols;
+            // Double-double sums: float64 products and sums carry their exact rounding errors along.
+            CanonicalSum.Pair sumY = sums.compensated(cols, k -> softmaxOut[base + k]);
+            CanonicalSum.Pair sumYG = sums.compensatedDot(cols, k -> softmaxOut[base + k], k -> gradOut[base + k]);
+            double d = RowNumerics.weightedMean(sumYG.s(), sumYG.c(), sumY.s(), sumY.c());
+            for (int i = base; i < base + cols; i++) {
+                gradIn[i] = RowNumerics.gradIn(softmaxOut[i], gradOut[i], d);
+            }
+        }
+    }
+
+    @Override
+    public void softmax(float[] logits, float[] out, int rows, int cols) {
+        Arguments.softmax(logits, out, rows, cols);
+        CanonicalSum sums = new CanonicalSum(cols);
+        for (int r = 0; r < rows; r++) {
+            int base = r * cols;
+            // Subtracting the max keeps every exp in (0, 1]: no overflow, and the largest term is 1.
+            double max = Double.NEGATIVE_INFINITY;
+            for (int i = base; i < base + cols; i++) {
+                max = Math.max(max, logits[i]);
+            }
+            double m = max;
+            // StrictMath.exp is fdlibm: the same bits on every JVM, so every Java backend agrees.
+            double sum = sums.plain(cols, k -> StrictMath.exp((double) logits[base + k] - m));
+            for (int i = base; i < base + cols; i++) {
+                out[i] = (float) (StrictMath.exp((double) logits[i] - m) / sum);
+            }
+        }
+    }
+
+    @Override
+    public void softmax(double[] logits, double[] out, int rows, int cols) {
+        Arguments.softmax(logits, out, rows, cols);
+        CanonicalSum sums = new CanonicalSum(cols);
+        for (int r = 0; r < rows; r++) {
+            int base = r * cols;
+            double max = Double.NEGATIVE_INFINITY;
+            for (int i = base; i < base + cols; i++) {
+                max = Math.max(max, logits[i]);
+            }
+            double m = max;
+            double sum = sums.compensated(cols, k -> StrictMath.exp(logits[base + k] - m)).value();
+            for (int i = base; i < base + cols; i++) {
+                out[i] = StrictMath.exp(logits[i] - m) / sum;
+            }
+        }
+    }
+
+    @Override
+    public void crossEntropyBackward(float[] softmaxOut, int[] labels, float scale, float[] gradIn, int rows,
+                                     int cols) {
+        Arguments.crossEntropyBackward(softmaxOut, labels, gradIn, rows, cols);
+        for (int r = 0; r < rows; r++) {
+            int base = r * cols;
+            int label = labels[r];
+            for (int i = 0; i < cols; i++) {
+                gradIn[base + i] = label == Arguments.IGNORE_INDEX ? 0.0f
+                        : (float) ((double) scale * ((double) softmaxOut[base + i] - (i == label ? 1.0 : 0.0)));
+            }
+        }
+    }
+
+    @Override
+    public void crossEntropyBackward(double[] softmaxOut, int[] labels, double scale, double[] gradIn, int rows,
+                                     int cols) {
+        Arguments.crossEntropyBackward(softmaxOut, labels, gradIn, rows, cols);
+        for (int r = 0; r < rows; r++) {
+            int base = r * cols;
+            int label = labels[r];
+            for (int i = 0; i < cols; i++) {
+                gradIn[base + i] = label == Arguments.IGNORE_INDEX ? 0.0
+                        : scale * (softmaxOut[base + i] - (i == label ? 1.0 : 0.0));
+            }
+        }
+    }
+
+    @Override
+    public String toString() {
+        return NAME;
+    }
+}
