@@ -56,7 +56,7 @@ final class Float16 {
             return (short) (sign | 0x7fc0);
         }
         double r = roundTo(Math.abs(x), 8, -126);
-        if (r > 0x1.fcp127) { // the largest finite bfloat16 is (2 - 2^-7) * 2^127
+        if (r > 0x1.fep127) { // the largest finite bfloat16, (2 - 2^-7) * 2^127
             return (short) (sign | 0x7f80);
         }
         // r is a bfloat16 value, so it is exactly a float whose low 16 bits are zero.
