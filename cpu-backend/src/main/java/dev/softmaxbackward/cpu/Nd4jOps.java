@@ -18,11 +18,13 @@ final class Nd4jOps {
     /** {@code out = y * (g - d)} per row; shapes, dtypes and layouts already checked, rows and cols > 0. */
     static void backward(INDArray g, INDArray y, INDArray out) {
         int rows = (int) y.size(0);
+        // castTo returns the array itself when it is already float64: yd and gd are read, never written
         INDArray yd = y.castTo(DataType.DOUBLE);
         INDArray gd = g.castTo(DataType.DOUBLE);
         INDArray sumY = yd.sum(true, 1);
-        INDArray d0 = yd.mul(gd).sum(true, 1).div(sumY);
-        INDArray correction = yd.mul(gd.subColumnVector(d0)).sum(true, 1).div(sumY);
+        INDArray t = yd.mul(gd); // the one [B, V] temporary, reused below by in-place ops
+        INDArray d0 = t.sum(true, 1).divi(sumY);
+        INDArray correction = t.assign(gd).subiColumnVector(d0).muli(yd).sum(true, 1).divi(sumY);
         double[] sy = sumY.reshape(rows).toDoubleVector();
         double[] d = d0.reshape(rows).toDoubleVector();
         double[] c = correction.reshape(rows).toDoubleVector();
@@ -39,8 +41,8 @@ final class Nd4jOps {
             d[r] = roundToFloat ? (double) (float) dr : dr; // d is rounded once to the working precision
         }
         INDArray dv = Nd4j.createFromArray(d).reshape(rows, 1);
-        INDArray result = yd.mul(gd.subColumnVector(dv));
-        out.assign(result.castTo(out.dataType()));
+        t.assign(gd).subiColumnVector(dv).muli(yd);
+        out.assign(t); // ND4J's assign converts float64 to the output dtype, rounding once
     }
 
     static void backward(float[] g, float[] y, float[] out, int rows, int cols) {

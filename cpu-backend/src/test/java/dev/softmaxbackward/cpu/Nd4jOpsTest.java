@@ -55,6 +55,26 @@ class Nd4jOpsTest {
         check(widen(g), widen(y), widen(expected), NdArrayTest.read(out), rows, cols, 0x1p-24, Float.MIN_VALUE);
     }
 
+    @Test
+    @SuppressWarnings("deprecation") // DataType.HALF is ND4J's FLOAT16 (the same constant)
+    void everyDtypeOfTheIndArrayEntryPointRuns() {
+        SplittableRandom rnd = new SplittableRandom(3);
+        int rows = 12;
+        int cols = 100;
+        double[] y = Data.y(rnd, rows, cols);
+        double[] g = Data.g(rnd, rows, cols);
+        CpuBackend fused = cpu.withStrategy(Strategy.FUSED);
+        for (DataType dtype : new DataType[] {DataType.DOUBLE, DataType.HALF, DataType.BFLOAT16}) {
+            INDArray yi = NdArrayTest.array(y, rows, cols, dtype, true, 7);
+            INDArray gi = NdArrayTest.array(g, rows, cols, dtype, true, 8);
+            double[] ops = NdArrayTest.read(cpu.softmaxBackward(gi, yi));
+            double[] exact = NdArrayTest.read(fused.softmaxBackward(gi, yi));
+            double u = dtype == DataType.HALF ? 0x1p-11 : dtype == DataType.BFLOAT16 ? 0x1p-8 : 0x1p-53;
+            double tiny = dtype == DataType.HALF ? 0x1p-24 : dtype == DataType.BFLOAT16 ? 0x1p-133 : Double.MIN_VALUE;
+            check(NdArrayTest.read(gi), NdArrayTest.read(yi), exact, ops, rows, cols, u, tiny);
+        }
+    }
+
     private static void check(double[] g, double[] y, double[] expected, double[] actual, int rows, int cols, double u,
                               double tiny) {
         for (int r = 0; r < rows; r++) {
