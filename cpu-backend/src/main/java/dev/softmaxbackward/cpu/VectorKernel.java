@@ -104,35 +104,39 @@ final class VectorKernel implements RowKernel {
             return;
         }
         int segments = RowNumerics.segments(cols);
-        double[] a = s.aS;
-        double[] b = s.bS;
         for (int seg = 0; seg < segments; seg++) {
             int start = seg * SEGMENT;
-            int length = Math.min(SEGMENT, cols - start);
-            Arrays.fill(a, 0.0);
-            Arrays.fill(b, 0.0);
-            int full = length & -LANES;
-            for (int k = 0; k < full; k += LANES) {
-                int yi = yo + 4 * (start + k);
-                int gi = go + 4 * (start + k);
-                for (int l = 0; l < LANES; l += L) {
-                    DoubleVector yv = widen(FloatVector.fromByteBuffer(F, y, yi + 4 * l, LE));
-                    DoubleVector gv = widen(FloatVector.fromByteBuffer(F, g, gi + 4 * l, LE));
-                    DoubleVector.fromArray(D, a, l).add(yv).intoArray(a, l);
-                    DoubleVector.fromArray(D, b, l).add(yv.mul(gv)).intoArray(b, l);
-                }
-            }
-            for (int l = 0; l < length - full; l++) {
-                double yv = y.getFloat(yo + 4 * (start + full + l));
-                a[l] = a[l] + yv;
-                b[l] = b[l] + yv * (double) g.getFloat(go + 4 * (start + full + l));
-            }
-            s.segAS[seg] = RowNumerics.reduceLanes(a);
-            s.segBS[seg] = RowNumerics.reduceLanes(b);
+            segmentFloat(g, go + 4 * start, y, yo + 4 * start, Math.min(SEGMENT, cols - start), s.aS, s.bS);
+            s.segAS[seg] = RowNumerics.reduceLanes(s.aS);
+            s.segBS[seg] = RowNumerics.reduceLanes(s.bS);
         }
         double sumY = RowNumerics.reduceSegments(s.segAS, segments);
         double sumYG = RowNumerics.reduceSegments(s.segBS, segments);
-        double d = RowNumerics.weightedMean(sumYG, sumY);
+        outputsFloat(g, go, y, yo, out, oo, cols, RowNumerics.weightedMean(sumYG, sumY));
+    }
+
+    /** One segment's 32 lane sums of y and y*g, from byte offsets {@code go}, {@code yo}. Kept small for C2. */
+    private static void segmentFloat(ByteBuffer g, int go, ByteBuffer y, int yo, int length, double[] a, double[] b) {
+        Arrays.fill(a, 0.0);
+        Arrays.fill(b, 0.0);
+        int full = length & -LANES;
+        for (int k = 0; k < full; k += LANES) {
+            for (int l = 0; l < LANES; l += L) {
+                DoubleVector yv = widen(FloatVector.fromByteBuffer(F, y, yo + 4 * (k + l), LE));
+                DoubleVector gv = widen(FloatVector.fromByteBuffer(F, g, go + 4 * (k + l), LE));
+                DoubleVector.fromArray(D, a, l).add(yv).intoArray(a, l);
+                DoubleVector.fromArray(D, b, l).add(yv.mul(gv)).intoArray(b, l);
+            }
+        }
+        for (int l = 0; l < length - full; l++) {
+            double yv = y.getFloat(yo + 4 * (full + l));
+            a[l] = a[l] + yv;
+            b[l] = b[l] + yv * (double) g.getFloat(go + 4 * (full + l));
+        }
+    }
+
+    private static void outputsFloat(ByteBuffer g, int go, ByteBuffer y, int yo, ByteBuffer out, int oo, int cols,
+                                     float d) {
         DoubleVector dv = DoubleVector.broadcast(D, d);
         int i = 0;
         for (int end = cols & -L; i < end; i += L) {
