@@ -35,8 +35,9 @@ import org.slf4j.LoggerFactory;
  * to {@code reference}; calling an unavailable backend throws {@link BackendUnavailableException}.
  *
  * <h2>Threads and speed</h2>
- * Batches of at least 32768 entries are split into ranges of whole rows over {@code threads} threads
- * (the caller and a pool of daemon threads this backend creates on first need; threads exit when idle).
+ * A batch is split into ranges of whole rows over at most {@code min(threads, rows, entries / 32768)}
+ * threads: the caller and a pool of daemon threads this backend creates on first need, which exit after
+ * 30 s idle. Batches under 65536 entries (such as [1, 1024] or [32, 128]) run on the calling thread.
  * {@code threads} is the system property {@value #THREADS_PROPERTY}, default
  * {@link Runtime#availableProcessors()}. The kernel runs on JDK 17's incubating Vector API when the JVM
  * is started with {@code --add-modules jdk.incubator.vector}, and in plain Java otherwise (same bits,
