@@ -157,6 +157,10 @@ final class VectorKernel implements RowKernel {
             return;
         }
         int segments = RowNumerics.segments(cols);
+        double[] aS = s.aS;
+        double[] aC = s.aC;
+        double[] bS = s.bS;
+        double[] bC = s.bC;
         for (int seg = 0; seg < segments; seg++) {
             int start = seg * SEGMENT;
             int length = Math.min(SEGMENT, cols - start);
@@ -166,7 +170,25 @@ final class VectorKernel implements RowKernel {
                 int yi = yo + start + k;
                 int gi = go + start + k;
                 for (int l = 0; l < LANES; l += L) {
-                    accumulate(s, l, DoubleVector.fromArray(D, y, yi + l), DoubleVector.fromArray(D, g, gi + l));
+                    DoubleVector yv = DoubleVector.fromArray(D, y, yi + l);
+                    DoubleVector gv = DoubleVector.fromArray(D, g, gi + l);
+                    // written out here, not in a helper: vectors passed to a call C2 does not inline are boxed
+                    // sum(y): TwoSum(s, y), c += e
+                    DoubleVector sv = DoubleVector.fromArray(D, aS, l);
+                    DoubleVector sum = sv.add(yv);
+                    DoubleVector v = sum.sub(sv);
+                    DoubleVector e = sv.sub(sum.sub(v)).add(yv.sub(v));
+                    sum.intoArray(aS, l);
+                    DoubleVector.fromArray(D, aC, l).add(e).intoArray(aC, l);
+                    // sum(y*g): TwoProd(y, g) = p + q, TwoSum(s, p), c += q + e
+                    DoubleVector p = yv.mul(gv);
+                    DoubleVector q = yv.fma(gv, p.neg());
+                    sv = DoubleVector.fromArray(D, bS, l);
+                    sum = sv.add(p);
+                    v = sum.sub(sv);
+                    e = sv.sub(sum.sub(v)).add(p.sub(v));
+                    sum.intoArray(bS, l);
+                    DoubleVector.fromArray(D, bC, l).add(q.add(e)).intoArray(bC, l);
                 }
             }
             for (int l = 0; l < length - full; l++) {
@@ -194,6 +216,10 @@ final class VectorKernel implements RowKernel {
             return;
         }
         int segments = RowNumerics.segments(cols);
+        double[] aS = s.aS;
+        double[] aC = s.aC;
+        double[] bS = s.bS;
+        double[] bC = s.bC;
         for (int seg = 0; seg < segments; seg++) {
             int start = seg * SEGMENT;
             int length = Math.min(SEGMENT, cols - start);
@@ -203,8 +229,23 @@ final class VectorKernel implements RowKernel {
                 int yi = yo + 8 * (start + k);
                 int gi = go + 8 * (start + k);
                 for (int l = 0; l < LANES; l += L) {
-                    accumulate(s, l, DoubleVector.fromByteBuffer(D, y, yi + 8 * l, LE),
-                            DoubleVector.fromByteBuffer(D, g, gi + 8 * l, LE));
+                    DoubleVector yv = DoubleVector.fromByteBuffer(D, y, yi + 8 * l, LE);
+                    DoubleVector gv = DoubleVector.fromByteBuffer(D, g, gi + 8 * l, LE);
+                    // as in backward(double[], ...), inline
+                    DoubleVector sv = DoubleVector.fromArray(D, aS, l);
+                    DoubleVector sum = sv.add(yv);
+                    DoubleVector v = sum.sub(sv);
+                    DoubleVector e = sv.sub(sum.sub(v)).add(yv.sub(v));
+                    sum.intoArray(aS, l);
+                    DoubleVector.fromArray(D, aC, l).add(e).intoArray(aC, l);
+                    DoubleVector p = yv.mul(gv);
+                    DoubleVector q = yv.fma(gv, p.neg());
+                    sv = DoubleVector.fromArray(D, bS, l);
+                    sum = sv.add(p);
+                    v = sum.sub(sv);
+                    e = sv.sub(sum.sub(v)).add(p.sub(v));
+                    sum.intoArray(bS, l);
+                    DoubleVector.fromArray(D, bC, l).add(q.add(e)).intoArray(bC, l);
                 }
             }
             for (int l = 0; l < length - full; l++) {
@@ -232,27 +273,7 @@ final class VectorKernel implements RowKernel {
         Arrays.fill(s.bC, 0.0);
     }
 
-    /** Lanes {@code l..l+L-1} of both double-double sums take one entry each: the reference's steps, lane-wise. */
-    private static void accumulate(Scratch sc, int l, DoubleVector yv, DoubleVector gv) {
-        // sum(y): TwoSum(s, y), c += e
-        DoubleVector s = DoubleVector.fromArray(D, sc.aS, l);
-        DoubleVector sum = s.add(yv);
-        DoubleVector v = sum.sub(s);
-        DoubleVector e = s.sub(sum.sub(v)).add(yv.sub(v));
-        sum.intoArray(sc.aS, l);
-        DoubleVector.fromArray(D, sc.aC, l).add(e).intoArray(sc.aC, l);
-        // sum(y*g): TwoProd(y, g) = p + q, TwoSum(s, p), c += q + e
-        DoubleVector p = yv.mul(gv);
-        DoubleVector q = yv.fma(gv, p.neg());
-        s = DoubleVector.fromArray(D, sc.bS, l);
-        sum = s.add(p);
-        v = sum.sub(s);
-        e = s.sub(sum.sub(v)).add(p.sub(v));
-        sum.intoArray(sc.bS, l);
-        DoubleVector.fromArray(D, sc.bC, l).add(q.add(e)).intoArray(sc.bC, l);
-    }
-
-    /** The scalar form of {@link #accumulate(Scratch, int, DoubleVector, DoubleVector)}, for a segment's tail. */
+    /** One entry into lane {@code l} of both double-double sums (a segment's tail): the vector loop's steps. */
     private static void accumulate(Scratch sc, int l, double yv, double gv) {
         double s = sc.aS[l];
         double sum = s + yv;
