@@ -14,8 +14,6 @@ import java.util.ArrayList;
 import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
-import org.nd4j.linalg.api.ndarray.INDArray;
-import org.nd4j.linalg.factory.Nd4j;
 
 /**
  * NumPy {@code .npy} files: float32 or float64, C order, 1-D or 2-D.
@@ -26,9 +24,11 @@ import org.nd4j.linalg.factory.Nd4j;
  * error), returns an empty {@code [0, 0]} array for a file cut inside its header, and kills the JVM
  * with a native assertion on a big-endian file. Each of those must be a clear error here.
  *
- * <p>Writing uses ND4J's {@code Nd4j.toNpyByteArray}, which writes what NumPy reads back exactly
- * (checked: float32/float64, 1-D/2-D, empty); the bytes go to a temporary file in the target's
- * directory that is then moved over the target atomically, so a failure leaves no partial file.
+ * <p>Writing is done here too: ND4J's {@code Nd4j.toNpyByteArray} writes 2-D and non-empty 1-D arrays
+ * that NumPy reads back exactly, but throws a NullPointerException on an empty 1-D array, and the
+ * format is a 10-byte preamble and one line of header. The bytes go to a temporary file in the
+ * target's directory that is then moved over the target atomically, so a failure leaves no partial file.
+ * Without ND4J here, {@code run} also works where ND4J's natives do not load.
  */
 final class Npy {
     private static final byte[] MAGIC = {(byte) 0x93, 'N', 'U', 'M', 'P', 'Y'};
@@ -174,30 +174,53 @@ final class Npy {
     }
 
     /**
-     * Writes {@code data} with {@code shape} (1-D or 2-D) to {@code target} through a temporary file in
-     * the same directory and an atomic move; on any failure the temporary file is removed and the
-     * target is left as it was.
+     * Writes {@code data} with {@code shape} (1-D or 2-D), little-endian, C order, format version 1.0, to
+     * {@code target} through a temporary file in the same directory and an atomic move; on any failure
+     * the temporary file is removed and the target is left as it was.
      */
     static void write(Path target, int[] shape, float[] f32, double[] f64) throws IOException {
-        long[] lshape = new long[shape.length];
-        for (int i = 0; i < shape.length; i++) {
-            lshape[i] = shape[i];
+        String dims = shape.length == 1 ? shape[0] + "," : shape[0] + ", " + shape[1];
+        StringBuilder header = new StringBuilder("{'descr': '" + (f32 != null ? "<f4" : "<f8")
+                + "', 'fortran_order': False, 'shape': (" + dims + "), }");
+        // NumPy pads the header with spaces so the data starts on a 64-byte boundary, and ends it with \n
+        while ((MAGIC.length + 4 + header.length() + 1) % 64 != 0) {
+            header.append(' ');
         }
-        INDArray array = f32 != null ? Nd4j.create(f32, lshape, 'c') : Nd4j.create(f64, lshape, 'c');
-        byte[] bytes;
-        try {
-            bytes = Nd4j.toNpyByteArray(array);
-        } finally {
-            array.close();
-        }
+        header.append('\n');
         Path absolute = target.toAbsolutePath();
-        Path dir = absolute.getParent();
-        Path tmp = Files.createTempFile(dir, "." + absolute.getFileName() + ".", ".tmp");
+        Path tmp = Files.createTempFile(absolute.getParent(), "." + absolute.getFileName() + ".", ".tmp");
         try {
-            Files.write(tmp, bytes);
+            try (FileChannel ch = FileChannel.open(tmp, StandardOpenOption.WRITE)) {
+                ByteBuffer pre = ByteBuffer.allocate(MAGIC.length + 4 + header.length()).order(ByteOrder.LITTLE_ENDIAN);
+                pre.put(MAGIC).put((byte) 1).put((byte) 0).putShort((short) header.length())
+                        .put(header.toString().getBytes(StandardCharsets.ISO_8859_1)).flip();
+                writeFully(ch, pre);
+                ByteBuffer buf = ByteBuffer.allocate(1 << 20).order(ByteOrder.LITTLE_ENDIAN);
+                int n = f32 != null ? f32.length : f64.length;
+                int per = buf.capacity() / (f32 != null ? 4 : 8);
+                for (int from = 0; from < n; from += per) {
+                    int len = Math.min(per, n - from);
+                    buf.clear();
+                    if (f32 != null) {
+                        buf.asFloatBuffer().put(f32, from, len);
+                        buf.limit(len * 4);
+                    } else {
+                        buf.asDoubleBuffer().put(f64, from, len);
+                        buf.limit(len * 8);
+                    }
+                    writeFully(ch, buf);
+                }
+                ch.force(true);
+            }
             Files.move(tmp, absolute, StandardCopyOption.ATOMIC_MOVE, StandardCopyOption.REPLACE_EXISTING);
         } finally {
             Files.deleteIfExists(tmp);
+        }
+    }
+
+    private static void writeFully(FileChannel ch, ByteBuffer buf) throws IOException {
+        while (buf.hasRemaining()) {
+            ch.write(buf);
         }
     }
 
@@ -245,28 +268,36 @@ final class Npy {
                         + "': expected float32 ('<f4') or float64 ('<f8')");
             }
             if (dims.size() != 1 && dims.size() != 2) {
-                throw new FormatException(file + ": unsupported shape " + dims + ": expected 1-D or 2-D");
+                throw new FormatException(file + ": unsupported shape " + tuple(dims) + ": expected 1-D or 2-D");
             }
             int[] shape = new int[dims.size()];
             long count = 1;
             for (int i = 0; i < shape.length; i++) {
                 long d = (Long) dims.get(i);
                 if (d > Integer.MAX_VALUE) {
-                    throw new FormatException(file + ": shape " + dims + " is too large");
+                    throw new FormatException(file + ": shape " + tuple(dims) + " is too large");
                 }
                 shape[i] = (int) d;
                 count *= d;
                 if (count > Integer.MAX_VALUE - 8) {
-                    throw new FormatException(file + ": shape " + dims + " is too large (more than 2^31 entries)");
+                    throw new FormatException(file + ": shape " + tuple(dims) + " is too large (more than 2^31 entries)");
                 }
             }
             // A 1-D array has the same bytes in either order; a 2-D Fortran-order one is the transpose.
             if (fortran && shape.length == 2) {
-                throw new FormatException(file + ": Fortran-order (column-major) array of shape " + dims
+                throw new FormatException(file + ": Fortran-order (column-major) array of shape " + tuple(dims)
                         + ": save it in C order (numpy.ascontiguousarray) first");
             }
             return new Header(shape, itemSize, order);
         }
+    }
+
+    private static String tuple(List<?> dims) {
+        StringBuilder sb = new StringBuilder("(");
+        for (int i = 0; i < dims.size(); i++) {
+            sb.append(i == 0 ? "" : ", ").append(dims.get(i));
+        }
+        return sb.append(dims.size() == 1 ? ",)" : ")").toString();
     }
 
     /** Just enough of Python's literal syntax for a .npy header: a dict of str to str, bool or int tuple. */
