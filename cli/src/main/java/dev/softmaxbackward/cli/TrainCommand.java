@@ -233,6 +233,11 @@ final class TrainCommand implements Callable<Integer> {
             this.entropyRate = h;
         }
 
+        /** A chain with these transitions (row-major, rows summing to 1). */
+        static MarkovChain of(int v, double[] p) {
+            return new MarkovChain(v, p.clone());
+        }
+
         /** Rows are softmax(sigma * z) with z standard normal: dense, all positive, so the chain is ergodic. */
         static MarkovChain random(int v, double sigma, SplittableRandom rnd) {
             double[] p = new double[v * v];
