@@ -72,8 +72,9 @@ final class BenchCommand implements Callable<Integer> {
         if (n > Integer.MAX_VALUE - 8) {
             throw new Main.CliException(Main.USAGE, "rows * cols = " + n + " is more than a Java array holds");
         }
-        // y, g, gradIn and the copy's two destinations live on the heap; ND4J's copies of y and g off it
-        long heapBytes = 5 * n * dtype.bytes;
+        // y, g, gradIn and the copy's two destinations live on the heap (and, while the data is made, y and
+        // g in float64); ND4J's copies of y and g off it
+        long heapBytes = 5 * n * dtype.bytes + 16 * n;
         if (heapBytes > Runtime.getRuntime().maxMemory() * 0.8) {
             throw new Main.CliException(Main.USAGE, String.format("[%d x %d] %s needs about %d MiB of heap, more "
                     + "than this JVM has (%d MiB): use smaller --rows/--cols or java -Xmx...", rows, cols,

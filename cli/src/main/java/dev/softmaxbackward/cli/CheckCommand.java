@@ -32,10 +32,13 @@ final class CheckCommand implements Callable<Integer> {
             description = "backend to check (default: ${DEFAULT-VALUE}, every available one)")
     String backend;
 
+    @Option(names = {"-v", "--verbose"}, description = "also print each check's measurements (errors, ulps, rows tested)")
+    boolean verbose;
+
     @Override
     public Integer call() {
         PrintWriter out = spec.commandLine().getOut();
-        boolean ok = run(Backends.resolve(backend), out);
+        boolean ok = run(Backends.resolve(backend), out, verbose);
         out.flush();
         return ok ? Main.OK : Main.FAILED;
     }
@@ -70,13 +73,14 @@ final class CheckCommand implements Callable<Integer> {
         CHECKS.put("forward softmax vs reference", CheckCommand::forward);
     }
 
-    static boolean run(List<SoftmaxBackwardBackend> backends, PrintWriter out) {
+    static boolean run(List<SoftmaxBackwardBackend> backends, PrintWriter out, boolean verbose) {
         out.println("Checks (fixed seed; every backend in float32 and float64):");
         if (backends.isEmpty()) {
             out.println("  no backend is available: nothing to check");
             return false;
         }
         List<String> failures = new ArrayList<>();
+        List<String> details = new ArrayList<>();
         Map<String, String[]> table = new LinkedHashMap<>();
         int total = CHECKS.size() * DType.values().length * backends.size();
         try (Progress bar = Progress.start("check", total)) {
@@ -95,6 +99,8 @@ final class CheckCommand implements Callable<Integer> {
                         cells[k] = o.failure() == null ? "pass" : "FAIL";
                         if (o.failure() != null) {
                             failures.add(b.name() + ", " + t.label + ", " + c.getKey() + ": " + o.failure());
+                        } else if (!o.detail().isEmpty()) {
+                            details.add(b.name() + ", " + t.label + ", " + c.getKey() + ": " + o.detail());
                         }
                         bar.step();
                     }
@@ -114,6 +120,9 @@ final class CheckCommand implements Callable<Integer> {
                 line.append(String.format("  %-9s", cell));
             }
             out.println(line.toString().stripTrailing());
+        }
+        if (verbose) {
+            details.forEach(d -> out.println("  " + d));
         }
         if (failures.isEmpty()) {
             out.printf("All %d checks passed.%n", total);

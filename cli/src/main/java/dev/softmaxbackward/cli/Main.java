@@ -108,7 +108,7 @@ public final class Main implements Callable<Integer> {
         InfoCommand.print(out);
         out.println();
         List<SoftmaxBackwardBackend> all = Backends.resolve("all");
-        boolean ok = CheckCommand.run(all, out);
+        boolean ok = CheckCommand.run(all, out, false);
         out.println();
         BenchCommand bench = new BenchCommand();
         bench.seconds = 0.5;
