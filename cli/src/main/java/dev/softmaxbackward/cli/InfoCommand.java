@@ -65,8 +65,8 @@ final class InfoCommand implements Callable<Integer> {
         try {
             SoftmaxBackwardBackend b = SoftmaxBackward.backend(name);
             String text = String.valueOf(b);
-            // Object's own toString ("pkg.Class@1a2b3c") says nothing about the device.
-            if (text.startsWith(b.getClass().getName() + "@")) {
+            // Object's own toString ("pkg.Class@1a2b3c"), or the bare name, says nothing about the device.
+            if (text.startsWith(b.getClass().getName() + "@") || text.equals(b.name())) {
                 return "";
             }
             return text.replace('\n', ' ').strip();
