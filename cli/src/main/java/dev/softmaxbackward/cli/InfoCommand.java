@@ -42,9 +42,9 @@ final class InfoCommand implements Callable<Integer> {
         out.printf("  %-" + width + "s  %8s  %-11s  %s%n", "name", "priority", "available", "reason / device");
         for (BackendStatus s : all) {
             String detail = s.available() ? device(s.name()) : s.reason();
-            out.printf("  %-" + width + "s  %8s  %-11s  %s%n", s.name(),
+            out.println(String.format("  %-" + width + "s  %8s  %-11s  %s", s.name(),
                     s.priority() == Integer.MIN_VALUE ? "?" : Integer.toString(s.priority()),
-                    s.available() ? "yes" : "no", detail);
+                    s.available() ? "yes" : "no", detail).stripTrailing());
         }
         out.println();
         try {
