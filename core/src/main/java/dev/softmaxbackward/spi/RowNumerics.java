@@ -29,7 +29,7 @@ public final class RowNumerics {
 
     /** The number of segments a row of {@code cols} entries is cut into. */
     public static int segments(int cols) {
-        return (cols + SEGMENT - 1) / SEGMENT;
+        return (int) (((long) cols + SEGMENT - 1) / SEGMENT); // long: cols near Integer.MAX_VALUE
     }
 
     // ---- float64 accumulators (float32 inputs) ----------------------------------------------------

@@ -39,6 +39,14 @@ class RowNumericsTest {
     }
 
     @Test
+    void segmentCountDoesNotOverflow() {
+        assertEquals(0, RowNumerics.segments(0));
+        assertEquals(1, RowNumerics.segments(4096));
+        assertEquals(2, RowNumerics.segments(4097));
+        assertEquals(524288, RowNumerics.segments(Integer.MAX_VALUE));
+    }
+
+    @Test
     void weightedMeanEdgeCases() {
         assertEquals(0.0f, RowNumerics.weightedMean(5.0, 0.0));
         assertEquals(0.0, RowNumerics.weightedMean(5.0, 0.0, 0.0, 0.0));
