@@ -342,7 +342,8 @@ __device__ Acc segment_tree(Acc* a, Acc* b, int n, int lane) {
     return a[0];
 }
 
-__device__ __forceinline__ int segments_of(int cols) { return (cols + SEGMENT - 1) / SEGMENT; }
+// (cols + SEGMENT - 1) / SEGMENT would overflow int for cols > 2^31 - SEGMENT
+__device__ __forceinline__ int segments_of(int cols) { return (int)(((long long)cols + SEGMENT - 1) / SEGMENT); }
 
 template <class DT>
 __device__ __forceinline__ int misalign(const void* p) {  // in elements, 0 .. VEC-1
@@ -631,7 +632,7 @@ __device__ __forceinline__ void forward_kernel(const typename DT::T* x, typename
     int lane = threadIdx.x & 31;
     int nwarps = blockDim.x >> 5;
     double m = -INFINITY;
-    for (int k = threadIdx.x; k < cols; k += blockDim.x) m = java_max(m, DT::wide(xr[k]));
+    for (unsigned k = threadIdx.x; k < (unsigned)cols; k += blockDim.x) m = java_max(m, DT::wide(xr[k]));
     for (int off = 16; off > 0; off >>= 1) m = java_max(m, __shfl_down_sync(FULL_MASK, m, off));
     if (lane == 0) red[warp] = m;
     __syncthreads();
@@ -658,7 +659,7 @@ __device__ __forceinline__ void forward_kernel(const typename DT::T* x, typename
     }
     __syncthreads();
     double sum = red[1];
-    for (int k = threadIdx.x; k < cols; k += blockDim.x) {
+    for (unsigned k = threadIdx.x; k < (unsigned)cols; k += blockDim.x) {  // unsigned: k + blockDim.x cannot overflow
         outr[k] = DT::narrow(__ddiv_rn(exp(__dsub_rn(DT::wide(xr[k]), m)), sum));
     }
 }
@@ -676,10 +677,10 @@ __device__ __forceinline__ void ce_kernel(const typename DT::T* y, const int* la
     int label = labels[row];
     bool ignore = label == -100;
     bool bad = !ignore && (label < 0 || label >= cols);
-    for (int k = threadIdx.x; k < cols; k += blockDim.x) {
+    for (unsigned k = threadIdx.x; k < (unsigned)cols; k += blockDim.x) {
         double v = ignore ? 0.0
                  : bad ? __longlong_as_double(0x7ff8000000000000LL)
-                 : __dmul_rn(scale, __dsub_rn(DT::wide(yr[k]), k == label ? 1.0 : 0.0));
+                 : __dmul_rn(scale, __dsub_rn(DT::wide(yr[k]), k == (unsigned)label ? 1.0 : 0.0));
         outr[k] = DT::narrow(v);
     }
 }
