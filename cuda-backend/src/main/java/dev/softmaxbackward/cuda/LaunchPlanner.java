@@ -101,8 +101,10 @@ final class LaunchPlanner {
         int warps = Math.min(MAX_WARPS, Math.max(8, segments));
         long block = blockBytes(cols, dtype);
         if (block <= Math.min(limits.maxSharedPerBlock(), limits.maxSharedPerSm() / 2)) {
-            // staging is done by every thread with 16-byte loads: more threads for longer rows
-            int threads = Math.min(limits.maxThreadsPerBlock(), Math.max(LANES * warps, block > 32 * 1024 ? 1024 : 256));
+            // every thread stages about four 16-byte vectors of y and of g; a warp per segment at least
+            long perThread = 4L * dtype.vector();
+            long wanted = ((cols + perThread - 1) / perThread + LANES - 1) / LANES * LANES;
+            int threads = (int) Math.min(limits.maxThreadsPerBlock(), Math.max(LANES * warps, wanted));
             return new LaunchPlan(Variant.BLOCK, "sb_block_" + suffix, rows, 1, threads, (int) block, 1, 0, 0, 0, 0);
         }
         int threads = Math.min(limits.maxThreadsPerBlock(), LANES * warps);

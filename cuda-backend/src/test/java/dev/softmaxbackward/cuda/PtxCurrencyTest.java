@@ -24,7 +24,9 @@ import org.junit.jupiter.api.io.TempDir;
  * script recompiles into a temporary folder and the PTX must be byte-identical.
  */
 class PtxCurrencyTest {
-    private static final Path MODULE = Path.of("").toAbsolutePath();
+    /** The module folder: the working directory under Maven, its cuda-backend/ from the project root. */
+    private static final Path MODULE = Files.isDirectory(Path.of("src/main/cuda")) ? Path.of("").toAbsolutePath()
+            : Path.of("cuda-backend").toAbsolutePath();
     private static final Path SOURCE = MODULE.resolve("src/main/cuda/softmax_backward.cu");
     private static final Path RESOURCES = MODULE.resolve("src/main/resources/dev/softmaxbackward/cuda");
 
