@@ -33,6 +33,21 @@ nvidia-smi --query-gpu=name,driver_version,memory.total,clocks.max.sm,clocks.max
   | tee "$OUT/nvidia-smi-line.csv"
 "$JAVA" -version 2>&1
 
+step "1b. compiler: ptxas resource report for sm_90 and 16-byte loads in the SASS"
+if command -v nvcc > /dev/null; then
+  bash cuda-backend/scripts/build-ptx.sh --report > "$OUT/ptxas-sm90.txt" 2>&1 || status=1
+  grep -c "Used" "$OUT/ptxas-sm90.txt"; grep -E "spill (stores|loads)" "$OUT/ptxas-sm90.txt" | grep -v " 0 bytes spill" || echo "no spills"
+  if command -v cuobjdump > /dev/null; then
+    nvcc -arch=sm_90 -cubin -fmad=false -O3 -std=c++17 -o "$OUT/softmax_backward.sm_90.cubin" \
+      cuda-backend/src/main/cuda/softmax_backward.cu && cuobjdump -sass "$OUT/softmax_backward.sm_90.cubin" > "$OUT/sass-sm90.txt"
+    for k in sb_block_f32 sb_reread_f32 sb_split_output_f32 sb_block_bf16; do
+      echo "$k: $(cuobjdump -sass -fun "$k" "$OUT/softmax_backward.sm_90.cubin" | grep -cE '(LDG|STG)[.A-Z0-9]*\.128') 16-byte LDG/STG"
+    done
+  fi
+else
+  echo "no nvcc here"
+fi
+
 step "2. conformance with cuda selected"
 roots=$(ls "$DEVRT"/lib/*-tests.jar 2>/dev/null | paste -sd: -)
 "$JAVA" -Dsoftmaxbackward.backend=cuda -Dorg.slf4j.simpleLogger.defaultLogLevel=info -cp "$CP" \
