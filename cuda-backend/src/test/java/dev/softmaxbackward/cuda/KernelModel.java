@@ -337,4 +337,101 @@ final class KernelModel {
         out[i] = out(dtype, y[i], g[i], d);
         written[i]++;
     }
+
+    /**
+     * forward_kernel with StrictMath.exp in place of the GPU's exp: the max, the canonical sum of the
+     * exps (Plain1 for float32, DD1 with value() for float64) by warps over segments and the segment
+     * tree, then exp / sum rounded once. With the same exp it must give the reference's bits; on the
+     * GPU only exp differs (documented: within 2 ulp). What this checks: the max, the exp argument,
+     * the sum's finishing step (value()), the division and the rounding. The summation order itself
+     * hardly ever shows in forward outputs (positive terms summed in extra precision), so unlike the
+     * backward model this does not pin the order down.
+     */
+    static long[] forward(DType dtype, double[] x, int rows, int cols, int threads) {
+        long[] out = new long[rows * cols];
+        int segs = LaunchPlanner.segments(cols);
+        int nwarps = threads / LANES;
+        boolean dd = dtype == DType.FLOAT64;
+        for (int row = 0; row < rows; row++) {
+            int base = row * cols;
+            double m = Double.NEGATIVE_INFINITY;
+            for (int t = 0; t < threads; t++) { // per-thread maxima, then the tree: max is order-free
+                for (int k = t; k < cols; k += threads) {
+                    m = Math.max(m, x[base + k]);
+                }
+            }
+            double mm = m;
+            double[][] part = new double[2 * segs][];
+            for (int warp = 0; warp < nwarps; warp++) {
+                for (int seg = warp; seg < segs; seg += nwarps) {
+                    int start = seg * SEGMENT;
+                    int len = Math.min(SEGMENT, cols - start);
+                    double[][] lanes = new double[LANES][];
+                    for (int lane = 0; lane < LANES; lane++) {
+                        double[] a = new double[2];
+                        for (int k = lane; k < len; k += LANES) {
+                            double e = StrictMath.exp(x[base + start + k] - mm);
+                            if (dd) {
+                                double[] err = new double[1];
+                                a[0] = twoSum(a[0], e, err);
+                                a[1] = a[1] + err[0];
+                            } else {
+                                a[0] = a[0] + e;
+                            }
+                        }
+                        lanes[lane] = a;
+                    }
+                    part[seg] = warpTree(dd ? DD1 : PLAIN1, lanes);
+                }
+            }
+            double[] r = segmentTree(dd ? DD1 : PLAIN1, part, segs);
+            double sum = dd ? (Double.isFinite(r[0]) ? r[0] + r[1] : r[0]) : r[0];
+            for (int k = 0; k < cols; k++) {
+                double v = StrictMath.exp(x[base + k] - mm) / sum;
+                out[base + k] = dd ? Double.doubleToRawLongBits(v) : Float.floatToRawIntBits((float) v) & 0xffffffffL;
+            }
+        }
+        return out;
+    }
+
+    /** Plain1 (one float64 sum) and DD1 ((s, c) with the plain TwoSum step) as families of width 2. */
+    static final Family PLAIN1 = new Family() {
+        public double[] zero() {
+            return new double[2];
+        }
+
+        public void add(double[] a, double y, double g) {
+            a[0] = a[0] + y;
+        }
+
+        public void combine(double[] a, double[] o) {
+            a[0] = a[0] + o[0];
+        }
+
+        public double mean(double[] a) {
+            throw new UnsupportedOperationException();
+        }
+    };
+
+    static final Family DD1 = new Family() {
+        public double[] zero() {
+            return new double[2];
+        }
+
+        public void add(double[] a, double y, double g) {
+            double[] e = new double[1];
+            a[0] = twoSum(a[0], y, e);
+            a[1] = a[1] + e[0];
+        }
+
+        public void combine(double[] a, double[] o) {
+            double[] e = new double[1];
+            a[0] = twoSum(a[0], o[0], e);
+            a[1] = (a[1] + o[1]) + e[0];
+        }
+
+        public double mean(double[] a) {
+            throw new UnsupportedOperationException();
+        }
+    };
 }

@@ -185,4 +185,37 @@ class KernelOrderEmulationTest {
             }
         }
     }
+
+    @Test
+    void forwardSumOrderEqualsTheReferenceWithTheSameExp() {
+        Random random = new Random(11);
+        ReferenceBackend reference = new ReferenceBackend();
+        for (int[] shape : new int[][] {{3, 1}, {5, 100}, {4, 4097}, {2, 20000}, {1, 70000}}) {
+            int rows = shape[0];
+            int cols = shape[1];
+            int n = rows * cols;
+            double[] x = new double[n];
+            float[] fx = new float[n];
+            for (int i = 0; i < n; i++) {
+                // wide logits: many exps underflow or sit near 1, so the summation order shows in the bits
+                x[i] = random.nextGaussian() * (i % 3 == 0 ? 30 : 2);
+                fx[i] = (float) x[i];
+            }
+            double[] dOut = new double[n];
+            reference.softmax(x, dOut, rows, cols);
+            float[] fOut = new float[n];
+            reference.softmax(fx, fOut, rows, cols);
+            double[] fxWide = new double[n];
+            for (int i = 0; i < n; i++) {
+                fxWide[i] = fx[i];
+            }
+            int threads = LaunchPlanner.rowKernelThreads(cols);
+            long[] d = KernelModel.forward(DType.FLOAT64, x, rows, cols, threads);
+            long[] f = KernelModel.forward(DType.FLOAT32, fxWide, rows, cols, threads);
+            for (int i = 0; i < n; i++) {
+                assertEquals(Double.doubleToRawLongBits(dOut[i]), d[i], "float64 softmax entry " + i);
+                assertEquals(Float.floatToRawIntBits(fOut[i]) & 0xffffffffL, f[i], "float32 softmax entry " + i);
+            }
+        }
+    }
 }
