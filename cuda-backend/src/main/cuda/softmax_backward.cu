@@ -577,16 +577,53 @@ __device__ __forceinline__ void reread_kernel(const typename DT::T* g, const typ
 
 // Split rows. grid = (splits, rows); block x takes segments [x*spb, min(segs, (x+1)*spb)).
 // ws: per row 2 * segs Acc (segment sums, then the tree's scratch); dws: one double per row.
+// staged > 0: the block stages `staged` whole segments at a time into shared memory with 16-byte loads
+// (every thread loads, so a segment arrives after about one memory latency instead of one per
+// UNROLL entries of a lane), then warp w sums staged segment w in the canonical lane order.
+// Shared memory: staged * 2 * row_slots(SEGMENT) entries. staged == 0 (a segment does not fit, e.g.
+// float64 on a 48 KiB device): each warp sums its segments straight from global memory.
 template <class DT>
 __device__ __forceinline__ void split_partials(const typename DT::T* g, const typename DT::T* y, long long rows,
-                                               int cols, long long stride, int spb, void* ws) {
+                                               int cols, long long stride, int spb, void* ws, int staged) {
+    typedef typename DT::T T;
     typedef typename DT::Acc Acc;
+    extern __shared__ __align__(16) unsigned char smem[];
     long long row = blockIdx.y;
     int segs = segments_of(cols);
     int first = blockIdx.x * spb;
     int last = min(segs, first + spb);
     Acc* part = reinterpret_cast<Acc*>(ws) + row * 2 * segs;
-    block_segments<DT>(g + row * stride, y + row * stride, cols, first, last, part + first);
+    const T* gr = g + row * stride;
+    const T* yr = y + row * stride;
+    if (staged == 0) {
+        block_segments<DT>(gr, yr, cols, first, last, part + first);
+        return;
+    }
+    int slots = row_slots(SEGMENT, DT::VEC);
+    T* buf = reinterpret_cast<T*>(smem);
+    int warp = threadIdx.x >> 5;
+    int lane = threadIdx.x & 31;
+    for (int base = first; base < last; base += staged) {
+        int count = min(staged, last - base);
+        for (int s = 0; s < count; s++) {
+            int start = (base + s) * SEGMENT;
+            int len = min(SEGMENT, cols - start);
+            stage<DT>(buf + (2 * s) * slots + misalign<DT>(yr + start), yr + start, len);
+            stage<DT>(buf + (2 * s + 1) * slots + misalign<DT>(gr + start), gr + start, len);
+        }
+        __syncthreads();
+        if (warp < count) {
+            int seg = base + warp;
+            int start = seg * SEGMENT;
+            int len = min(SEGMENT, cols - start);
+            LoadYG<DT> load = {buf + (2 * warp) * slots + misalign<DT>(yr + start),
+                               buf + (2 * warp + 1) * slots + misalign<DT>(gr + start)};
+            Acc a = lane_sum<Acc>(0, len, lane, load);
+            a = warp_tree(a);
+            if (lane == 0) part[seg] = a;
+        }
+        __syncthreads();  // the next round overwrites the staging buffers
+    }
 }
 
 // One warp per row (blockDim.x = 32, grid = rows): the segment tree in global memory, then d.
@@ -704,8 +741,9 @@ __device__ __forceinline__ void ce_kernel(const typename DT::T* y, const int* la
         reread_kernel<DT>(g, y, out, rows, cols, stride);                                                   \
     }                                                                                                       \
     extern "C" __global__ void sb_split_partials_##SUF(const DT::T* g, const DT::T* y, long long rows,       \
-                                                       int cols, long long stride, int spb, void* ws) {     \
-        split_partials<DT>(g, y, rows, cols, stride, spb, ws);                                              \
+                                                       int cols, long long stride, int spb, void* ws,       \
+                                                       int staged) {                                        \
+        split_partials<DT>(g, y, rows, cols, stride, spb, ws, staged);                                      \
     }                                                                                                       \
     extern "C" __global__ void sb_split_finish_##SUF(long long rows, int cols, void* ws, double* dws) {     \
         split_finish<DT>(rows, cols, ws, dws);                                                              \

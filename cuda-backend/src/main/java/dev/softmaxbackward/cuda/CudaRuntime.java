@@ -188,7 +188,7 @@ final class CudaRuntime {
                     attribute(device, CUdevice_attribute.CU_DEVICE_ATTRIBUTE_MAX_GRID_DIM_Y, driver));
             // Kernels that take more than the default 48 KiB of dynamic shared memory must opt in, once.
             for (DType dtype : DType.values()) {
-                for (String family : List.of("sb_block_", "sb_reread_")) {
+                for (String family : List.of("sb_block_", "sb_reread_", "sb_split_partials_")) {
                     call(JCudaDriver.cuFuncSetAttribute(functions.get(family + dtype.suffix()),
                             CUfunction_attribute.CU_FUNC_ATTRIBUTE_MAX_DYNAMIC_SHARED_SIZE_BYTES,
                             limits.maxSharedPerBlock()), "cuFuncSetAttribute(" + family + dtype.suffix() + ")", driver);
@@ -325,8 +325,8 @@ final class CudaRuntime {
                 try {
                     long partialBytes = (long) rows * 2 * LaunchPlanner.segments(cols) * dtype.accumulatorBytes();
                     CUdeviceptr d = workspace.withByteOffset(partialBytes);
-                    launch(plan.kernel(), plan.gridX(), plan.gridY(), plan.threads(), 0, stream,
-                            g, y, (long) rows, cols, stride, plan.segmentsPerBlock(), workspace);
+                    launch(plan.kernel(), plan.gridX(), plan.gridY(), plan.threads(), plan.sharedBytes(), stream,
+                            g, y, (long) rows, cols, stride, plan.segmentsPerBlock(), workspace, plan.stagedSegments());
                     launch(plan.finishKernel(), rows, 1, LaunchPlan.SPLIT_FINISH_THREADS, 0, stream,
                             (long) rows, cols, workspace, d);
                     launch(plan.outputKernel(), plan.gridX(), plan.gridY(), LaunchPlan.SPLIT_OUTPUT_THREADS, 0, stream,

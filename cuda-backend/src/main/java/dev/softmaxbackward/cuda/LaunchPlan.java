@@ -16,9 +16,12 @@ package dev.softmaxbackward.cuda;
  * @param segmentsPerBlock {@link Variant#SPLIT}: whole 4096-entry segments per block
  * @param splits           {@link Variant#SPLIT}: blocks per row
  * @param workspaceBytes   {@link Variant#SPLIT}: global scratch (segment sums and tree, then d per row)
+ * @param stagedSegments   {@link Variant#SPLIT}: segments staged in shared memory at a time (0: none,
+ *                         the warps read global memory directly)
  */
 record LaunchPlan(Variant variant, String kernel, int gridX, int gridY, int threads, int sharedBytes,
-                  int rowsPerBlock, int perLane, int segmentsPerBlock, int splits, long workspaceBytes) {
+                  int rowsPerBlock, int perLane, int segmentsPerBlock, int splits, long workspaceBytes,
+                  int stagedSegments) {
 
     /** Kernel families; see the head of softmax_backward.cu. */
     enum Variant {

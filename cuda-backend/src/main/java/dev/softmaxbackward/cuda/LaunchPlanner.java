@@ -58,6 +58,11 @@ final class LaunchPlanner {
         return 2 * rowSlots(cols, dtype) * dtype.bytes() + treeBytes(cols, dtype);
     }
 
+    /** Shared memory of one staged segment in the split kernel: y and g, each shifted by up to VEC-1. */
+    static long segmentStageBytes(DType dtype) {
+        return 2 * rowSlots(SEGMENT, dtype) * dtype.bytes();
+    }
+
     /** Global workspace of {@link Variant#SPLIT}: per row 2 * segments accumulators, then one double per row. */
     static long splitWorkspaceBytes(int rows, int cols, DType dtype) {
         return (long) rows * 2 * segments(cols) * dtype.accumulatorBytes() + 8L * rows;
@@ -69,7 +74,7 @@ final class LaunchPlanner {
         }
         String suffix = dtype.suffix();
         if (rows == 0 || cols == 0) {
-            return new LaunchPlan(Variant.NONE, "", 0, 0, 0, 0, 0, 0, 0, 0, 0);
+            return new LaunchPlan(Variant.NONE, "", 0, 0, 0, 0, 0, 0, 0, 0, 0, 0);
         }
         if (cols <= LANES * maxPerLane(dtype)) {
             int perLane = Integer.highestOneBit((cols + LANES - 1) / LANES);
@@ -78,7 +83,7 @@ final class LaunchPlanner {
             }
             int blocks = (rows + WARP_ROWS_PER_BLOCK - 1) / WARP_ROWS_PER_BLOCK;
             return new LaunchPlan(Variant.WARP, "sb_warp_" + suffix + "_p" + perLane, blocks, 1,
-                    WARP_ROWS_PER_BLOCK * LANES, 0, WARP_ROWS_PER_BLOCK, perLane, 0, 0, 0);
+                    WARP_ROWS_PER_BLOCK * LANES, 0, WARP_ROWS_PER_BLOCK, perLane, 0, 0, 0, 0);
         }
         int segments = segments(cols);
         long tree = treeBytes(cols, dtype);
@@ -89,9 +94,14 @@ final class LaunchPlanner {
             int splits = Math.min(segments, (targetBlocks + rows - 1) / rows);
             int perBlock = (segments + splits - 1) / splits;
             splits = (segments + perBlock - 1) / perBlock;
-            int threads = LANES * Math.min(perBlock, 8);
-            return new LaunchPlan(Variant.SPLIT, "sb_split_partials_" + suffix, splits, rows, threads, 0, 1, 0,
-                    perBlock, splits, splitWorkspaceBytes(rows, cols, dtype));
+            // stage up to 8 whole segments at a time in at most half an SM's shared memory (see
+            // split_partials); when not even one fits, the warps read global memory directly
+            long perSegment = segmentStageBytes(dtype);
+            long room = Math.min(limits.maxSharedPerBlock(), limits.maxSharedPerSm() / 2);
+            int staged = (int) Math.min(Math.min(perBlock, 8), room / perSegment);
+            int threads = staged > 0 ? Math.min(limits.maxThreadsPerBlock(), 256) : LANES * Math.min(perBlock, 8);
+            return new LaunchPlan(Variant.SPLIT, "sb_split_partials_" + suffix, splits, rows, threads,
+                    (int) (staged * perSegment), 1, 0, perBlock, splits, splitWorkspaceBytes(rows, cols, dtype), staged);
         }
         if (treeTooBig) {
             // rows * cols <= 2^31 - 1 keeps rows far below grid.y whenever the tree outgrows shared memory
@@ -105,10 +115,10 @@ final class LaunchPlanner {
             long perThread = 4L * dtype.vector();
             long wanted = ((cols + perThread - 1) / perThread + LANES - 1) / LANES * LANES;
             int threads = (int) Math.min(limits.maxThreadsPerBlock(), Math.max(LANES * warps, wanted));
-            return new LaunchPlan(Variant.BLOCK, "sb_block_" + suffix, rows, 1, threads, (int) block, 1, 0, 0, 0, 0);
+            return new LaunchPlan(Variant.BLOCK, "sb_block_" + suffix, rows, 1, threads, (int) block, 1, 0, 0, 0, 0, 0);
         }
         int threads = Math.min(limits.maxThreadsPerBlock(), LANES * warps);
-        return new LaunchPlan(Variant.REREAD, "sb_reread_" + suffix, rows, 1, threads, (int) tree, 1, 0, 0, 0, 0);
+        return new LaunchPlan(Variant.REREAD, "sb_reread_" + suffix, rows, 1, threads, (int) tree, 1, 0, 0, 0, 0, 0);
     }
 
     /** Block size of the forward-softmax and cross-entropy kernels (one block per row). */

@@ -281,9 +281,35 @@ final class KernelModel {
                     for (int bx = 0; bx < plan.gridX(); bx++) {
                         int first = bx * plan.segmentsPerBlock();
                         int last = Math.min(segs, first + plan.segmentsPerBlock());
-                        for (int warp = 0; warp < nwarps; warp++) {
-                            for (int seg = first + warp; seg < last; seg += nwarps) {
-                                ws[row][seg] = segment(f, y, g, row * cols, seg, cols);
+                        if (plan.stagedSegments() == 0) {
+                            for (int warp = 0; warp < nwarps; warp++) {
+                                for (int seg = first + warp; seg < last; seg += nwarps) {
+                                    ws[row][seg] = segment(f, y, g, row * cols, seg, cols);
+                                }
+                            }
+                        } else {
+                            // rounds of `staged` segments copied to shared memory; warp w sums copy w
+                            int staged = plan.stagedSegments();
+                            int slots = (int) LaunchPlanner.rowSlots(SEGMENT, dtype);
+                            for (int base = first; base < last; base += staged) {
+                                int count = Math.min(staged, last - base);
+                                double[] by = new double[count * slots];
+                                double[] bg = new double[count * slots];
+                                int[] at = new int[count];
+                                for (int s = 0; s < count; s++) {
+                                    int start = (base + s) * SEGMENT;
+                                    int len = Math.min(SEGMENT, cols - start);
+                                    at[s] = s * slots + (shift + start) % dtype.vector();
+                                    System.arraycopy(y, row * cols + start, by, at[s], len);
+                                    System.arraycopy(g, row * cols + start, bg, at[s], len);
+                                }
+                                for (int warp = 0; warp < nwarps; warp++) {
+                                    if (warp < count) {
+                                        int seg = base + warp;
+                                        // segment() indexes [base + seg*SEGMENT, ...): shift the base back
+                                        ws[row][seg] = segment(f, by, bg, at[warp] - seg * SEGMENT, seg, cols);
+                                    }
+                                }
                             }
                         }
                     }

@@ -172,7 +172,8 @@ class KernelOrderEmulationTest {
                 for (int warps = 1; warps <= 8; warps *= 2) {
                     int splits = (10 + perBlock - 1) / perBlock;
                     LaunchPlan plan = new LaunchPlan(Variant.SPLIT, "sb_split_partials_" + dtype.suffix(), splits, 1,
-                            32 * warps, 0, 1, 0, perBlock, splits, LaunchPlanner.splitWorkspaceBytes(1, cols, dtype));
+                            32 * warps, 0, 1, 0, perBlock, splits, LaunchPlanner.splitWorkspaceBytes(1, cols, dtype),
+                            warps % 3);
                     long[] out = KernelModel.run(plan, dtype, y, g, 1, cols, 0, new int[cols]);
                     if (first == null) {
                         first = out;

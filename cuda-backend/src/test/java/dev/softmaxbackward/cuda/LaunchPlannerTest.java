@@ -119,7 +119,14 @@ class LaunchPlannerTest {
                 assertTrue(p.segmentsPerBlock() >= 1, where);
                 assertTrue((long) p.splits() * p.segmentsPerBlock() >= segments, "segments not covered: " + where);
                 assertTrue((long) (p.splits() - 1) * p.segmentsPerBlock() < segments, "an empty block: " + where);
-                assertTrue(p.threads() <= 32 * p.segmentsPerBlock() || p.threads() == 32 * 8, where);
+                // staged segments: all fit in shared memory, one warp each, never more than a block takes
+                assertTrue(p.stagedSegments() >= 0 && p.stagedSegments() <= p.segmentsPerBlock(), where);
+                assertEquals(p.stagedSegments() * LaunchPlanner.segmentStageBytes(dtype), p.sharedBytes(), where);
+                assertTrue(32 * p.stagedSegments() <= p.threads(), where);
+                assertTrue(p.stagedSegments() > 0 || p.threads() <= 32 * p.segmentsPerBlock()
+                        || p.threads() == 32 * 8, where);
+                assertTrue(LaunchPlanner.segmentStageBytes(dtype) >= 2L * (4096 + dtype.vector() - 1) * dtype.bytes(),
+                        where);
                 assertEquals((long) rows * 2 * segments * dtype.accumulatorBytes() + 8L * rows, p.workspaceBytes(),
                         where);
                 assertTrue(rows <= limits.maxGridY(), where);
