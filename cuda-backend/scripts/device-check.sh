@@ -13,7 +13,9 @@
 #   3. the leak check: 10^5 device-resident calls, device memory steady
 #   4. the benchmark sweep (CUDA events, median of 50, inputs rotated past L2, D2D copy of the same bytes)
 #   5. the PyTorch baselines on the same shapes (torch._softmax_backward_data, autograd, copy)
-# The exit status is non-zero if any step failed; later steps still run.
+# The exit status is non-zero if any step failed; later steps still run. To stay inside one call's
+# time limit, steps can be chosen: device-check.sh conformance leak   (names: device conformance leak
+# bench torch; default: all; "device" also prints the ptxas report and counts 16-byte SASS loads).
 set -uo pipefail
 root="$(cd "$(dirname "${BASH_SOURCE[0]}")/../.." && pwd)"
 cd "$root"
@@ -25,7 +27,11 @@ JAVA="$DEVRT/jre/bin/java"
 CP="$DEVRT/lib/*"
 status=0
 step() { echo; echo "=== $* ($(date -u +%FT%TZ))"; }
+want() { [[ $# -eq 0 ]] && return 0; local s; for s in "${STEPS[@]}"; do [[ "$s" == "$1" ]] && return 0; done; return 1; }
+STEPS=("$@")
+[[ ${#STEPS[@]} -eq 0 ]] && STEPS=(device conformance leak bench torch)
 
+if want device; then
 step "1. device"
 echo "command: $0 $*"; echo "git: $(git rev-parse HEAD 2>/dev/null || echo '?')"
 nvidia-smi | tee "$OUT/nvidia-smi.txt" || status=1
@@ -48,6 +54,9 @@ else
   echo "no nvcc here"
 fi
 
+fi
+
+if want conformance; then
 step "2. conformance with cuda selected"
 roots=$(ls "$DEVRT"/lib/*-tests.jar 2>/dev/null | paste -sd: -)
 "$JAVA" -Dsoftmaxbackward.backend=cuda -Dorg.slf4j.simpleLogger.defaultLogLevel=info -cp "$CP" \
@@ -59,17 +68,28 @@ if grep -q "Assumption failed: cuda unavailable" "$OUT/conformance.txt"; then
   echo "FAILED: the GPU tests were skipped on the GPU machine: cuda did not come up (reason above)"; status=1
 fi
 
+fi
+
+if want leak; then
 step "3. leak check"
 "$JAVA" -cp "$CP" dev.softmaxbackward.cuda.DeviceCheck leak 2>&1 | tee "$OUT/leak.txt"
 [[ ${PIPESTATUS[0]} -eq 0 ]] || status=1
 
+fi
+
+if want bench; then
 step "4. benchmark sweep (cuda)"
 "$JAVA" -Xmx8g -cp "$CP" dev.softmaxbackward.cuda.DeviceCheck bench 2>&1 | tee "$OUT/bench-cuda.md"
 [[ ${PIPESTATUS[0]} -eq 0 ]] || status=1
 
+fi
+
+if want torch; then
 step "5. PyTorch baselines"
 python3 cuda-backend/scripts/torch_baseline.py 2>&1 | tee "$OUT/bench-torch.md"
 [[ ${PIPESTATUS[0]} -eq 0 ]] || status=1
+
+fi
 
 step "done: status $status"
 exit $status
