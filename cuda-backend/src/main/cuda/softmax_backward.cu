@@ -26,7 +26,7 @@
 //  sb_split_partials_<dt>, sb_split_finish_<dt>, sb_split_output_<dt>
 //                      few long rows: a row is split across blocks in whole segments; the segment
 //                      sums go to a global workspace, one warp per row runs the segment tree and
-//                      writes d, then the output sweep runs split again
+//                      writes d (after the constant-row rule), then the output sweep runs split again
 //  sm_fwd_<dt>         forward softmax, one block per row (exp is the GPU's: within 2 ulp, not bitwise)
 //  ce_bwd_<dt>         crossEntropyBackward, one block per row
 // dtypes: f32, f64, bf16, f16 (bf16/f16 are stored as raw 16-bit patterns).
@@ -464,6 +464,41 @@ __device__ __forceinline__ void block_segments(const typename DT::T* g, const ty
     }
 }
 
+// RowNumerics.constantRowMean, applied after d: when d != g[0] and every g[i] == g[0] (IEEE ==: +0
+// equals -0, NaN equals nothing), d becomes g[0], so a constant row gives exact zeros even where the
+// products y*g underflow. d is uniform in the group, so the early return never splits a barrier. On an
+// ordinary row each thread stops at its first entry that differs: about one load per thread.
+template <class DT>
+__device__ __forceinline__ double constant_row_block(double d, const typename DT::T* g, int cols) {
+    double first = DT::wide(g[0]);
+    if (d == first) return d;
+    int same = 1;
+    for (unsigned k = threadIdx.x; k < (unsigned)cols; k += blockDim.x) {
+        if (DT::wide(g[k]) != first) {
+            same = 0;
+            break;
+        }
+    }
+    same = __syncthreads_and(same);
+    return (same && first == first) ? first : d;
+}
+
+// The same for one warp scanning the row (lane = threadIdx.x & 31).
+template <class DT>
+__device__ __forceinline__ double constant_row_warp(double d, const typename DT::T* g, int cols) {
+    double first = DT::wide(g[0]);
+    if (d == first) return d;
+    int same = 1;
+    for (unsigned k = threadIdx.x & 31; k < (unsigned)cols; k += LANES) {
+        if (DT::wide(g[k]) != first) {
+            same = 0;
+            break;
+        }
+    }
+    same = __all_sync(FULL_MASK, same);
+    return (same && first == first) ? first : d;
+}
+
 // ---------------------------------------------------------------------------------------------------
 // Kernels. Arguments: g = gradOut, y = softmaxOut, out = gradIn (may equal g), a row stride in
 // elements (>= cols). Row r starts at r * stride.
@@ -503,6 +538,16 @@ __device__ __forceinline__ void warp_kernel(const typename DT::T* g, const typen
     }
     a = warp_tree(a).shfl0();
     double d = DT::mean(a);
+    double first = DT::wide(gr[0]);  // read before any output is written (gradIn may be gradOut)
+    if (d != first) {                // the constant-row rule, on the row held in registers
+        int same = 1;
+#pragma unroll
+        for (int j = 0; j < P; j++) {
+            if (lane + j * LANES < cols && DT::wide(rg[j]) != first) same = 0;
+        }
+        same = __all_sync(FULL_MASK, same);
+        if (same && first == first) d = first;
+    }
 #pragma unroll
     for (int j = 0; j < P; j++) {
         int k = lane + j * LANES;
@@ -545,9 +590,9 @@ __device__ __forceinline__ void block_kernel(const typename DT::T* g, const type
         if (threadIdx.x == 0) *sd = DT::mean(r);
     }
     __syncthreads();
-    double d = *sd;
     const T* cy = sy + my;
     const T* cg = sg + mg;
+    double d = constant_row_block<DT>(*sd, cg, cols);
     store_row<DT>(outr, cols, [&](int k) { return DT::out(cy[k], cg[k], d); });
 }
 
@@ -572,7 +617,8 @@ __device__ __forceinline__ void reread_kernel(const typename DT::T* g, const typ
         if (threadIdx.x == 0) *sd = DT::mean(r);
     }
     __syncthreads();
-    output_global<DT>(gr, yr, outr, cols, *sd);
+    double d = constant_row_block<DT>(*sd, gr, cols);  // its reads end at its barrier, before any write
+    output_global<DT>(gr, yr, outr, cols, d);
 }
 
 // Split rows. grid = (splits, rows); block x takes segments [x*spb, min(segs, (x+1)*spb)).
@@ -626,15 +672,18 @@ __device__ __forceinline__ void split_partials(const typename DT::T* g, const ty
     }
 }
 
-// One warp per row (blockDim.x = 32, grid = rows): the segment tree in global memory, then d.
+// One warp per row (blockDim.x = 32, grid = rows): the segment tree in global memory, d, and the
+// constant-row rule (the output kernel, which may overwrite g in place, runs after this one).
 template <class DT>
-__device__ __forceinline__ void split_finish(long long rows, int cols, void* ws, double* dws) {
+__device__ __forceinline__ void split_finish(const typename DT::T* g, long long rows, int cols, long long stride,
+                                             void* ws, double* dws) {
     typedef typename DT::Acc Acc;
     long long row = blockIdx.x;
     int segs = segments_of(cols);
     Acc* part = reinterpret_cast<Acc*>(ws) + row * 2 * segs;
     Acc r = segment_tree(part, part + segs, segs, threadIdx.x & 31);
-    if (threadIdx.x == 0) dws[row] = DT::mean(r);
+    double d = constant_row_warp<DT>(DT::mean(r), g + row * stride, cols);
+    if (threadIdx.x == 0) dws[row] = d;
 }
 
 template <class DT>
@@ -745,8 +794,9 @@ __device__ __forceinline__ void ce_kernel(const typename DT::T* y, const int* la
                                                        int staged) {                                        \
         split_partials<DT>(g, y, rows, cols, stride, spb, ws, staged);                                      \
     }                                                                                                       \
-    extern "C" __global__ void sb_split_finish_##SUF(long long rows, int cols, void* ws, double* dws) {     \
-        split_finish<DT>(rows, cols, ws, dws);                                                              \
+    extern "C" __global__ void sb_split_finish_##SUF(const DT::T* g, long long rows, int cols,               \
+                                                     long long stride, void* ws, double* dws) {            \
+        split_finish<DT>(g, rows, cols, stride, ws, dws);                                                   \
     }                                                                                                       \
     extern "C" __global__ void sb_split_output_##SUF(const DT::T* g, const DT::T* y, DT::T* out,            \
                                                      long long rows, int cols, long long stride, int spb,   \

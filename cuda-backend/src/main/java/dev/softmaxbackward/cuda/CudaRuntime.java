@@ -328,7 +328,7 @@ final class CudaRuntime {
                     launch(plan.kernel(), plan.gridX(), plan.gridY(), plan.threads(), plan.sharedBytes(), stream,
                             g, y, (long) rows, cols, stride, plan.segmentsPerBlock(), workspace, plan.stagedSegments());
                     launch(plan.finishKernel(), rows, 1, LaunchPlan.SPLIT_FINISH_THREADS, 0, stream,
-                            (long) rows, cols, workspace, d);
+                            g, (long) rows, cols, stride, workspace, d);
                     launch(plan.outputKernel(), plan.gridX(), plan.gridY(), LaunchPlan.SPLIT_OUTPUT_THREADS, 0, stream,
                             g, y, out, (long) rows, cols, stride, plan.segmentsPerBlock(), d);
                 } finally {

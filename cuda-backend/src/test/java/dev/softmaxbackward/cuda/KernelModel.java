@@ -118,6 +118,27 @@ final class KernelModel {
         return dtype == DType.FLOAT64 ? DOUBLE_DOUBLE : PLAIN;
     }
 
+    /**
+     * constant_row_block / constant_row_warp (RowNumerics.constantRowMean): threads scan strided
+     * entries, each stopping at its first that differs from g[0]; the group ANDs the flags.
+     */
+    static double constantRow(double d, double[] g, int base, int cols, int threads) {
+        double first = g[base];
+        if (d == first) {
+            return d;
+        }
+        boolean same = true;
+        for (int t = 0; t < threads; t++) {
+            for (int k = t; k < cols; k += threads) {
+                if (g[base + k] != first) {
+                    same = false;
+                    break;
+                }
+            }
+        }
+        return same && first == first ? first : d;
+    }
+
     /** DT::out: y * (g - d) in double, rounded once; returned as raw bits of the dtype. */
     static long out(DType dtype, double y, double g, double d) {
         double v = y * (g - d);
@@ -235,7 +256,7 @@ final class KernelModel {
                             }
                             lanes[lane] = a;
                         }
-                        double d = f.mean(warpTree(f, lanes));
+                        double d = constantRow(f.mean(warpTree(f, lanes)), g, base, cols, LANES);
                         for (int lane = 0; lane < LANES; lane++) {
                             for (int j = 0; j < plan.perLane(); j++) {
                                 int k = lane + j * LANES;
@@ -270,7 +291,7 @@ final class KernelModel {
                             part[seg] = segment(f, sy, sg, sbase, seg, cols);
                         }
                     }
-                    double d = f.mean(segmentTree(f, part, segs));
+                    double d = constantRow(f.mean(segmentTree(f, part, segs)), g, base, cols, plan.threads());
                     storeRow(dtype, y, g, out, written, base, 0, cols, shift, plan.threads(), d);
                 }
             }
@@ -321,7 +342,8 @@ final class KernelModel {
                             throw new AssertionError("segment " + seg + " of row " + row + " has no sum: " + plan);
                         }
                     }
-                    dws[row] = f.mean(segmentTree(f, ws[row], segs));
+                    dws[row] = constantRow(f.mean(segmentTree(f, ws[row], segs)), g, row * cols, cols,
+                            LaunchPlan.SPLIT_FINISH_THREADS);
                 }
                 for (int row = 0; row < plan.gridY(); row++) {
                     for (int bx = 0; bx < plan.gridX(); bx++) {

@@ -39,11 +39,21 @@ class KernelOrderEmulationTest {
             x[i] = Math.exp(x[i] - max);
             sum += x[i];
         }
+        // constant rows (kind 1): an easy value, an awkward one (d != g before the constant-row rule),
+        // one whose products underflow (float64), NaN, and "constant but the last entry"
+        int variant = (row / 7) % 5;
+        double constant = switch (variant) {
+            case 0 -> 0.75;
+            case 1 -> single ? (float) (0.1 + random.nextDouble()) : 0.1 + random.nextDouble();
+            case 2 -> single ? 0x1p-120 : 1e-310;                   // float64: the products underflow
+            case 3 -> Double.NaN;
+            default -> single ? (float) random.nextGaussian() : random.nextGaussian();
+        };
         for (int i = 0; i < cols; i++) {
             double yi = x[i] / sum;
             double gi = random.nextGaussian();
             switch (kind) {
-                case 1 -> gi = 0.75;                                    // constant g: exact zeros
+                case 1 -> gi = constant;                                // constant g: exact zeros
                 case 2 -> yi = 0.0;                                     // sum(y) == 0: d = 0
                 case 3 -> gi = Math.copySign(Math.scalb(1.0, single ? random.nextInt(200) - 100
                         : random.nextInt(1200) - 600), gi);
@@ -57,6 +67,9 @@ class KernelOrderEmulationTest {
             }
             y[base + i] = single ? (float) yi : yi;
             g[base + i] = single ? (float) gi : gi;
+        }
+        if (kind == 1 && variant == 4 && cols >= 2) {
+            g[base + cols - 1] = single ? (float) (constant * 1.5) : constant * 1.5; // not constant after all
         }
         if (kind == 6 && cols >= 2) {
             // Order-sensitive: constant y, and huge +B/-B pairs that cancel exactly overall, among
