@@ -26,6 +26,10 @@ if [[ -d tests/src ]]; then
 fi
 for m in "${modules[@]}"; do
   cp "$m"/target/*.jar "$dest/lib/"
+  # test classes without a test-jar (the tests module's conformance suite): jar them up here
+  if [[ -d "$m/target/test-classes" ]] && ! ls "$m"/target/*-tests.jar > /dev/null 2>&1; then
+    jar cf "$dest/lib/softmax-backward-$m-tests.jar" -C "$m/target/test-classes" .
+  fi
   # ... and what they need at run time and for tests (JCuda + natives, slf4j, JUnit)
   ./mvnw -B -q -o dependency:copy-dependencies -pl "$m" -DincludeScope=test -DexcludeTransitive=false \
         -DoutputDirectory="$dest/lib" -Dmdep.overWriteIfNewer=true
