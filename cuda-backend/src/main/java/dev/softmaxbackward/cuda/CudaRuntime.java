@@ -275,18 +275,20 @@ final class CudaRuntime {
     }
 
     private static final Pattern RESOURCE_ATTEMPT = Pattern.compile(
-            "as a resource:\\s*\\R\\s*java\\.lang\\.UnsatisfiedLinkError: (?:\\S*/)?([^\\r\\n]+)");
+            "as a resource:\\s*\\R\\s*(?:[\\w$]+\\.)*([\\w$]+): (?:\\S*/)?([^\\r\\n]+)");
 
     /**
      * The line that says why: JCuda's UnsatisfiedLinkError carries both of its attempts' stack traces;
      * the attempt to load the library extracted from the jar names the missing dependency
-     * ("libJCudaDriver-12.6.0-linux-x86_64.so: libcuda.so.1: cannot open shared object file").
+     * ("UnsatisfiedLinkError: libJCudaDriver-12.6.0-linux-x86_64.so: libcuda.so.1: cannot open shared
+     * object file"), or that the library is not there to extract (JCuda on the module path:
+     * "IOException: No resource found with name '/lib/libJCudaDriver-12.6.0-linux-x86_64.so'").
      */
     static String loaderReason(Throwable t) {
         String message = String.valueOf(t.getMessage());
         Matcher resource = RESOURCE_ATTEMPT.matcher(message);
         if (resource.find()) {
-            return t.getClass().getSimpleName() + ": " + resource.group(1).strip();
+            return resource.group(1) + ": " + resource.group(2).strip();
         }
         return firstLine(t);
     }

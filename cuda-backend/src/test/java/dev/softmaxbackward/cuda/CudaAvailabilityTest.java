@@ -99,6 +99,30 @@ class CudaAvailabilityTest {
     }
 
     @Test
+    void theLoadersReasonIsPickedOutOfJCudasTwoStackTraces() {
+        String classPath = "Error while loading native library \"JCudaDriver-12.6.0-linux-x86_64\"\n"
+                + "Operating system name: Linux\n---(start of nested stack traces)---\n"
+                + "Stack trace from the attempt to load the library as a file:\n"
+                + "java.lang.UnsatisfiedLinkError: no JCudaDriver-12.6.0-linux-x86_64 in java.library.path: /usr/lib\n"
+                + "\tat java.base/java.lang.ClassLoader.loadLibrary(ClassLoader.java:2434)\n"
+                + "Stack trace from the attempt to load the library as a resource:\n"
+                + "java.lang.UnsatisfiedLinkError: /tmp/libJCudaDriver-12.6.0-linux-x86_64.so: libcuda.so.1: "
+                + "cannot open shared object file: No such file or directory\n"
+                + "\tat java.base/jdk.internal.loader.NativeLibraries.load(Native Method)\n";
+        assertEquals("UnsatisfiedLinkError: libJCudaDriver-12.6.0-linux-x86_64.so: libcuda.so.1: cannot open shared "
+                + "object file: No such file or directory", CudaRuntime.loaderReason(new UnsatisfiedLinkError(classPath)));
+        // JCuda on the module path cannot see its natives in the other jar (why there is no module-info)
+        String modulePath = "Error while loading native library \"JCudaDriver-12.6.0-linux-x86_64\"\n"
+                + "Stack trace from the attempt to load the library as a resource:\n"
+                + "java.io.IOException: No resource found with name '/lib/libJCudaDriver-12.6.0-linux-x86_64.so'\n"
+                + "\tat jcuda@12.6.0/jcuda.LibUtils.writeResourceToFile(LibUtils.java:348)\n";
+        assertEquals("IOException: No resource found with name '/lib/libJCudaDriver-12.6.0-linux-x86_64.so'",
+                CudaRuntime.loaderReason(new UnsatisfiedLinkError(modulePath)));
+        assertEquals("NoClassDefFoundError: jcuda/driver/JCudaDriver",
+                CudaRuntime.loaderReason(new NoClassDefFoundError("jcuda/driver/JCudaDriver")));
+    }
+
+    @Test
     void deviceOrdinalProperty() throws Exception {
         assertEquals(0, CudaRuntime.deviceOrdinal(null, 2));
         assertEquals(1, CudaRuntime.deviceOrdinal(" 1 ", 2));
