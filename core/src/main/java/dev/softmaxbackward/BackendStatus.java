@@ -23,22 +23,36 @@ public record BackendStatus(String name, int priority, boolean available, Option
         return cause.map(BackendStatus::describe).orElse(available ? "" : "unavailable (no reason given)");
     }
 
+    /**
+     * One line: the first line of the throwable's message, and its root cause's when that adds
+     * something (native loaders put whole stack traces into their messages; those stay in the cause).
+     */
     static String describe(Throwable t) {
-        StringBuilder sb = new StringBuilder(oneLine(t));
+        String top = oneLine(t);
         Throwable root = t;
         while (root.getCause() != null && root.getCause() != root) {
             root = root.getCause();
         }
-        if (root != t) {
-            sb.append(" (caused by ").append(oneLine(root)).append(')');
+        if (root == t) {
+            return top;
         }
-        return sb.toString();
+        String rootLine = oneLine(root);
+        String rootMessage = rootLine.substring(rootLine.indexOf(": ") + 2);
+        return top.contains(rootMessage) ? top : top + " (caused by " + rootLine + ")";
     }
 
+    private static final int MAX_LINE = 400;
+
     private static String oneLine(Throwable t) {
-        String message = t.getMessage();
-        return message == null || message.isBlank()
-                ? t.getClass().getSimpleName()
-                : t.getClass().getSimpleName() + ": " + message.strip().replace('\n', ' ');
+        String message = t.getMessage() == null ? "" : t.getMessage().strip();
+        int newline = message.indexOf('\n');
+        if (newline >= 0) {
+            message = message.substring(0, newline).strip();
+        }
+        if (message.length() > MAX_LINE) {
+            message = message.substring(0, MAX_LINE) + "...";
+        }
+        String type = t.getClass().getSimpleName();
+        return message.isEmpty() ? type : type + ": " + message;
     }
 }

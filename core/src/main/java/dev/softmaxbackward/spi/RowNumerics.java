@@ -29,7 +29,7 @@ public final class RowNumerics {
 
     /** The number of segments a row of {@code cols} entries is cut into. */
     public static int segments(int cols) {
-        return (cols + SEGMENT - 1) / SEGMENT;
+        return (int) (((long) cols + SEGMENT - 1) / SEGMENT); // long: cols near Integer.MAX_VALUE
     }
 
     // ---- float64 accumulators (float32 inputs) ----------------------------------------------------
@@ -154,6 +154,40 @@ public final class RowNumerics {
         r = r + nl;
         r = Math.fma(-q, dl, r);
         return q + r / dh;
+    }
+
+    /**
+     * The constant-row rule, applied after {@code d} is computed: when {@code d != g[from]} and every
+     * {@code g[i] == g[from]} (IEEE equality: +0 equals -0, a NaN is never equal), {@code d} becomes
+     * {@code g[from]}, so that a constant row gives exact zeros even where the products {@code y*g}
+     * underflow or overflow (float64 rows of magnitude near 1e-300 or 1e308). The scan stops at the first
+     * differing entry, so on ordinary rows it costs one comparison; when {@code d == g[from]} it is skipped.
+     */
+    public static float constantRowMean(float d, float[] g, int from, int to) {
+        if (d == g[from] || from >= to) {
+            return d;
+        }
+        float first = g[from];
+        for (int i = from + 1; i < to; i++) {
+            if (g[i] != first) {
+                return d;
+            }
+        }
+        return first == first ? first : d;
+    }
+
+    /** {@link #constantRowMean(float, float[], int, int)} for float64 rows. */
+    public static double constantRowMean(double d, double[] g, int from, int to) {
+        if (d == g[from] || from >= to) {
+            return d;
+        }
+        double first = g[from];
+        for (int i = from + 1; i < to; i++) {
+            if (g[i] != first) {
+                return d;
+            }
+        }
+        return first == first ? first : d;
     }
 
     /** One output for float64 inputs: {@code fl(y * fl(g - d))}, no fma. */

@@ -1,0 +1,130 @@
+package dev.softmaxbackward.cuda;
+
+import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertNotNull;
+import static org.junit.jupiter.api.Assertions.assertThrows;
+
+import dev.softmaxbackward.SoftmaxBackwardBackend;
+import dev.softmaxbackward.reference.ReferenceBackend;
+import java.util.ArrayList;
+import java.util.Arrays;
+import java.util.List;
+import java.util.function.Consumer;
+import jcuda.driver.CUdeviceptr;
+import org.junit.jupiter.api.DynamicTest;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.TestFactory;
+
+/**
+ * Bad input gets the same exception, with the same message, from cuda as from reference, before
+ * anything is written and before the backend's availability matters.
+ */
+class ArgumentValidationTest {
+
+    private static Throwable thrown(Runnable call) {
+        try {
+            call.run();
+            return null;
+        } catch (RuntimeException e) {
+            return e;
+        }
+    }
+
+    private static List<Object[]> cases() {
+        List<Object[]> cases = new ArrayList<>();
+        float[] f6 = new float[6];
+        float[] f5 = new float[5];
+        double[] d6 = new double[6];
+        double[] d7 = new double[7];
+        int[] labels2 = {0, 1};
+        cases.add(new Object[] {"float gradOut null", (Consumer<SoftmaxBackwardBackend>) b ->
+                b.softmaxBackward(null, f6, f6.clone(), 2, 3)});
+        cases.add(new Object[] {"float softmaxOut null", (Consumer<SoftmaxBackwardBackend>) b ->
+                b.softmaxBackward(f6, null, f6.clone(), 2, 3)});
+        cases.add(new Object[] {"float gradIn null", (Consumer<SoftmaxBackwardBackend>) b ->
+                b.softmaxBackward(f6, f6.clone(), null, 2, 3)});
+        cases.add(new Object[] {"float negative rows", (Consumer<SoftmaxBackwardBackend>) b ->
+                b.softmaxBackward(f6, f6.clone(), f6.clone(), -1, 3)});
+        cases.add(new Object[] {"float negative cols", (Consumer<SoftmaxBackwardBackend>) b ->
+                b.softmaxBackward(f6, f6.clone(), f6.clone(), 2, -3)});
+        cases.add(new Object[] {"float overflow", (Consumer<SoftmaxBackwardBackend>) b ->
+                b.softmaxBackward(f6, f6.clone(), f6.clone(), 1 << 16, 1 << 16)});
+        cases.add(new Object[] {"float gradOut short", (Consumer<SoftmaxBackwardBackend>) b ->
+                b.softmaxBackward(f5, f6, f6.clone(), 2, 3)});
+        cases.add(new Object[] {"float softmaxOut short", (Consumer<SoftmaxBackwardBackend>) b ->
+                b.softmaxBackward(f6, f5, f6.clone(), 2, 3)});
+        cases.add(new Object[] {"float gradIn short", (Consumer<SoftmaxBackwardBackend>) b ->
+                b.softmaxBackward(f6, f6.clone(), f5, 2, 3)});
+        cases.add(new Object[] {"double gradOut long", (Consumer<SoftmaxBackwardBackend>) b ->
+                b.softmaxBackward(d7, d6, d6.clone(), 2, 3)});
+        cases.add(new Object[] {"double null", (Consumer<SoftmaxBackwardBackend>) b ->
+                b.softmaxBackward(d6, null, d6.clone(), 2, 3)});
+        cases.add(new Object[] {"double overflow", (Consumer<SoftmaxBackwardBackend>) b ->
+                b.softmaxBackward(d6, d6.clone(), d6.clone(), Integer.MAX_VALUE, 2)});
+        cases.add(new Object[] {"softmax float logits null", (Consumer<SoftmaxBackwardBackend>) b ->
+                b.softmax((float[]) null, f6, 2, 3)});
+        cases.add(new Object[] {"softmax float out short", (Consumer<SoftmaxBackwardBackend>) b ->
+                b.softmax(f6, f5, 2, 3)});
+        cases.add(new Object[] {"softmax double negative", (Consumer<SoftmaxBackwardBackend>) b ->
+                b.softmax(d6, d6.clone(), -2, 3)});
+        cases.add(new Object[] {"softmax double out null", (Consumer<SoftmaxBackwardBackend>) b ->
+                b.softmax(d6, null, 2, 3)});
+        cases.add(new Object[] {"ce float labels null", (Consumer<SoftmaxBackwardBackend>) b ->
+                b.crossEntropyBackward(f6, null, 1f, f6.clone(), 2, 3)});
+        cases.add(new Object[] {"ce float labels length", (Consumer<SoftmaxBackwardBackend>) b ->
+                b.crossEntropyBackward(f6, new int[3], 1f, f6.clone(), 2, 3)});
+        cases.add(new Object[] {"ce float label too big", (Consumer<SoftmaxBackwardBackend>) b ->
+                b.crossEntropyBackward(f6, new int[] {0, 3}, 1f, f6.clone(), 2, 3)});
+        cases.add(new Object[] {"ce double label negative", (Consumer<SoftmaxBackwardBackend>) b ->
+                b.crossEntropyBackward(d6, new int[] {-1, 0}, 1.0, d6.clone(), 2, 3)});
+        cases.add(new Object[] {"ce double softmaxOut short", (Consumer<SoftmaxBackwardBackend>) b ->
+                b.crossEntropyBackward(new double[5], labels2, 1.0, d6.clone(), 2, 3)});
+        cases.add(new Object[] {"ce double gradIn null", (Consumer<SoftmaxBackwardBackend>) b ->
+                b.crossEntropyBackward(d6, labels2, 1.0, null, 2, 3)});
+        return cases;
+    }
+
+    @SuppressWarnings("unchecked")
+    @TestFactory
+    List<DynamicTest> sameExceptionAndMessageAsReference() {
+        List<DynamicTest> tests = new ArrayList<>();
+        for (Object[] c : cases()) {
+            Consumer<SoftmaxBackwardBackend> call = (Consumer<SoftmaxBackwardBackend>) c[1];
+            tests.add(DynamicTest.dynamicTest((String) c[0], () -> {
+                Throwable expected = thrown(() -> call.accept(new ReferenceBackend()));
+                assertNotNull(expected, "the reference backend accepted " + c[0]);
+                Throwable actual = thrown(() -> call.accept(new CudaBackend()));
+                assertNotNull(actual, "cuda accepted " + c[0]);
+                assertEquals(expected.getClass(), actual.getClass(), String.valueOf(actual));
+                assertEquals(expected.getMessage(), actual.getMessage());
+            }));
+        }
+        return tests;
+    }
+
+    @Test
+    void nothingIsWrittenWhenValidationFails() {
+        float[] gradIn = {1, 2, 3, 4, 5, 6};
+        assertThrows(IllegalArgumentException.class,
+                () -> new CudaBackend().softmaxBackward(new float[6], new float[5], gradIn, 2, 3));
+        assertEquals("[1.0, 2.0, 3.0, 4.0, 5.0, 6.0]", Arrays.toString(gradIn));
+    }
+
+    @Test
+    void deviceResidentArgumentsAreValidatedFirst() {
+        CudaBackend cuda = new CudaBackend();
+        CUdeviceptr p = new CUdeviceptr();
+        assertEquals("gradOut must not be null", assertThrows(NullPointerException.class,
+                () -> cuda.softmaxBackward(null, p, p, 1, 1, 1, DType.FLOAT32, null)).getMessage());
+        assertEquals("dtype must not be null", assertThrows(NullPointerException.class,
+                () -> cuda.softmaxBackward(p, p, p, 1, 1, 1, null, null)).getMessage());
+        assertEquals("rows -1 < 0", assertThrows(IllegalArgumentException.class,
+                () -> cuda.softmaxBackward(p, p, p, -1, 1, 1, DType.BFLOAT16, null)).getMessage());
+        assertEquals("rowStride 3 < cols 4", assertThrows(IllegalArgumentException.class,
+                () -> cuda.softmax(p, p, 2, 4, 3, DType.FLOAT16, null)).getMessage());
+        assertEquals("labels must not be null", assertThrows(NullPointerException.class,
+                () -> cuda.crossEntropyBackward(p, null, 1.0, p, 2, 4, 4, DType.FLOAT64, null)).getMessage());
+        assertEquals("bytes 0 < 1", assertThrows(IllegalArgumentException.class,
+                () -> DeviceBuffer.allocate(0)).getMessage());
+    }
+}

@@ -1,0 +1,340 @@
+package dev.softmaxbackward.cuda;
+
+import static org.junit.jupiter.api.Assertions.assertArrayEquals;
+import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertTrue;
+
+import dev.softmaxbackward.reference.ReferenceBackend;
+import java.util.ArrayList;
+import java.util.EnumSet;
+import java.util.List;
+import java.util.Random;
+import java.util.Set;
+import java.util.concurrent.ExecutorService;
+import java.util.concurrent.Executors;
+import java.util.concurrent.Future;
+import jcuda.driver.CUstream;
+import jcuda.driver.JCudaDriver;
+import org.junit.jupiter.api.Assumptions;
+import org.junit.jupiter.api.BeforeEach;
+import org.junit.jupiter.api.Test;
+
+/**
+ * On a GPU only (skipped, with the probe's reason, everywhere else): the kernels give the reference
+ * backend's bits for every variant, through the SPI and the device-resident API, for all four dtypes,
+ * with row strides and misaligned rows, in place, and under concurrent callers. NOT yet run on a GPU.
+ */
+class CudaGpuTest {
+    private static final CudaBackend CUDA = new CudaBackend();
+    private static final ReferenceBackend REFERENCE = new ReferenceBackend();
+
+    @BeforeEach
+    void needsAGpu() {
+        Assumptions.assumeTrue(CUDA.isAvailable(), () -> "cuda unavailable: "
+                + CUDA.unavailabilityCause().map(Throwable::getMessage).orElse("?"));
+    }
+
+    /** Shapes that take every variant on the device at hand (the planner's choice is logged). */
+    static int[][] shapes() {
+        return new int[][] {
+            {1, 1}, {7, 31}, {9, 33}, {65, 512}, {13, 1000}, {5, 1024}, {3, 1025}, {64, 4095}, {33, 4096},
+            {2, 4097}, {1, 12289}, {1, 262144}, {4, 131072}, {300, 1500}, {700, 4100}, {400, 9000},
+            {300, 40000}, {2, 50257}, {3, 1 << 20},
+        };
+    }
+
+    @Test
+    void spiFloatAndDoubleEqualTheReferenceBitForBit() {
+        Random random = new Random(1);
+        Set<LaunchPlan.Variant> seen = EnumSet.noneOf(LaunchPlan.Variant.class);
+        DeviceLimits limits = CudaRuntime.require().limits();
+        for (int[] shape : shapes()) {
+            int rows = shape[0];
+            int cols = shape[1];
+            int n = rows * cols;
+            double[] y = new double[n];
+            double[] g = new double[n];
+            for (int r = 0; r < rows; r++) {
+                KernelOrderEmulationTest.fill(random, y, g, r, cols, false);
+            }
+            double[] expected = new double[n];
+            REFERENCE.softmaxBackward(g, y, expected, rows, cols);
+            double[] actual = new double[n];
+            CUDA.softmaxBackward(g, y, actual, rows, cols);
+            assertBits(expected, actual, "float64 " + rows + "x" + cols);
+            seen.add(LaunchPlanner.plan(rows, cols, DType.FLOAT64, limits).variant());
+
+            for (int r = 0; r < rows; r++) {
+                KernelOrderEmulationTest.fill(random, y, g, r, cols, true);
+            }
+            float[] fy = new float[n];
+            float[] fg = new float[n];
+            for (int i = 0; i < n; i++) {
+                fy[i] = (float) y[i];
+                fg[i] = (float) g[i];
+            }
+            float[] fExpected = new float[n];
+            REFERENCE.softmaxBackward(fg, fy, fExpected, rows, cols);
+            float[] fActual = new float[n];
+            CUDA.softmaxBackward(fg, fy, fActual, rows, cols);
+            for (int i = 0; i < n; i++) {
+                if (Float.floatToIntBits(fExpected[i]) != Float.floatToIntBits(fActual[i])) {
+                    throw new AssertionError("float32 " + rows + "x" + cols + " entry " + i + ": " + fExpected[i]
+                            + " != " + fActual[i] + " (" + LaunchPlanner.plan(rows, cols, DType.FLOAT32, limits) + ")");
+                }
+            }
+            // in place: gradIn is gradOut
+            CUDA.softmaxBackward(fg, fy, fg, rows, cols);
+            for (int i = 0; i < n; i++) {
+                assertEquals(Float.floatToIntBits(fExpected[i]), Float.floatToIntBits(fg[i]), "in place, entry " + i);
+            }
+            seen.add(LaunchPlanner.plan(rows, cols, DType.FLOAT32, limits).variant());
+        }
+        assertTrue(seen.size() >= 4, "variants exercised: " + seen);
+    }
+
+    /** NaN payloads differ between the GPU (canonical NaN) and Java: NaN is compared as NaN. */
+    static void assertBits(double[] expected, double[] actual, String what) {
+        for (int i = 0; i < expected.length; i++) {
+            if (Double.doubleToLongBits(expected[i]) != Double.doubleToLongBits(actual[i])) {
+                throw new AssertionError(what + " entry " + i + ": " + expected[i] + " != " + actual[i]);
+            }
+        }
+    }
+
+    @Test
+    void deviceResidentAllDtypesWithStridesAndMisalignedRows() {
+        Random random = new Random(2);
+        CUstream stream = new CUstream();
+        JCudaDriver.cuStreamCreate(stream, 0);
+        for (DType dtype : DType.values()) {
+            for (int[] shape : new int[][] {{5, 33}, {64, 1000}, {9, 4097}, {1, 262144}, {300, 5000}, {50, 40000}}) {
+                int rows = shape[0];
+                int cols = shape[1];
+                for (int pad : new int[] {0, 1, 3}) {
+                    int stride = cols + pad;
+                    int offset = pad; // a pointer `pad` elements past the allocation: rows misaligned
+                    long total = (long) rows * stride + offset;
+                    double[] y = new double[rows * cols];
+                    double[] g = new double[rows * cols];
+                    long[] yBits = new long[rows * stride];
+                    long[] gBits = new long[rows * stride];
+                    for (int r = 0; r < rows; r++) {
+                        for (int i = 0; i < cols; i++) {
+                            long by = randomBits(random, dtype, true);
+                            long bg = randomBits(random, dtype, false);
+                            yBits[r * stride + i] = by;
+                            gBits[r * stride + i] = bg;
+                            y[r * cols + i] = widen(dtype, by);
+                            g[r * cols + i] = widen(dtype, bg);
+                        }
+                    }
+                    LaunchPlan plan = LaunchPlanner.plan(rows, cols, dtype, CudaRuntime.require().limits());
+                    long[] expected = KernelModel.run(plan, dtype, y, g, rows, cols, 0, new int[rows * cols]);
+                    try (DeviceBuffer dy = upload(dtype, yBits, total, offset);
+                         DeviceBuffer dg = upload(dtype, gBits, total, offset);
+                         DeviceBuffer dout = DeviceBuffer.allocate(total, dtype)) {
+                        dout.fill((byte) 0x7f); // poison
+                        long shift = (long) offset * dtype.bytes();
+                        CUDA.softmaxBackward(dg.pointer().withByteOffset(shift), dy.pointer().withByteOffset(shift),
+                                dout.pointer().withByteOffset(shift), rows, cols, stride, dtype, stream);
+                        JCudaDriver.cuStreamSynchronize(stream);
+                        long[] out = download(dtype, dout, total);
+                        for (int r = 0; r < rows; r++) {
+                            for (int i = 0; i < stride; i++) {
+                                long got = out[offset + r * stride + i];
+                                if (i < cols) {
+                                    long want = expected[r * cols + i];
+                                    if (!sameValue(dtype, want, got)) {
+                                        throw new AssertionError(dtype + " " + rows + "x" + cols + " stride " + stride
+                                                + " row " + r + " entry " + i + ": expected " + Long.toHexString(want)
+                                                + " got " + Long.toHexString(got) + " (" + plan + ")");
+                                    }
+                                } else {
+                                    assertEquals(poison(dtype), got, "padding written at row " + r + " col " + i);
+                                }
+                            }
+                        }
+                    }
+                }
+            }
+        }
+        JCudaDriver.cuStreamDestroy(stream);
+    }
+
+    @Test
+    void crossEntropyEqualsTheReferenceAndForwardIsWithinTwoUlp() {
+        Random random = new Random(3);
+        for (int[] shape : new int[][] {{4, 10}, {64, 1000}, {3, 50257}, {1, 262144}}) {
+            int rows = shape[0];
+            int cols = shape[1];
+            int n = rows * cols;
+            float[] logits = new float[n];
+            double[] dlogits = new double[n];
+            for (int i = 0; i < n; i++) {
+                dlogits[i] = random.nextGaussian() * 4;
+                logits[i] = (float) dlogits[i];
+            }
+            float[] fRef = new float[n];
+            float[] fGpu = new float[n];
+            REFERENCE.softmax(logits, fRef, rows, cols);
+            CUDA.softmax(logits, fGpu, rows, cols);
+            for (int i = 0; i < n; i++) {
+                assertTrue(Math.abs(fRef[i] - fGpu[i]) <= 2 * Math.ulp(fRef[i]), "float softmax entry " + i + ": "
+                        + fRef[i] + " vs " + fGpu[i]);
+            }
+            double[] dRef = new double[n];
+            double[] dGpu = new double[n];
+            REFERENCE.softmax(dlogits, dRef, rows, cols);
+            CUDA.softmax(dlogits, dGpu, rows, cols);
+            for (int i = 0; i < n; i++) {
+                assertTrue(Math.abs(dRef[i] - dGpu[i]) <= 2 * Math.ulp(dRef[i]), "double softmax entry " + i);
+            }
+            int[] labels = new int[rows];
+            for (int r = 0; r < rows; r++) {
+                labels[r] = r % 3 == 2 ? -100 : random.nextInt(cols);
+            }
+            float[] ceRef = new float[n];
+            float[] ceGpu = new float[n];
+            REFERENCE.crossEntropyBackward(fRef, labels, 0.37f, ceRef, rows, cols);
+            CUDA.crossEntropyBackward(fRef, labels, 0.37f, ceGpu, rows, cols);
+            for (int i = 0; i < n; i++) {
+                assertEquals(Float.floatToRawIntBits(ceRef[i]), Float.floatToRawIntBits(ceGpu[i]), "ce entry " + i);
+            }
+            double[] dceRef = new double[n];
+            double[] dceGpu = new double[n];
+            REFERENCE.crossEntropyBackward(dRef, labels, 1.0 / 3, dceRef, rows, cols);
+            CUDA.crossEntropyBackward(dRef, labels, 1.0 / 3, dceGpu, rows, cols);
+            assertBits(dceRef, dceGpu, "double ce");
+        }
+    }
+
+    @Test
+    void concurrentCallersGetTheirOwnResults() throws Exception {
+        ExecutorService pool = Executors.newFixedThreadPool(8);
+        try {
+            List<Future<?>> futures = new ArrayList<>();
+            for (int t = 0; t < 8; t++) {
+                int seed = t;
+                futures.add(pool.submit(() -> {
+                    Random random = new Random(seed);
+                    for (int call = 0; call < 50; call++) {
+                        int rows = 1 + random.nextInt(64);
+                        int cols = 1 + random.nextInt(20000);
+                        float[] y = new float[rows * cols];
+                        float[] g = new float[rows * cols];
+                        for (int i = 0; i < y.length; i++) {
+                            y[i] = random.nextFloat();
+                            g[i] = (float) random.nextGaussian();
+                        }
+                        float[] expected = new float[y.length];
+                        float[] actual = new float[y.length];
+                        REFERENCE.softmaxBackward(g, y, expected, rows, cols);
+                        CUDA.softmaxBackward(g, y, actual, rows, cols);
+                        assertArrayEquals(expected, actual);
+                    }
+                    return null;
+                }));
+            }
+            for (Future<?> f : futures) {
+                f.get();
+            }
+        } finally {
+            pool.shutdownNow();
+        }
+    }
+
+    // ---- helpers ----
+
+    static long randomBits(Random random, DType dtype, boolean positive) {
+        double v = positive ? random.nextDouble() * 0.01 : random.nextGaussian();
+        return switch (dtype) {
+            case FLOAT32 -> Float.floatToRawIntBits((float) v) & 0xffffffffL;
+            case FLOAT64 -> Double.doubleToRawLongBits(v);
+            case BFLOAT16 -> HalfFloats.doubleToBf16(v) & 0xffff;
+            case FLOAT16 -> HalfFloats.doubleToFp16(v) & 0xffff;
+        };
+    }
+
+    static double widen(DType dtype, long bits) {
+        return switch (dtype) {
+            case FLOAT32 -> Float.intBitsToFloat((int) bits);
+            case FLOAT64 -> Double.longBitsToDouble(bits);
+            case BFLOAT16 -> HalfFloats.bf16ToDouble((short) bits);
+            case FLOAT16 -> HalfFloats.fp16ToDouble((short) bits);
+        };
+    }
+
+    static long poison(DType dtype) {
+        return switch (dtype) {
+            case FLOAT32 -> 0x7f7f7f7fL;
+            case FLOAT64 -> 0x7f7f7f7f7f7f7f7fL;
+            default -> 0x7f7fL;
+        };
+    }
+
+    static boolean sameValue(DType dtype, long want, long got) {
+        if (want == got) {
+            return true;
+        }
+        return Double.isNaN(widen(dtype, want)) && Double.isNaN(widen(dtype, got)); // NaN payloads may differ
+    }
+
+    static DeviceBuffer upload(DType dtype, long[] bits, long total, int offset) {
+        DeviceBuffer buffer = DeviceBuffer.allocate(total, dtype);
+        int n = (int) total;
+        switch (dtype) {
+            case FLOAT32 -> {
+                float[] a = new float[n];
+                for (int i = 0; i < bits.length; i++) {
+                    a[offset + i] = Float.intBitsToFloat((int) bits[i]);
+                }
+                buffer.copyFrom(a);
+            }
+            case FLOAT64 -> {
+                double[] a = new double[n];
+                for (int i = 0; i < bits.length; i++) {
+                    a[offset + i] = Double.longBitsToDouble(bits[i]);
+                }
+                buffer.copyFrom(a);
+            }
+            default -> {
+                short[] a = new short[n];
+                for (int i = 0; i < bits.length; i++) {
+                    a[offset + i] = (short) bits[i];
+                }
+                buffer.copyFrom(a);
+            }
+        }
+        return buffer;
+    }
+
+    static long[] download(DType dtype, DeviceBuffer buffer, long total) {
+        int n = (int) total;
+        long[] out = new long[n];
+        switch (dtype) {
+            case FLOAT32 -> {
+                float[] a = new float[n];
+                buffer.copyTo(a);
+                for (int i = 0; i < n; i++) {
+                    out[i] = Float.floatToRawIntBits(a[i]) & 0xffffffffL;
+                }
+            }
+            case FLOAT64 -> {
+                double[] a = new double[n];
+                buffer.copyTo(a);
+                for (int i = 0; i < n; i++) {
+                    out[i] = Double.doubleToRawLongBits(a[i]);
+                }
+            }
+            default -> {
+                short[] a = new short[n];
+                buffer.copyTo(a);
+                for (int i = 0; i < n; i++) {
+                    out[i] = a[i] & 0xffff;
+                }
+            }
+        }
+        return out;
+    }
+}

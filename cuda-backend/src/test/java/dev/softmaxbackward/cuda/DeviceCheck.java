@@ -1,0 +1,316 @@
+package dev.softmaxbackward.cuda;
+
+import static dev.softmaxbackward.cuda.CudaException.check;
+
+import dev.softmaxbackward.reference.ReferenceBackend;
+import java.io.PrintStream;
+import java.util.ArrayList;
+import java.util.Arrays;
+import java.util.List;
+import java.util.Locale;
+import java.util.Random;
+import jcuda.Pointer;
+import jcuda.driver.CUdeviceptr;
+import jcuda.driver.CUevent;
+import jcuda.driver.CUstream;
+import jcuda.driver.JCudaDriver;
+
+/**
+ * The GPU-side checks that are programs rather than tests, run by scripts/device-check.sh on the GPU
+ * machine (never in CI): {@code leak} (10^5 device-resident calls over every variant and 100 host-array calls, device
+ * memory must stay put) and {@code bench} (the issue's sweep timed with CUDA events, next to a
+ * device-to-device copy of the same bytes). Prints markdown to stdout. NOT yet run on a GPU.
+ */
+public final class DeviceCheck {
+    private static final PrintStream OUT = System.out;
+
+    private DeviceCheck() {}
+
+    public static void main(String[] args) {
+        String mode = args.length > 0 ? args[0] : "";
+        CudaBackend cuda = new CudaBackend();
+        if (!cuda.isAvailable()) {
+            OUT.println("cuda unavailable: " + cuda.unavailabilityCause().map(Throwable::getMessage).orElse("?"));
+            System.exit(2);
+        }
+        OUT.println("device: " + cuda.deviceDescription().orElse("?"));
+        switch (mode) {
+            case "leak" -> System.exit(leak(cuda) ? 0 : 1);
+            case "bench" -> bench(cuda);
+            default -> {
+                OUT.println("usage: DeviceCheck leak|bench");
+                System.exit(2);
+            }
+        }
+    }
+
+    static long freeBytes() {
+        long[] free = new long[1];
+        long[] total = new long[1];
+        check(JCudaDriver.cuMemGetInfo(free, total), "cuMemGetInfo");
+        return free[0];
+    }
+
+    /** 10^5 device-resident calls over every variant, 100 host-array calls; free memory must not fall. */
+    static boolean leak(CudaBackend cuda) {
+        CudaRuntime runtime = CudaRuntime.require();
+        runtime.makeCurrent();
+        CUstream stream = new CUstream();
+        check(JCudaDriver.cuStreamCreate(stream, 0), "cuStreamCreate");
+        int[][] shapes = {{64, 1024}, {64, 4096}, {8, 50257}, {1, 262144}};
+        long n = 64L * 50257;
+        boolean ok = true;
+        try (DeviceBuffer y = DeviceBuffer.allocate(n, DType.FLOAT32);
+             DeviceBuffer g = DeviceBuffer.allocate(n, DType.FLOAT32);
+             DeviceBuffer out = DeviceBuffer.allocate(n, DType.FLOAT32)) {
+            y.fill((byte) 0x3c);
+            g.fill((byte) 0x3d);
+            float[] hy = new float[64 * 1024];
+            float[] hg = new float[64 * 1024];
+            float[] ho = new float[64 * 1024];
+            Arrays.fill(hy, 1f / 1024);
+            Arrays.fill(hg, 0.5f);
+            for (int i = 0; i < 1000; i++) { // warm up: module, pools, staging
+                int[] s = shapes[i % shapes.length];
+                cuda.softmaxBackward(g.pointer(), y.pointer(), out.pointer(), s[0], s[1], s[1], DType.FLOAT32, stream);
+            }
+            cuda.softmaxBackward(hg, hy, ho, 64, 1024);
+            check(JCudaDriver.cuStreamSynchronize(stream), "cuStreamSynchronize");
+            long before = freeBytes();
+            OUT.printf(Locale.ROOT, "free device memory before: %d bytes%n", before);
+            for (int i = 1; i <= 100_000; i++) {
+                int[] s = shapes[i % shapes.length];
+                cuda.softmaxBackward(g.pointer(), y.pointer(), out.pointer(), s[0], s[1], s[1], DType.FLOAT32, stream);
+                if (i % 1000 == 0) {
+                    cuda.softmaxBackward(hg, hy, ho, 64, 1024);
+                }
+                if (i % 20_000 == 0) {
+                    check(JCudaDriver.cuStreamSynchronize(stream), "cuStreamSynchronize");
+                    OUT.printf(Locale.ROOT, "after %d calls: free %d bytes (change %+d)%n", i, freeBytes(),
+                            freeBytes() - before);
+                }
+            }
+            check(JCudaDriver.cuStreamSynchronize(stream), "cuStreamSynchronize");
+            long after = freeBytes();
+            // stream-ordered pools may keep a few MiB cached; a leak of 100000 calls would be far more
+            ok = before - after <= 8L << 20;
+            OUT.printf(Locale.ROOT, "free device memory after 100000 device-resident calls and 100 host-array calls: %d bytes "
+                    + "(change %+d): %s%n", after, after - before, ok ? "PASS" : "FAIL: device memory grew");
+        } finally {
+            JCudaDriver.cuStreamDestroy(stream);
+        }
+        return ok;
+    }
+
+    /** Fills {@code bytes} of device memory with a random block repeated (never zeros). */
+    static void randomFill(DeviceBuffer buffer, DType dtype, boolean probabilities, int cols, Random random) {
+        int block = 1 << 22;
+        long total = buffer.bytes() / dtype.bytes();
+        int n = (int) Math.min(total, block);
+        try (DeviceBuffer tile = DeviceBuffer.allocate(n, dtype)) {
+            double scale = probabilities ? 2.0 / cols : 1.0;
+            switch (dtype) {
+                case FLOAT32 -> {
+                    float[] a = new float[n];
+                    for (int i = 0; i < n; i++) {
+                        a[i] = (float) (probabilities ? random.nextDouble() * scale : random.nextGaussian());
+                    }
+                    tile.copyFrom(a);
+                }
+                case BFLOAT16 -> {
+                    short[] a = new short[n];
+                    for (int i = 0; i < n; i++) {
+                        a[i] = HalfFloats.doubleToBf16(probabilities ? random.nextDouble() * scale : random.nextGaussian());
+                    }
+                    tile.copyFrom(a);
+                }
+                default -> throw new IllegalArgumentException(dtype.toString());
+            }
+            long bytes = (long) n * dtype.bytes();
+            for (long at = 0; at < buffer.bytes(); at += bytes) {
+                long len = Math.min(bytes, buffer.bytes() - at);
+                check(JCudaDriver.cuMemcpyDtoD(buffer.pointer().withByteOffset(at), tile.pointer(), len), "cuMemcpyDtoD");
+            }
+        }
+    }
+
+    static float median(float[] a) {
+        float[] s = a.clone();
+        Arrays.sort(s);
+        return s[s.length / 2];
+    }
+
+    /** Median milliseconds of {@code runs} launches of {@code body}, each between two events. */
+    static float time(CUstream stream, int runs, Runnable body) {
+        CUevent start = new CUevent();
+        CUevent stop = new CUevent();
+        check(JCudaDriver.cuEventCreate(start, 0), "cuEventCreate");
+        check(JCudaDriver.cuEventCreate(stop, 0), "cuEventCreate");
+        for (int i = 0; i < 3; i++) {
+            body.run();
+        }
+        float[] ms = new float[runs];
+        float[] one = new float[1];
+        for (int i = 0; i < runs; i++) {
+            check(JCudaDriver.cuEventRecord(start, stream), "cuEventRecord");
+            body.run();
+            check(JCudaDriver.cuEventRecord(stop, stream), "cuEventRecord");
+            check(JCudaDriver.cuEventSynchronize(stop), "cuEventSynchronize");
+            check(JCudaDriver.cuEventElapsedTime(one, start, stop), "cuEventElapsedTime");
+            ms[i] = one[0];
+        }
+        JCudaDriver.cuEventDestroy(start);
+        JCudaDriver.cuEventDestroy(stop);
+        return median(ms);
+    }
+
+    static void bench(CudaBackend cuda) {
+        CudaRuntime runtime = CudaRuntime.require();
+        runtime.makeCurrent();
+        CUstream stream = new CUstream();
+        check(JCudaDriver.cuStreamCreate(stream, 0), "cuStreamCreate");
+        Random random = new Random(42);
+        int[] vs = {32, 128, 1024, 4096, 32000, 50257, 131072, 262144};
+        int[] bs = {1, 64, 4096, 65536};
+        long budget = freeBytes() / 2;
+        long l2Rotate = 256L << 20; // rotate through >= 256 MiB of inputs so that L2 (50-60 MB) never holds them
+
+        // peak copy bandwidth: 1 GiB device to device, (read + write) / time
+        try (DeviceBuffer a = DeviceBuffer.allocate(1L << 30); DeviceBuffer b = DeviceBuffer.allocate(1L << 30)) {
+            a.fill((byte) 1);
+            float ms = time(stream, 20, () -> check(JCudaDriver.cuMemcpyDtoDAsync(b.pointer(), a.pointer(), 1L << 30,
+                    stream), "cuMemcpyDtoDAsync"));
+            OUT.printf(Locale.ROOT, "%nD2D copy of 1 GiB: %.3f ms median, %.1f GB/s (read + write)%n", ms,
+                    2.0 * (1L << 30) / ms / 1e6);
+        }
+        OUT.println();
+        OUT.println("| dtype | B | V | variant | kernel µs (median) | GB/s | copy GB/s (same bytes) | % of copy | bitwise rows |");
+        OUT.println("|---|---|---|---|---|---|---|---|---|");
+        for (DType dtype : List.of(DType.FLOAT32, DType.BFLOAT16)) {
+            for (int v : vs) {
+                for (int b : bs) {
+                    long elements = (long) b * v;
+                    long bytes = elements * dtype.bytes();
+                    if (elements > Integer.MAX_VALUE || 3 * bytes > budget) {
+                        OUT.printf(Locale.ROOT, "| %s | %d | %d | skipped (%s) | | | | | |%n", dtype, b, v,
+                                elements > Integer.MAX_VALUE ? "B*V > 2^31-1" : "does not fit");
+                        continue;
+                    }
+                    int copies = (int) Math.max(1, Math.min(8, l2Rotate / Math.max(1, 3 * bytes)));
+                    if (copies * 3 * bytes > budget) {
+                        copies = 1;
+                    }
+                    List<DeviceBuffer[]> sets = new ArrayList<>();
+                    try {
+                        for (int c = 0; c < copies; c++) {
+                            DeviceBuffer y = DeviceBuffer.allocate(elements, dtype);
+                            DeviceBuffer g = DeviceBuffer.allocate(elements, dtype);
+                            DeviceBuffer o = DeviceBuffer.allocate(elements, dtype);
+                            sets.add(new DeviceBuffer[] {y, g, o});
+                            randomFill(y, dtype, true, v, random);
+                            randomFill(g, dtype, false, v, random);
+                            o.fill((byte) 0x7f); // poison
+                        }
+                        int[] next = {0};
+                        int rows = b;
+                        float ms = time(stream, 50, () -> {
+                            DeviceBuffer[] s = sets.get(next[0]++ % sets.size());
+                            cuda.softmaxBackward(s[1].pointer(), s[0].pointer(), s[2].pointer(), rows, v, v, dtype, stream);
+                        });
+                        DeviceBuffer[] s0 = sets.get(0);
+                        String verified = verifyRows(dtype, s0, b, v);
+                        // the copy of one array reads `bytes` and writes `bytes`; both bandwidths are
+                        // (bytes read + bytes written) / time
+                        float copyMs = time(stream, 50, () -> check(JCudaDriver.cuMemcpyDtoDAsync(s0[2].pointer(),
+                                s0[0].pointer(), bytes, stream), "cuMemcpyDtoDAsync"));
+                        double gbs = 3.0 * bytes / ms / 1e6;
+                        double copyGbs = 2.0 * bytes / copyMs / 1e6;
+                        OUT.printf(Locale.ROOT, "| %s | %d | %d | %s | %.2f | %.1f | %.1f | %.1f%% | %s |%n", dtype, b, v,
+                                LaunchPlanner.plan(b, v, dtype, runtime.limits()).variant(), ms * 1000, gbs, copyGbs,
+                                100 * gbs / copyGbs, verified);
+                    } finally {
+                        for (DeviceBuffer[] s : sets) {
+                            for (DeviceBuffer d : s) {
+                                d.close();
+                            }
+                        }
+                    }
+                }
+            }
+        }
+        // device-resident call overhead at [1, 1024]: host time per enqueued call, then GPU time per call
+        try (DeviceBuffer y = DeviceBuffer.allocate(1024, DType.FLOAT32);
+             DeviceBuffer g = DeviceBuffer.allocate(1024, DType.FLOAT32);
+             DeviceBuffer o = DeviceBuffer.allocate(1024, DType.FLOAT32)) {
+            y.fill((byte) 0x3a);
+            g.fill((byte) 0x3b);
+            for (int i = 0; i < 10_000; i++) {
+                cuda.softmaxBackward(g.pointer(), y.pointer(), o.pointer(), 1, 1024, 1024, DType.FLOAT32, stream);
+            }
+            check(JCudaDriver.cuStreamSynchronize(stream), "cuStreamSynchronize");
+            int calls = 100_000;
+            long t0 = System.nanoTime();
+            for (int i = 0; i < calls; i++) {
+                cuda.softmaxBackward(g.pointer(), y.pointer(), o.pointer(), 1, 1024, 1024, DType.FLOAT32, stream);
+            }
+            long enqueued = System.nanoTime();
+            check(JCudaDriver.cuStreamSynchronize(stream), "cuStreamSynchronize");
+            long done = System.nanoTime();
+            float ms = time(stream, 200, () -> cuda.softmaxBackward(g.pointer(), y.pointer(), o.pointer(), 1, 1024,
+                    1024, DType.FLOAT32, stream));
+            OUT.printf(Locale.ROOT, "%n[1, 1024] float32 device-resident: %.2f µs host time per call (enqueue), "
+                    + "%.2f µs per call end to end over %d calls, %.2f µs kernel (events, median)%n",
+                    (enqueued - t0) / 1e3 / calls, (done - t0) / 1e3 / calls, calls, ms * 1000);
+        }
+        JCudaDriver.cuStreamDestroy(stream);
+    }
+
+    /** Copies back the first and the last row and compares them with the reference (float32) or the model (bf16). */
+    static String verifyRows(DType dtype, DeviceBuffer[] set, int rows, int cols) {
+        int[] check = rows == 1 ? new int[] {0} : new int[] {0, rows - 1};
+        for (int r : check) {
+            long offset = (long) r * cols * dtype.bytes();
+            if (dtype == DType.FLOAT32) {
+                float[] y = new float[cols];
+                float[] g = new float[cols];
+                float[] o = new float[cols];
+                copyRow(set[0], offset, Pointer.to(y), 4L * cols);
+                copyRow(set[1], offset, Pointer.to(g), 4L * cols);
+                copyRow(set[2], offset, Pointer.to(o), 4L * cols);
+                float[] expected = new float[cols];
+                new ReferenceBackend().softmaxBackward(g, y, expected, 1, cols);
+                for (int i = 0; i < cols; i++) {
+                    if (Float.floatToIntBits(expected[i]) != Float.floatToIntBits(o[i])) {
+                        return "MISMATCH row " + r + " col " + i;
+                    }
+                }
+            } else {
+                short[] y = new short[cols];
+                short[] g = new short[cols];
+                short[] o = new short[cols];
+                copyRow(set[0], offset, Pointer.to(y), 2L * cols);
+                copyRow(set[1], offset, Pointer.to(g), 2L * cols);
+                copyRow(set[2], offset, Pointer.to(o), 2L * cols);
+                double[] wy = new double[cols];
+                double[] wg = new double[cols];
+                for (int i = 0; i < cols; i++) {
+                    wy[i] = HalfFloats.bf16ToDouble(y[i]);
+                    wg[i] = HalfFloats.bf16ToDouble(g[i]);
+                }
+                LaunchPlan plan = LaunchPlanner.plan(1, cols, dtype, DeviceLimits.h100());
+                long[] expected = KernelModel.run(plan, dtype, wy, wg, 1, cols, 0, new int[cols]);
+                for (int i = 0; i < cols; i++) {
+                    if (expected[i] != (o[i] & 0xffff)) {
+                        return "MISMATCH row " + r + " col " + i;
+                    }
+                }
+            }
+        }
+        return "ok (" + check.length + ")";
+    }
+
+    private static void copyRow(DeviceBuffer buffer, long offset, Pointer host, long bytes) {
+        CUdeviceptr at = buffer.pointer().withByteOffset(offset);
+        check(JCudaDriver.cuMemcpyDtoH(host, at, bytes), "cuMemcpyDtoH");
+    }
+}

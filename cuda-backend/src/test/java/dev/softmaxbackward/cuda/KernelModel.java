@@ -1,0 +1,485 @@
+package dev.softmaxbackward.cuda;
+
+import dev.softmaxbackward.cuda.LaunchPlan.Variant;
+
+/**
+ * A Java model of what the kernels of softmax_backward.cu do, thread by thread, for a given
+ * {@link LaunchPlan}: which lane adds which entry in which order, the shfl_down tree as the hardware
+ * does it (every lane reads its partner's old value; lanes past the end read their own), the
+ * shared-memory staging at the row's alignment shift, the segment tree by one warp with ping-pong
+ * buffers, the split variant's blocks and workspace, and which thread writes which output. Each
+ * floating-point step is written as the CUDA code writes it (Java's double arithmetic is IEEE round to
+ * nearest like __dadd_rn/__dmul_rn/__ddiv_rn, and Math.fma is __fma_rn).
+ *
+ * <p>It lets the no-GPU build check the kernels' design against the reference backend bit for bit,
+ * and gives the GPU tests the expected bf16/fp16 outputs. It cannot catch a CUDA-level bug (a wrong
+ * index in the .cu that this model does not share); only a GPU run can.
+ */
+final class KernelModel {
+    static final int SEGMENT = 4096;
+    static final int LANES = 32;
+    static final int UNROLL = 8;
+
+    private KernelModel() {}
+
+    /** An accumulator: Plain2 {y, yg} or DD2 {sy, cy, syg, cyg}, as in the .cu file. */
+    interface Family {
+        double[] zero();
+
+        void add(double[] acc, double y, double g);
+
+        /** into = into + from (into first). */
+        void combine(double[] into, double[] from);
+
+        double mean(double[] acc);
+    }
+
+    static final Family PLAIN = new Family() {
+        public double[] zero() {
+            return new double[2];
+        }
+
+        public void add(double[] a, double y, double g) {
+            a[0] = a[0] + y;
+            a[1] = a[1] + y * g;
+        }
+
+        public void combine(double[] a, double[] o) {
+            a[0] = a[0] + o[0];
+            a[1] = a[1] + o[1];
+        }
+
+        public double mean(double[] a) {
+            return a[0] == 0.0 ? 0.0 : (double) (float) (a[1] / a[0]);
+        }
+    };
+
+    /** TwoSum as the kernel writes it; the error is returned through {@code err[0]}. */
+    static double twoSum(double s, double x, double[] err) {
+        double sum = s + x;
+        double v = sum - s;
+        err[0] = (s - (sum - v)) + (x - v);
+        return sum;
+    }
+
+    static final Family DOUBLE_DOUBLE = new Family() {
+        public double[] zero() {
+            return new double[4];
+        }
+
+        public void add(double[] a, double y, double g) {
+            double[] e = new double[1];
+            a[0] = twoSum(a[0], y, e);
+            a[1] = a[1] + e[0];
+            double p = y * g;
+            double q = Math.fma(y, g, -p);
+            a[2] = twoSum(a[2], p, e);
+            a[3] = a[3] + (q + e[0]);
+        }
+
+        public void combine(double[] a, double[] o) {
+            double[] e = new double[1];
+            a[0] = twoSum(a[0], o[0], e);
+            a[1] = (a[1] + o[1]) + e[0];
+            a[2] = twoSum(a[2], o[2], e);
+            a[3] = (a[3] + o[3]) + e[0];
+        }
+
+        public double mean(double[] a) {
+            return weightedMeanDd(a[2], a[3], a[0], a[1]);
+        }
+    };
+
+    /** weighted_mean_dd of the .cu file. */
+    static double weightedMeanDd(double sN, double cN, double sD, double cD) {
+        if (!(Double.isFinite(sN) && Double.isFinite(sD))) {
+            return sD == 0.0 ? 0.0 : sN / sD;
+        }
+        double dh = sD + cD;
+        double dv = dh - sD;
+        double dl = (sD - (dh - dv)) + (cD - dv);
+        if (dh == 0.0) {
+            return 0.0;
+        }
+        double nh = sN + cN;
+        double nv = nh - sN;
+        double nl = (sN - (nh - nv)) + (cN - nv);
+        double q = nh / dh;
+        if (!Double.isFinite(q)) {
+            return q;
+        }
+        double r = Math.fma(-q, dh, nh);
+        r = r + nl;
+        r = Math.fma(-q, dl, r);
+        return q + r / dh;
+    }
+
+    static Family family(DType dtype) {
+        return dtype == DType.FLOAT64 ? DOUBLE_DOUBLE : PLAIN;
+    }
+
+    /**
+     * constant_row_block / constant_row_warp (RowNumerics.constantRowMean): threads scan strided
+     * entries, each stopping at its first that differs from g[0]; the group ANDs the flags.
+     */
+    static double constantRow(double d, double[] g, int base, int cols, int threads) {
+        double first = g[base];
+        if (d == first) {
+            return d;
+        }
+        boolean same = true;
+        for (int t = 0; t < threads; t++) {
+            for (int k = t; k < cols; k += threads) {
+                if (g[base + k] != first) {
+                    same = false;
+                    break;
+                }
+            }
+        }
+        return same && first == first ? first : d;
+    }
+
+    /** DT::out: y * (g - d) in double, rounded once; returned as raw bits of the dtype. */
+    static long out(DType dtype, double y, double g, double d) {
+        double v = y * (g - d);
+        return switch (dtype) {
+            case FLOAT32 -> Float.floatToRawIntBits((float) v) & 0xffffffffL;
+            case FLOAT64 -> Double.doubleToRawLongBits(v);
+            case BFLOAT16 -> HalfFloats.doubleToBf16(v) & 0xffff;
+            case FLOAT16 -> HalfFloats.doubleToFp16(v) & 0xffff;
+        };
+    }
+
+    private static double[] copy(double[] a) {
+        return a.clone();
+    }
+
+    /** lane_sum: entries lane, lane+32, ... of [start, start+len), UNROLL loads then UNROLL adds in order. */
+    static double[] laneSum(Family f, double[] y, double[] g, int base, int start, int len, int lane) {
+        double[] a = f.zero();
+        int k = lane;
+        for (; k + (UNROLL - 1) * LANES < len; k += UNROLL * LANES) {
+            double[] ty = new double[UNROLL];
+            double[] tg = new double[UNROLL];
+            for (int u = 0; u < UNROLL; u++) {
+                ty[u] = y[base + start + k + u * LANES];
+                tg[u] = g[base + start + k + u * LANES];
+            }
+            for (int u = 0; u < UNROLL; u++) {
+                f.add(a, ty[u], tg[u]);
+            }
+        }
+        for (; k < len; k += LANES) {
+            f.add(a, y[base + start + k], g[base + start + k]);
+        }
+        return a;
+    }
+
+    /** warp_tree: __shfl_down_sync semantics, all 32 lanes at once. */
+    static double[] warpTree(Family f, double[][] lanes) {
+        for (int off = LANES / 2; off > 0; off >>= 1) {
+            double[][] old = new double[LANES][];
+            for (int l = 0; l < LANES; l++) {
+                old[l] = copy(lanes[l]);
+            }
+            for (int l = 0; l < LANES; l++) {
+                double[] partner = l + off < LANES ? old[l + off] : old[l];
+                f.combine(lanes[l], partner);
+            }
+        }
+        return lanes[0];
+    }
+
+    /** One warp's segment: the 32 lane sums then the tree (what block_segments does per segment). */
+    static double[] segment(Family f, double[] y, double[] g, int base, int seg, int cols) {
+        int start = seg * SEGMENT;
+        int len = Math.min(SEGMENT, cols - start);
+        double[][] lanes = new double[LANES][];
+        for (int lane = 0; lane < LANES; lane++) {
+            lanes[lane] = laneSum(f, y, g, base, start, len, lane);
+        }
+        return warpTree(f, lanes);
+    }
+
+    /** segment_tree: ping-pong levels; lanes i, i+32, ... of one warp each combine a pair. */
+    static double[] segmentTree(Family f, double[][] a, int n) {
+        double[][] b = new double[a.length][];
+        while (n > 1) {
+            int half = n >> 1;
+            for (int lane = 0; lane < LANES; lane++) {
+                for (int i = lane; i < half; i += LANES) {
+                    double[] x = copy(a[2 * i]);
+                    f.combine(x, a[2 * i + 1]);
+                    b[i] = x;
+                }
+            }
+            if ((n & 1) != 0) {
+                b[half] = copy(a[n - 1]);
+            }
+            double[][] t = a;
+            a = b;
+            b = t;
+            n = half + (n & 1);
+        }
+        return a[0];
+    }
+
+    /**
+     * The whole call as the plan launches it. y and g are the widened inputs of a [rows, stride]
+     * batch; {@code shift} models a row's misalignment (the staging offset, 0..VEC-1). Returns the
+     * outputs' raw bits; {@code written} counts how often each output is written (must be 1).
+     */
+    static long[] run(LaunchPlan plan, DType dtype, double[] y, double[] g, int rows, int cols, int shift,
+                      int[] written) {
+        Family f = family(dtype);
+        long[] out = new long[rows * cols];
+        int segs = LaunchPlanner.segments(cols);
+        switch (plan.variant()) {
+            case NONE -> { }
+            case WARP -> {
+                int rowsPerBlock = plan.threads() / LANES;
+                for (int block = 0; block < plan.gridX(); block++) {
+                    for (int warp = 0; warp < rowsPerBlock; warp++) {
+                        long row = (long) block * rowsPerBlock + warp;
+                        if (row >= rows) {
+                            continue; // the whole warp leaves
+                        }
+                        int base = (int) row * cols;
+                        double[][] lanes = new double[LANES][];
+                        for (int lane = 0; lane < LANES; lane++) {
+                            double[] a = f.zero();
+                            for (int j = 0; j < plan.perLane(); j++) {
+                                int k = lane + j * LANES;
+                                if (k < cols) {
+                                    f.add(a, y[base + k], g[base + k]);
+                                }
+                            }
+                            lanes[lane] = a;
+                        }
+                        double d = constantRow(f.mean(warpTree(f, lanes)), g, base, cols, LANES);
+                        for (int lane = 0; lane < LANES; lane++) {
+                            for (int j = 0; j < plan.perLane(); j++) {
+                                int k = lane + j * LANES;
+                                if (k < cols) {
+                                    out[base + k] = out(dtype, y[base + k], g[base + k], d);
+                                    written[base + k]++;
+                                }
+                            }
+                        }
+                    }
+                }
+            }
+            case BLOCK, REREAD -> {
+                int nwarps = plan.threads() / LANES;
+                for (int row = 0; row < plan.gridX(); row++) {
+                    int base = row * cols;
+                    double[] sy = y;
+                    double[] sg = g;
+                    int sbase = base;
+                    if (plan.variant() == Variant.BLOCK) {
+                        // stage(): the row lands at the same address mod 16 as in global memory
+                        int slots = (int) LaunchPlanner.rowSlots(cols, dtype);
+                        sy = new double[slots];
+                        sg = new double[slots];
+                        System.arraycopy(y, base, sy, shift, cols);
+                        System.arraycopy(g, base, sg, shift, cols);
+                        sbase = shift;
+                    }
+                    double[][] part = new double[2 * segs][];
+                    for (int warp = 0; warp < nwarps; warp++) {
+                        for (int seg = warp; seg < segs; seg += nwarps) {
+                            part[seg] = segment(f, sy, sg, sbase, seg, cols);
+                        }
+                    }
+                    double d = constantRow(f.mean(segmentTree(f, part, segs)), g, base, cols, plan.threads());
+                    storeRow(dtype, y, g, out, written, base, 0, cols, shift, plan.threads(), d);
+                }
+            }
+            case SPLIT -> {
+                double[][][] ws = new double[rows][2 * segs][];
+                int nwarps = plan.threads() / LANES;
+                for (int row = 0; row < plan.gridY(); row++) {
+                    for (int bx = 0; bx < plan.gridX(); bx++) {
+                        int first = bx * plan.segmentsPerBlock();
+                        int last = Math.min(segs, first + plan.segmentsPerBlock());
+                        if (plan.stagedSegments() == 0) {
+                            for (int warp = 0; warp < nwarps; warp++) {
+                                for (int seg = first + warp; seg < last; seg += nwarps) {
+                                    ws[row][seg] = segment(f, y, g, row * cols, seg, cols);
+                                }
+                            }
+                        } else {
+                            // rounds of `staged` segments copied to shared memory; warp w sums copy w
+                            int staged = plan.stagedSegments();
+                            int slots = (int) LaunchPlanner.rowSlots(SEGMENT, dtype);
+                            for (int base = first; base < last; base += staged) {
+                                int count = Math.min(staged, last - base);
+                                double[] by = new double[count * slots];
+                                double[] bg = new double[count * slots];
+                                int[] at = new int[count];
+                                for (int s = 0; s < count; s++) {
+                                    int start = (base + s) * SEGMENT;
+                                    int len = Math.min(SEGMENT, cols - start);
+                                    at[s] = s * slots + (shift + start) % dtype.vector();
+                                    System.arraycopy(y, row * cols + start, by, at[s], len);
+                                    System.arraycopy(g, row * cols + start, bg, at[s], len);
+                                }
+                                for (int warp = 0; warp < nwarps; warp++) {
+                                    if (warp < count) {
+                                        int seg = base + warp;
+                                        // segment() indexes [base + seg*SEGMENT, ...): shift the base back
+                                        ws[row][seg] = segment(f, by, bg, at[warp] - seg * SEGMENT, seg, cols);
+                                    }
+                                }
+                            }
+                        }
+                    }
+                }
+                double[] dws = new double[rows];
+                for (int row = 0; row < rows; row++) {
+                    for (int seg = 0; seg < segs; seg++) {
+                        if (ws[row][seg] == null) {
+                            throw new AssertionError("segment " + seg + " of row " + row + " has no sum: " + plan);
+                        }
+                    }
+                    dws[row] = constantRow(f.mean(segmentTree(f, ws[row], segs)), g, row * cols, cols,
+                            LaunchPlan.SPLIT_FINISH_THREADS);
+                }
+                for (int row = 0; row < plan.gridY(); row++) {
+                    for (int bx = 0; bx < plan.gridX(); bx++) {
+                        long lo = (long) bx * plan.segmentsPerBlock() * SEGMENT;
+                        long hi = Math.min(cols, lo + (long) plan.segmentsPerBlock() * SEGMENT);
+                        storeRow(dtype, y, g, out, written, row * cols, (int) lo, (int) (hi - lo), shift,
+                                LaunchPlan.SPLIT_OUTPUT_THREADS, dws[row]);
+                    }
+                }
+            }
+            default -> throw new AssertionError(plan);
+        }
+        return out;
+    }
+
+    /** store_row / output_global: scalar head up to the 16-byte boundary, whole vectors, scalar tail. */
+    private static void storeRow(DType dtype, double[] y, double[] g, long[] out, int[] written, int base, int from,
+                                 int n, int shift, int threads, double d) {
+        int vec = dtype.vector();
+        int misalign = (shift + from) % vec;
+        int head = Math.min(n, (vec - misalign) % vec);
+        int nvec = (n - head) / vec;
+        for (int t = 0; t < threads; t++) {
+            for (int k = t; k < head; k += threads) {
+                write(dtype, y, g, out, written, base + from + k, d);
+            }
+            for (int v = t; v < nvec; v += threads) {
+                for (int i = 0; i < vec; i++) {
+                    write(dtype, y, g, out, written, base + from + head + v * vec + i, d);
+                }
+            }
+            for (int k = head + nvec * vec + t; k < n; k += threads) {
+                write(dtype, y, g, out, written, base + from + k, d);
+            }
+        }
+    }
+
+    private static void write(DType dtype, double[] y, double[] g, long[] out, int[] written, int i, double d) {
+        out[i] = out(dtype, y[i], g[i], d);
+        written[i]++;
+    }
+
+    /**
+     * forward_kernel with StrictMath.exp in place of the GPU's exp: the max, the canonical sum of the
+     * exps (Plain1 for float32, DD1 with value() for float64) by warps over segments and the segment
+     * tree, then exp / sum rounded once. With the same exp it must give the reference's bits; on the
+     * GPU only exp differs (documented: within 2 ulp). What this checks: the max, the exp argument,
+     * the sum's finishing step (value()), the division and the rounding. The summation order itself
+     * hardly ever shows in forward outputs (positive terms summed in extra precision), so unlike the
+     * backward model this does not pin the order down.
+     */
+    static long[] forward(DType dtype, double[] x, int rows, int cols, int threads) {
+        long[] out = new long[rows * cols];
+        int segs = LaunchPlanner.segments(cols);
+        int nwarps = threads / LANES;
+        boolean dd = dtype == DType.FLOAT64;
+        for (int row = 0; row < rows; row++) {
+            int base = row * cols;
+            double m = Double.NEGATIVE_INFINITY;
+            for (int t = 0; t < threads; t++) { // per-thread maxima, then the tree: max is order-free
+                for (int k = t; k < cols; k += threads) {
+                    m = Math.max(m, x[base + k]);
+                }
+            }
+            double mm = m;
+            double[][] part = new double[2 * segs][];
+            for (int warp = 0; warp < nwarps; warp++) {
+                for (int seg = warp; seg < segs; seg += nwarps) {
+                    int start = seg * SEGMENT;
+                    int len = Math.min(SEGMENT, cols - start);
+                    double[][] lanes = new double[LANES][];
+                    for (int lane = 0; lane < LANES; lane++) {
+                        double[] a = new double[2];
+                        for (int k = lane; k < len; k += LANES) {
+                            double e = StrictMath.exp(x[base + start + k] - mm);
+                            if (dd) {
+                                double[] err = new double[1];
+                                a[0] = twoSum(a[0], e, err);
+                                a[1] = a[1] + err[0];
+                            } else {
+                                a[0] = a[0] + e;
+                            }
+                        }
+                        lanes[lane] = a;
+                    }
+                    part[seg] = warpTree(dd ? DD1 : PLAIN1, lanes);
+                }
+            }
+            double[] r = segmentTree(dd ? DD1 : PLAIN1, part, segs);
+            double sum = dd ? (Double.isFinite(r[0]) ? r[0] + r[1] : r[0]) : r[0];
+            for (int k = 0; k < cols; k++) {
+                double v = StrictMath.exp(x[base + k] - mm) / sum;
+                out[base + k] = dd ? Double.doubleToRawLongBits(v) : Float.floatToRawIntBits((float) v) & 0xffffffffL;
+            }
+        }
+        return out;
+    }
+
+    /** Plain1 (one float64 sum) and DD1 ((s, c) with the plain TwoSum step) as families of width 2. */
+    static final Family PLAIN1 = new Family() {
+        public double[] zero() {
+            return new double[2];
+        }
+
+        public void add(double[] a, double y, double g) {
+            a[0] = a[0] + y;
+        }
+
+        public void combine(double[] a, double[] o) {
+            a[0] = a[0] + o[0];
+        }
+
+        public double mean(double[] a) {
+            throw new UnsupportedOperationException();
+        }
+    };
+
+    static final Family DD1 = new Family() {
+        public double[] zero() {
+            return new double[2];
+        }
+
+        public void add(double[] a, double y, double g) {
+            double[] e = new double[1];
+            a[0] = twoSum(a[0], y, e);
+            a[1] = a[1] + e[0];
+        }
+
+        public void combine(double[] a, double[] o) {
+            double[] e = new double[1];
+            a[0] = twoSum(a[0], o[0], e);
+            a[1] = (a[1] + o[1]) + e[0];
+        }
+
+        public double mean(double[] a) {
+            throw new UnsupportedOperationException();
+        }
+    };
+}
