@@ -28,6 +28,8 @@ final class Nd4jOps {
         double[] sy = sumY.reshape(rows).toDoubleVector();
         double[] d = d0.reshape(rows).toDoubleVector();
         double[] c = correction.reshape(rows).toDoubleVector();
+        double[] gMax = gd.max(true, 1).reshape(rows).toDoubleVector();
+        double[] gMin = gd.min(true, 1).reshape(rows).toDoubleVector();
         boolean roundToFloat = out.dataType() != DataType.DOUBLE;
         for (int r = 0; r < rows; r++) {
             double dr;
@@ -37,6 +39,9 @@ final class Nd4jOps {
                 dr = d[r] + c[r];
             } else {
                 dr = d[r]; // NaN and infinities propagate as the plain quotient
+            }
+            if (gMax[r] == gMin[r] && dr != gMax[r]) {
+                dr = gMax[r]; // the constant-row rule: a constant row gives exact zeros even where y*g underflows
             }
             d[r] = roundToFloat ? (double) (float) dr : dr; // d is rounded once to the working precision
         }

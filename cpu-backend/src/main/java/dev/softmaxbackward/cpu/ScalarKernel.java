@@ -58,7 +58,7 @@ final class ScalarKernel implements RowKernel {
         }
         double sumY = RowNumerics.reduceSegments(s.segAS, segments);
         double sumYG = RowNumerics.reduceSegments(s.segBS, segments);
-        double d = RowNumerics.weightedMean(sumYG, sumY);
+        float d = RowNumerics.constantRowMean(RowNumerics.weightedMean(sumYG, sumY), g, go, go + cols);
         for (int i = 0; i < cols; i++) {
             out[oo + i] = (float) ((double) y[yo + i] * ((double) g[go + i] - d));
         }
@@ -89,7 +89,7 @@ final class ScalarKernel implements RowKernel {
         }
         double sumY = RowNumerics.reduceSegments(s.segAS, segments);
         double sumYG = RowNumerics.reduceSegments(s.segBS, segments);
-        double d = RowNumerics.weightedMean(sumYG, sumY);
+        float d = constantRowMeanFloat(RowNumerics.weightedMean(sumYG, sumY), g, go, cols);
         for (int i = 0; i < cols; i++) {
             out.putFloat(oo + 4 * i, (float) ((double) y.getFloat(yo + 4 * i) * ((double) g.getFloat(go + 4 * i) - d)));
         }
@@ -124,7 +124,7 @@ final class ScalarKernel implements RowKernel {
         }
         double sumY = RowNumerics.reduceSegments(s.segAS, segments);
         double sumYG = RowNumerics.reduceSegments(s.segBS, segments);
-        double d = RowNumerics.weightedMean(sumYG, sumY);
+        float d = constantRowMean16(bf16, RowNumerics.weightedMean(sumYG, sumY), g, go, cols);
         for (int i = 0; i < cols; i++) {
             double yv = Float16.toFloat(bf16, y.getShort(yo + 2 * i));
             double gv = Float16.toFloat(bf16, g.getShort(go + 2 * i));
@@ -157,7 +157,7 @@ final class ScalarKernel implements RowKernel {
             }
             finishSegment(s, seg);
         }
-        double d = mean64(s, segments);
+        double d = RowNumerics.constantRowMean(mean64(s, segments), g, go, go + cols);
         for (int i = 0; i < cols; i++) {
             out[oo + i] = y[yo + i] * (g[go + i] - d);
         }
@@ -187,7 +187,7 @@ final class ScalarKernel implements RowKernel {
             }
             finishSegment(s, seg);
         }
-        double d = mean64(s, segments);
+        double d = constantRowMeanDouble(mean64(s, segments), g, go, cols);
         for (int i = 0; i < cols; i++) {
             out.putDouble(oo + 8 * i, y.getDouble(yo + 8 * i) * (g.getDouble(go + 8 * i) - d));
         }
@@ -221,6 +221,50 @@ final class ScalarKernel implements RowKernel {
         s.segAC[seg] = s.aC[0];
         s.segBS[seg] = s.bS[0];
         s.segBC[seg] = s.bC[0];
+    }
+
+    // ---- the constant-row rule (RowNumerics.constantRowMean) on buffers ------------------------------
+    // Same steps as RowNumerics.constantRowMean: when d != g[0] and every g[i] == g[0] (IEEE equality),
+    // d becomes g[0] (unless it is NaN), so a constant row gives exact zeros whatever the sums did.
+
+    static float constantRowMeanFloat(float d, ByteBuffer g, int go, int cols) {
+        float first = g.getFloat(go);
+        if (d == first || cols <= 0) {
+            return d;
+        }
+        for (int i = 1; i < cols; i++) {
+            if (g.getFloat(go + 4 * i) != first) {
+                return d;
+            }
+        }
+        return first == first ? first : d;
+    }
+
+    static double constantRowMeanDouble(double d, ByteBuffer g, int go, int cols) {
+        double first = g.getDouble(go);
+        if (d == first || cols <= 0) {
+            return d;
+        }
+        for (int i = 1; i < cols; i++) {
+            if (g.getDouble(go + 8 * i) != first) {
+                return d;
+            }
+        }
+        return first == first ? first : d;
+    }
+
+    /** On the entries widened to float, as the float32 rule on those floats. */
+    static float constantRowMean16(boolean bf16, float d, ByteBuffer g, int go, int cols) {
+        float first = Float16.toFloat(bf16, g.getShort(go));
+        if (d == first || cols <= 0) {
+            return d;
+        }
+        for (int i = 1; i < cols; i++) {
+            if (Float16.toFloat(bf16, g.getShort(go + 2 * i)) != first) {
+                return d;
+            }
+        }
+        return first == first ? first : d;
     }
 
     /** The segment tree over both sums, then {@code d} for float64 inputs. */

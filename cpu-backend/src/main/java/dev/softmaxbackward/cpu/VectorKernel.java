@@ -84,7 +84,7 @@ final class VectorKernel implements RowKernel {
         }
         double sumY = RowNumerics.reduceSegments(s.segAS, segments);
         double sumYG = RowNumerics.reduceSegments(s.segBS, segments);
-        double d = RowNumerics.weightedMean(sumYG, sumY);
+        float d = RowNumerics.constantRowMean(RowNumerics.weightedMean(sumYG, sumY), g, go, go + cols);
         DoubleVector dv = DoubleVector.broadcast(D, d);
         int i = 0;
         for (int end = cols & -L; i < end; i += L) {
@@ -112,7 +112,8 @@ final class VectorKernel implements RowKernel {
         }
         double sumY = RowNumerics.reduceSegments(s.segAS, segments);
         double sumYG = RowNumerics.reduceSegments(s.segBS, segments);
-        outputsFloat(g, go, y, yo, out, oo, cols, RowNumerics.weightedMean(sumYG, sumY));
+        float d = ScalarKernel.constantRowMeanFloat(RowNumerics.weightedMean(sumYG, sumY), g, go, cols);
+        outputsFloat(g, go, y, yo, out, oo, cols, d);
     }
 
     /** One segment's 32 lane sums of y and y*g, from byte offsets {@code go}, {@code yo}. Kept small for C2. */
@@ -196,7 +197,7 @@ final class VectorKernel implements RowKernel {
             }
             ScalarKernel.finishSegment(s, seg);
         }
-        double d = ScalarKernel.mean64(s, segments);
+        double d = RowNumerics.constantRowMean(ScalarKernel.mean64(s, segments), g, go, go + cols);
         DoubleVector dv = DoubleVector.broadcast(D, d);
         int i = 0;
         for (int end = cols & -L; i < end; i += L) {
@@ -253,7 +254,7 @@ final class VectorKernel implements RowKernel {
             }
             ScalarKernel.finishSegment(s, seg);
         }
-        double d = ScalarKernel.mean64(s, segments);
+        double d = ScalarKernel.constantRowMeanDouble(ScalarKernel.mean64(s, segments), g, go, cols);
         DoubleVector dv = DoubleVector.broadcast(D, d);
         int i = 0;
         for (int end = cols & -L; i < end; i += L) {

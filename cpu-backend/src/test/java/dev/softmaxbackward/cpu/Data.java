@@ -41,7 +41,9 @@ final class Data {
         for (int r = 0; r < rows; r++) {
             int base = r * cols;
             double scale = Math.pow(10, rnd.nextInt(-6, 7));
-            double constant = rnd.nextGaussian() * scale;
+            // constant rows: ordinary, and (float64) so tiny or huge that y*g underflows or the sums overflow,
+            // where only the constant-row rule gives exact zeros
+            double constant = r % 12 == 7 ? 3e-300 : r % 12 == 1 && r > 12 ? -1.5e308 : rnd.nextGaussian() * scale;
             for (int i = 0; i < cols; i++) {
                 g[base + i] = switch (r % 6) {
                     case 1 -> constant;
