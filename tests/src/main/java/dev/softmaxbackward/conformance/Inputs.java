@@ -1,0 +1,144 @@
+package dev.softmaxbackward.conformance;
+
+import java.util.Random;
+
+/**
+ * Test inputs, computed by the tests themselves (never by a backend): logits, y = softmax(logits) in
+ * float64 then rounded to the dtype, and upstream gradients of several kinds.
+ */
+public final class Inputs {
+    private Inputs() {}
+
+    /** What the upstream gradient g looks like. */
+    public enum GradientKind {
+        /** Uniform in [-1, 1). */
+        UNIT,
+        /** Every row constant (random sign and magnitude): the output must be exactly zero. */
+        CONSTANT,
+        /** Gaussian times a huge power of ten (up to 1e37 float32, 1e300 float64). */
+        HUGE,
+        /** Gaussian times a tiny power of ten (down to 1e-38 float32, 1e-250 float64). */
+        TINY,
+        /** Every entry its own sign and a magnitude anywhere in 1e-30..1e30 (float32) or 1e-150..1e150. */
+        MIXED_MAGNITUDES,
+        /** All positive, in (0, 1]. */
+        POSITIVE,
+        /** A large common offset plus small noise: d nearly cancels g, stressing the weighted mean. */
+        OFFSET
+    }
+
+    /** Gaussian logits times {@code scale}, row-major. */
+    public static double[] logits(Random rnd, int rows, int cols, double scale) {
+        double[] x = new double[rows * cols];
+        for (int i = 0; i < x.length; i++) {
+            x[i] = rnd.nextGaussian() * scale;
+        }
+        return x;
+    }
+
+    /**
+     * Row-wise softmax in float64, written independently of every backend: max-subtracted, Math.exp,
+     * a plain left-to-right sum.
+     */
+    public static double[] softmax(double[] x, int rows, int cols) {
+        double[] y = new double[x.length];
+        for (int r = 0; r < rows; r++) {
+            int base = r * cols;
+            double max = Double.NEGATIVE_INFINITY;
+            for (int i = base; i < base + cols; i++) {
+                max = Math.max(max, x[i]);
+            }
+            double sum = 0;
+            for (int i = base; i < base + cols; i++) {
+                y[i] = Math.exp(x[i] - max);
+                sum += y[i];
+            }
+            for (int i = base; i < base + cols; i++) {
+                y[i] /= sum;
+            }
+        }
+        return y;
+    }
+
+    /** {@code L(x) = g . softmax(x)} for one row, in float64. */
+    public static double loss(double[] x, double[] g, int cols) {
+        double[] y = softmax(x, 1, cols);
+        double l = 0;
+        for (int i = 0; i < cols; i++) {
+            l += g[i] * y[i];
+        }
+        return l;
+    }
+
+    /** A random power of ten in [10^lo, 10^hi]. */
+    public static double magnitude(Random rnd, double lo, double hi) {
+        return Math.pow(10, lo + (hi - lo) * rnd.nextDouble());
+    }
+
+    /**
+     * Upstream gradients of the given kind for {@code dtype}, in float64 (exactly representable in the
+     * dtype after rounding; magnitudes are chosen so that rounding to float32 never overflows). Besides
+     * the kind, each row is made constant with probability {@code constantRowChance}.
+     */
+    public static double[] gradient(Random rnd, DType dtype, GradientKind kind, int rows, int cols,
+                                    double constantRowChance) {
+        boolean f32 = dtype == DType.FLOAT32;
+        double[] g = new double[rows * cols];
+        for (int r = 0; r < rows; r++) {
+            int base = r * cols;
+            boolean constant = kind == GradientKind.CONSTANT || rnd.nextDouble() < constantRowChance;
+            if (constant) {
+                double c = constantValue(rnd, dtype);
+                for (int i = base; i < base + cols; i++) {
+                    g[i] = c;
+                }
+                continue;
+            }
+            double rowScale;
+            switch (kind) {
+                case HUGE -> rowScale = f32 ? magnitude(rnd, 20, 37) : magnitude(rnd, 100, 300);
+                case TINY -> rowScale = f32 ? magnitude(rnd, -38, -20) : magnitude(rnd, -250, -100);
+                case OFFSET -> rowScale = magnitude(rnd, 0, f32 ? 6 : 12);
+                default -> rowScale = 1;
+            }
+            for (int i = base; i < base + cols; i++) {
+                double v = switch (kind) {
+                    case UNIT, CONSTANT -> 2 * rnd.nextDouble() - 1;
+                    case HUGE, TINY -> rnd.nextGaussian() * rowScale;
+                    case MIXED_MAGNITUDES -> (rnd.nextBoolean() ? 1 : -1)
+                            * (f32 ? magnitude(rnd, -30, 30) : magnitude(rnd, -150, 150));
+                    case POSITIVE -> 1 - rnd.nextDouble();
+                    case OFFSET -> rowScale + (2 * rnd.nextDouble() - 1);
+                };
+                g[i] = dtype.round(v);
+            }
+        }
+        return g;
+    }
+
+    /**
+     * A constant for a constant row: 0, +-1, simple fractions, or a random value of random magnitude
+     * (float32: anywhere in its range down to its subnormals, whose products with float32 y are exact
+     * in float64; float64: 1e-250..1e300, see {@link Checks#constantRows}).
+     */
+    public static double constantValue(Random rnd, DType dtype) {
+        double sign = rnd.nextBoolean() ? 1 : -1;
+        return switch (rnd.nextInt(6)) {
+            case 0 -> 0.0;
+            case 1 -> sign;
+            case 2 -> sign * 0.1;
+            case 3 -> dtype.round(sign * Math.PI);
+            default -> dtype == DType.FLOAT32
+                    ? (double) (float) (sign * magnitude(rnd, -44, 37))
+                    : sign * magnitude(rnd, -250, 300);
+        };
+    }
+
+    /** y = softmax(scale * gaussian) rounded to {@code dtype}, with g of the given kind. */
+    public static Batch batch(Random rnd, DType dtype, int rows, int cols, double logitScale, GradientKind kind,
+                              double constantRowChance) {
+        double[] y = softmax(logits(rnd, rows, cols, logitScale), rows, cols);
+        double[] g = gradient(rnd, dtype, kind, rows, cols, constantRowChance);
+        return Batch.rounded(dtype, y, g, rows, cols);
+    }
+}
