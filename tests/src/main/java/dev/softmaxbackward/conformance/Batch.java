@@ -8,9 +8,12 @@ import java.util.Arrays;
  * and g (the upstream gradient) in one dtype, with ways to run it on a backend.
  */
 public final class Batch {
-    /** What an output array holds before a call: a NaN whose payload no arithmetic produces. */
-    public static final float SENTINEL_F = Float.intBitsToFloat(0x7fa5_a5a5);
-    public static final double SENTINEL_D = Double.longBitsToDouble(0x7ff5_a5a5_a5a5_a5a5L);
+    /**
+     * What an output array holds before a call: a quiet NaN with a payload no arithmetic produces
+     * (quiet, so that widening and narrowing conversions keep its bits).
+     */
+    public static final float SENTINEL_F = Float.intBitsToFloat(0x7fe5_a5a5);
+    public static final double SENTINEL_D = Double.longBitsToDouble(0x7ffd_a5a5_a5a5_a5a5L);
 
     private final DType dtype;
     private final int rows;

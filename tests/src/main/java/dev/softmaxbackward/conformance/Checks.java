@@ -325,10 +325,10 @@ public final class Checks {
             double max = Double.NEGATIVE_INFINITY;
             boolean finite = true;
             for (int i = base; i < base + cols; i++) {
-                finite &= Double.isFinite(logits[i]);
+                finite &= !Double.isNaN(logits[i]) && logits[i] != Double.POSITIVE_INFINITY; // -Inf is fine
                 max = Math.max(max, logits[i]);
             }
-            if (!finite || cols == 0) {
+            if (!finite || cols == 0 || max == Double.NEGATIVE_INFINITY) {
                 continue;
             }
             Dyadic[] e = new Dyadic[cols];

@@ -24,7 +24,14 @@ public final class Inputs {
         /** All positive, in (0, 1]. */
         POSITIVE,
         /** A large common offset plus small noise: d nearly cancels g, stressing the weighted mean. */
-        OFFSET
+        OFFSET,
+        /**
+         * Small noise plus pairs of huge entries +B and -B at equal y, which cancel exactly: the partial
+         * sums are huge while the result is small, so the order of summation decides which small terms
+         * survive. The case where only bitwise agreement with the reference pins the result (for float32
+         * inputs a different order is otherwise nearly always hidden by rounding d to float32).
+         */
+        CANCELLING
     }
 
     /** Gaussian logits times {@code scale}, row-major. */
@@ -103,7 +110,7 @@ public final class Inputs {
             }
             for (int i = base; i < base + cols; i++) {
                 double v = switch (kind) {
-                    case UNIT, CONSTANT -> 2 * rnd.nextDouble() - 1;
+                    case UNIT, CONSTANT, CANCELLING -> 2 * rnd.nextDouble() - 1;
                     case HUGE, TINY -> rnd.nextGaussian() * rowScale;
                     case MIXED_MAGNITUDES -> (rnd.nextBoolean() ? 1 : -1)
                             * (f32 ? magnitude(rnd, -30, 30) : magnitude(rnd, -150, 150));
@@ -139,6 +146,45 @@ public final class Inputs {
                               double constantRowChance) {
         double[] y = softmax(logits(rnd, rows, cols, logitScale), rows, cols);
         double[] g = gradient(rnd, dtype, kind, rows, cols, constantRowChance);
+        if (kind == GradientKind.CANCELLING) {
+            cancellingPairs(rnd, dtype, y, g, rows, cols);
+        }
         return Batch.rounded(dtype, y, g, rows, cols);
+    }
+
+    /**
+     * In each row that is not constant, about one entry in 32 becomes part of a pair (a, b) with
+     * y[b] = y[a], g[a] = +B, g[b] = -B, B huge (1e15..1e30 float32, 1e20..1e100 float64), so that
+     * y[a]*g[a] + y[b]*g[b] is exactly zero.
+     */
+    public static void cancellingPairs(Random rnd, DType dtype, double[] y, double[] g, int rows, int cols) {
+        if (cols < 2) {
+            return;
+        }
+        int[] idx = new int[cols];
+        for (int r = 0; r < rows; r++) {
+            int base = r * cols;
+            if (g[base] == g[base + cols - 1] && g[base] == g[base + cols / 2]) {
+                continue; // most likely a constant row: keep it constant
+            }
+            for (int i = 0; i < cols; i++) {
+                idx[i] = i;
+            }
+            int pairs = Math.max(1, cols / 64);
+            for (int p = 0; p < 2 * pairs; p++) { // partial Fisher-Yates: 2*pairs distinct positions
+                int j = p + rnd.nextInt(cols - p);
+                int t = idx[p];
+                idx[p] = idx[j];
+                idx[j] = t;
+            }
+            for (int p = 0; p < pairs; p++) {
+                int a = base + idx[2 * p];
+                int b = base + idx[2 * p + 1];
+                double big = dtype.round(dtype == DType.FLOAT32 ? magnitude(rnd, 15, 30) : magnitude(rnd, 20, 100));
+                y[b] = y[a];
+                g[a] = big;
+                g[b] = -big;
+            }
+        }
     }
 }
