@@ -26,7 +26,7 @@ public abstract class BackendConformanceTest {
     protected abstract String backendName();
 
     @TestFactory
-    Stream<DynamicNode> conformance() {
+    public Stream<DynamicNode> conformance() {
         String name = backendName();
         BackendStatus status = SoftmaxBackward.backends().stream()
                 .filter(s -> s.name().equalsIgnoreCase(name))
