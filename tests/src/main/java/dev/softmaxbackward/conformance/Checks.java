@@ -144,7 +144,7 @@ public final class Checks {
      * whatever u says (float32: y = [0.5, 0.5], g = [3*2^-149, 0] gives [0, -2^-149] from an exact
      * implementation, a sum 2^-149 > 4*u*max|g|). With it, the subnormal errors (at most cols*minSub/2)
      * fit in the part of the bound the normal-range argument leaves free (it needs 2u*max|g| float32,
-     * 3u*max|g| float64; see the report in the suite's README section).
+     * 3u*max|g| float64); KnownContractGapsTest pins the counterexample.
      *
      * @return the number of rows checked
      */

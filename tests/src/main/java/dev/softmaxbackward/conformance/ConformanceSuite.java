@@ -429,6 +429,19 @@ public final class ConformanceSuite {
                 assertTrue(e.getMessage().contains("labels"), e.getMessage());
             }));
             for (DType dt : DType.values()) {
+                t.add(test(dt + " rows whose y sums to exactly 0 give d = 0, so gradIn = y*g", () -> {
+                    double[] y = {0, 0, 0, 0.25, -0.25, 0, 0.5, 0.25, 0.25};
+                    double[] g = {1.5, -2, 3, 3, -5, 7, 1, 2, 3};
+                    Batch batch = Batch.rounded(dt, y, g, 3, 3);
+                    Output out = batch.backward(b);
+                    for (int i = 0; i < 6; i++) {
+                        double want = dt.round(batch.y(i) * batch.g(i));
+                        assertEquals(Double.doubleToRawLongBits(want), Double.doubleToRawLongBits(out.get(i)),
+                                "entry " + i + ": " + out.describe(i) + ", y*g = " + want);
+                    }
+                    Conformance.Coverage c = Conformance.backward(b, batch, 1);
+                    assertEquals(3, c.oracleRows());
+                }));
                 t.add(test(dt + " cols 1: every single-entry row gives zero", () -> {
                     int rows = 64;
                     Random rnd = new Random(1);
