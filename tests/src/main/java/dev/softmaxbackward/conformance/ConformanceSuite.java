@@ -56,8 +56,10 @@ public final class ConformanceSuite {
     public static DynamicContainer forStatus(BackendStatus status) {
         if (!status.available()) {
             String reason = "backend '" + status.name() + "' is unavailable: " + status.reason();
+            String shortReason = status.reason().length() > 200 ? status.reason().substring(0, 200) + "..."
+                    : status.reason();
             return dynamicContainer(status.name() + " (unavailable)", Stream.of(
-                    dynamicTest("skipped: " + status.reason(), () -> Assumptions.abort(reason))));
+                    dynamicTest("skipped: " + shortReason, () -> Assumptions.abort(reason))));
         }
         return dynamicContainer(status.name(), tests(SoftmaxBackward.backend(status.name())));
     }

@@ -34,6 +34,34 @@ public final class Inputs {
         CANCELLING
     }
 
+    /** What y looks like. */
+    public enum YKind {
+        /** softmax(scale * gaussian): what a forward pass saved. */
+        SOFTMAX,
+        /** Any non-negative values in [0, 1), one in five zero, not normalised (d divides by sum(y)). */
+        RAW,
+        /**
+         * As RAW times a small power of ten (down to 1e-30 float32, 1e-40 float64). Not smaller for
+         * float64: with max|g| * sum(y) below about cols * 2^-1022 the products y*g fall among the
+         * subnormals and the oracle bound fails for the contract's own algorithm (see
+         * KnownContractGapsTest); with float64 g at least 1e-250 this keeps clear of it.
+         */
+        RAW_TINY
+    }
+
+    /** y of the given kind, in float64. */
+    public static double[] y(Random rnd, DType dtype, YKind kind, int rows, int cols, double logitScale) {
+        if (kind == YKind.SOFTMAX) {
+            return softmax(logits(rnd, rows, cols, logitScale), rows, cols);
+        }
+        double scale = kind == YKind.RAW ? 1 : dtype == DType.FLOAT32 ? magnitude(rnd, -30, -5) : magnitude(rnd, -40, -5);
+        double[] y = new double[rows * cols];
+        for (int i = 0; i < y.length; i++) {
+            y[i] = rnd.nextInt(5) == 0 ? 0.0 : scale * Math.pow(rnd.nextDouble(), 1 + 4 * rnd.nextDouble());
+        }
+        return y;
+    }
+
     /** Gaussian logits times {@code scale}, row-major. */
     public static double[] logits(Random rnd, int rows, int cols, double scale) {
         double[] x = new double[rows * cols];
@@ -144,7 +172,13 @@ public final class Inputs {
     /** y = softmax(scale * gaussian) rounded to {@code dtype}, with g of the given kind. */
     public static Batch batch(Random rnd, DType dtype, int rows, int cols, double logitScale, GradientKind kind,
                               double constantRowChance) {
-        double[] y = softmax(logits(rnd, rows, cols, logitScale), rows, cols);
+        return batch(rnd, dtype, YKind.SOFTMAX, rows, cols, logitScale, kind, constantRowChance);
+    }
+
+    /** y of the given kind (logitScale applies to SOFTMAX), rounded to {@code dtype}, with g of the given kind. */
+    public static Batch batch(Random rnd, DType dtype, YKind yKind, int rows, int cols, double logitScale,
+                              GradientKind kind, double constantRowChance) {
+        double[] y = y(rnd, dtype, yKind, rows, cols, logitScale);
         double[] g = gradient(rnd, dtype, kind, rows, cols, constantRowChance);
         if (kind == GradientKind.CANCELLING) {
             cancellingPairs(rnd, dtype, y, g, rows, cols);

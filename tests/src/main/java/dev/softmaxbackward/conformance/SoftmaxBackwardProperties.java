@@ -19,7 +19,8 @@ import net.jqwik.api.statistics.Statistics;
 /**
  * The conformance properties, for jqwik: random shapes (rows up to 4096, at most
  * {@link #MAX_ELEMENTS} entries per batch so the suite stays fast), logit scales from 1e-3 to 1e3
- * (near-uniform to near-one-hot y, computed in float64 by the test, then rounded), upstream gradients
+ * (near-uniform to near-one-hot y, computed in float64 by the test, then rounded) or arbitrary
+ * non-negative y (normalised or not, of ordinary or tiny magnitude), upstream gradients
  * of every {@link GradientKind} (constant rows, huge and tiny magnitudes, mixed signs and magnitudes),
  * and both dtypes.
  *
@@ -92,20 +93,23 @@ public abstract class SoftmaxBackwardProperties {
 
     @Property(tries = TRIES_BACKWARD, generation = GenerationMode.RANDOMIZED)
     void backwardMatchesOracleAndReference(@ForAll("shapes") Shape shape, @ForAll DType dtype,
-                                           @ForAll("logitScales") double logitScale, @ForAll GradientKind kind,
+                                           @ForAll Inputs.YKind yKind, @ForAll("logitScales") double logitScale,
+                                           @ForAll GradientKind kind,
                                            @ForAll @DoubleRange(min = 0, max = 0.5) double constantRowChance,
                                            @ForAll long seed) {
         Statistics.label("dtype").collect(dtype);
         Statistics.label("gradient").collect(kind);
         Statistics.label("entries").collect(bucket(shape));
-        checkBackward(shape, dtype, logitScale, kind, constantRowChance, seed);
+        Statistics.label("y").collect(yKind);
+        checkBackward(shape, dtype, yKind, logitScale, kind, constantRowChance, seed);
     }
 
     /** One case of {@link #backwardMatchesOracleAndReference}, callable outside jqwik. */
-    void checkBackward(Shape shape, DType dtype, double logitScale, GradientKind kind, double constantRowChance,
-                       long seed) {
+    void checkBackward(Shape shape, DType dtype, Inputs.YKind yKind, double logitScale, GradientKind kind,
+                       double constantRowChance, long seed) {
         Random rnd = new Random(seed);
-        Batch batch = Inputs.batch(rnd, dtype, shape.rows(), shape.cols(), logitScale, kind, constantRowChance);
+        Batch batch = Inputs.batch(rnd, dtype, yKind, shape.rows(), shape.cols(), logitScale, kind,
+                constantRowChance);
         int split = shape.rows() > 1 ? 1 + rnd.nextInt(shape.rows() - 1) : 0;
         Conformance.Coverage c = Conformance.backward(Conformance.REFERENCE, batch, split);
         if (c.oracleRows() != shape.rows()) {

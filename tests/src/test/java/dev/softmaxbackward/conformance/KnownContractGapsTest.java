@@ -53,8 +53,11 @@ class KnownContractGapsTest {
     /**
      * Invariant 5 (the oracle bound), float64, g in the subnormal range: the products y*g lose up to
      * half a subnormal each, d inherits up to cols/2 subnormals of error, and the bound's single
-     * "+ minSubnormal" is not enough (here the error is 2 subnormals). Generators keep float64 g at or
-     * above 1e-250, where this cannot happen (the lost part is below u * y * max|g|).
+     * "+ minSubnormal" is not enough (here the error is 2 subnormals). The bound holds when
+     * max|g| * sum(y) >= cols * 2^-1022 (then the lost part, at most y * cols * minSub / (2 sum(y)), is
+     * below the u * y * max|g| the rest of the argument leaves free); generators keep float64 g at or
+     * above 1e-250 and sum(y) above 1e-40. Found first by the properties: y = 3.6e-149,
+     * g = 7.7e-171, an error of one subnormal beyond the bound.
      */
     @Test
     void float64SubnormalGradientsBreakTheOracleBound() {
