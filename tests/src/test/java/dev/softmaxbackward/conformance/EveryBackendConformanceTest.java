@@ -1,68 +1,8 @@
 package dev.softmaxbackward.conformance;
 
-import static org.junit.jupiter.api.Assertions.assertEquals;
-import static org.junit.jupiter.api.Assertions.assertFalse;
-import static org.junit.jupiter.api.Assertions.assertInstanceOf;
-import static org.junit.jupiter.api.Assertions.assertTrue;
-
-import dev.softmaxbackward.BackendStatus;
-import dev.softmaxbackward.SoftmaxBackward;
-import dev.softmaxbackward.reference.ReferenceBackend;
-import java.util.List;
-import java.util.stream.Stream;
-import org.junit.jupiter.api.AfterAll;
-import org.junit.jupiter.api.DynamicNode;
-import org.junit.jupiter.api.Test;
-import org.junit.jupiter.api.TestFactory;
-
 /**
- * Runs the conformance suite against every backend ServiceLoader finds on this module's test
- * classpath: one container per backend; an unavailable one is reported as skipped with its reason.
- * Adding a backend module as a test dependency of this module adds its run.
+ * The conformance suite for every backend on this module's test classpath (reference, and cpu and cuda
+ * through their test-scoped dependencies); unavailable ones are reported as skipped with their reason.
  */
-class EveryBackendConformanceTest {
-    private static volatile boolean suiteBuilt;
-
-    @Test
-    void referenceIsDiscoveredAndAvailable() {
-        List<BackendStatus> all = SoftmaxBackward.backends();
-        BackendStatus reference = all.stream().filter(s -> s.name().equals("reference")).findFirst()
-                .orElseThrow(() -> new AssertionError("ServiceLoader did not find 'reference'; found " + all));
-        assertTrue(reference.available(), reference.reason());
-        assertEquals(0, reference.priority());
-        assertInstanceOf(ReferenceBackend.class, SoftmaxBackward.backend("reference"));
-    }
-
-    @Test
-    void everyDiscoveredBackendIsAvailableOrSaysWhyNot() {
-        for (BackendStatus s : SoftmaxBackward.backends()) {
-            System.out.println("conformance: backend '" + s.name() + "' priority " + s.priority()
-                    + (s.available() ? " available" : " UNAVAILABLE: " + abbreviate(s.reason())));
-            if (!s.available()) {
-                assertFalse(s.reason().isBlank(), "unavailable backend '" + s.name() + "' gives no reason");
-            }
-        }
-    }
-
-    private static String abbreviate(String s) {
-        return s.length() > 300 ? s.substring(0, 300) + "... (" + s.length() + " characters)" : s;
-    }
-
-    @TestFactory
-    Stream<DynamicNode> everyBackend() {
-        suiteBuilt = true;
-        return ConformanceSuite.forEveryBackend();
-    }
-
-    /** The reference must have RUN every test of the suite, not skipped any (it is always available). */
-    @AfterAll
-    static void referenceRanTheWholeSuite() {
-        if (!suiteBuilt) {
-            return; // a filtered run (-Dtest=...#method) that did not include the factory
-        }
-        int expected = ConformanceSuite.count(ConformanceSuite.tests(new ReferenceBackend()));
-        assertEquals(expected, ConformanceSuite.passed("reference"),
-                "tests of the suite that ran and passed for 'reference'");
-        System.out.println("conformance: 'reference' passed all " + expected + " tests of the suite");
-    }
+class EveryBackendConformanceTest extends EveryBackendConformance {
 }
