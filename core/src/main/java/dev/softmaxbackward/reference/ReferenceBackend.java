@@ -38,6 +38,9 @@ public final class ReferenceBackend implements SoftmaxBackwardBackend {
     @Override
     public void softmaxBackward(float[] gradOut, float[] softmaxOut, float[] gradIn, int rows, int cols) {
         Arguments.softmaxBackward(gradOut, softmaxOut, gradIn, rows, cols);
+        if (cols == 0) {
+            return;
+        }
         CanonicalSum sums = new CanonicalSum(cols);
         for (int r = 0; r < rows; r++) {
             int base = r * cols;
@@ -46,6 +49,8 @@ public final class ReferenceBackend implements SoftmaxBackwardBackend {
             double sumYG = sums.plain(cols, k -> (double) softmaxOut[base + k] * (double) gradOut[base + k]);
             // Dividing by the actual sum of y (not 1) makes a constant row give d == g exactly.
             float d = RowNumerics.weightedMean(sumYG, sumY);
+            // A constant row must give exact zeros whatever rounding did to the sums: then d is g itself.
+            d = RowNumerics.constantRowMean(d, gradOut, base, base + cols);
             // gradOut is read at i before gradIn is written at i, so gradIn == gradOut works.
             for (int i = base; i < base + cols; i++) {
                 gradIn[i] = RowNumerics.gradIn(softmaxOut[i], gradOut[i], d);
@@ -56,6 +61,9 @@ public final class ReferenceBackend implements SoftmaxBackwardBackend {
     @Override
     public void softmaxBackward(double[] gradOut, double[] softmaxOut, double[] gradIn, int rows, int cols) {
         Arguments.softmaxBackward(gradOut, softmaxOut, gradIn, rows, cols);
+        if (cols == 0) {
+            return;
+        }
         CanonicalSum sums = new CanonicalSum(cols);
         for (int r = 0; r < rows; r++) {
             int base = r * cols;
@@ -63,6 +71,7 @@ public final class ReferenceBackend implements SoftmaxBackwardBackend {
             CanonicalSum.Pair sumY = sums.compensated(cols, k -> softmaxOut[base + k]);
             CanonicalSum.Pair sumYG = sums.compensatedDot(cols, k -> softmaxOut[base + k], k -> gradOut[base + k]);
             double d = RowNumerics.weightedMean(sumYG.s(), sumYG.c(), sumY.s(), sumY.c());
+            d = RowNumerics.constantRowMean(d, gradOut, base, base + cols);
             for (int i = base; i < base + cols; i++) {
                 gradIn[i] = RowNumerics.gradIn(softmaxOut[i], gradOut[i], d);
             }

@@ -156,6 +156,40 @@ public final class RowNumerics {
         return q + r / dh;
     }
 
+    /**
+     * The constant-row rule, applied after {@code d} is computed: when {@code d != g[from]} and every
+     * {@code g[i] == g[from]} (IEEE equality: +0 equals -0, a NaN is never equal), {@code d} becomes
+     * {@code g[from]}, so that a constant row gives exact zeros even where the products {@code y*g}
+     * underflow or overflow (float64 rows of magnitude near 1e-300 or 1e308). The scan stops at the first
+     * differing entry, so on ordinary rows it costs one comparison; when {@code d == g[from]} it is skipped.
+     */
+    public static float constantRowMean(float d, float[] g, int from, int to) {
+        if (d == g[from] || from >= to) {
+            return d;
+        }
+        float first = g[from];
+        for (int i = from + 1; i < to; i++) {
+            if (g[i] != first) {
+                return d;
+            }
+        }
+        return first == first ? first : d;
+    }
+
+    /** {@link #constantRowMean(float, float[], int, int)} for float64 rows. */
+    public static double constantRowMean(double d, double[] g, int from, int to) {
+        if (d == g[from] || from >= to) {
+            return d;
+        }
+        double first = g[from];
+        for (int i = from + 1; i < to; i++) {
+            if (g[i] != first) {
+                return d;
+            }
+        }
+        return first == first ? first : d;
+    }
+
     /** One output for float64 inputs: {@code fl(y * fl(g - d))}, no fma. */
     public static double gradIn(double y, double g, double d) {
         return y * (g - d);

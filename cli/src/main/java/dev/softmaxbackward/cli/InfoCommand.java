@@ -1,0 +1,82 @@
+package dev.softmaxbackward.cli;
+
+import dev.softmaxbackward.BackendStatus;
+import dev.softmaxbackward.BackendUnavailableException;
+import dev.softmaxbackward.SoftmaxBackward;
+import dev.softmaxbackward.SoftmaxBackwardBackend;
+import java.io.PrintWriter;
+import java.util.List;
+import java.util.concurrent.Callable;
+import picocli.CommandLine.Command;
+import picocli.CommandLine.Model.CommandSpec;
+import picocli.CommandLine.Spec;
+
+/** {@code info}: the backends found, which one is selected and why, and the machine. */
+@Command(name = "info", mixinStandardHelpOptions = true, versionProvider = Main.Version.class,
+        description = {"Every discovered backend with its priority, whether it is available and why not; the "
+            + "one selected and why (system property, environment variable or priority); JVM, OS and cores; "
+            + "and what each available backend says about its device (for cuda: the GPU)."})
+final class InfoCommand implements Callable<Integer> {
+    @Spec
+    CommandSpec spec;
+
+    @Override
+    public Integer call() {
+        PrintWriter out = spec.commandLine().getOut();
+        print(out);
+        out.flush();
+        return Main.OK;
+    }
+
+    static void print(PrintWriter out) {
+        Runtime rt = Runtime.getRuntime();
+        out.printf("softmax-backward %s%n", versionOrDev());
+        out.printf("JVM:   %s %s (%s), max heap %d MiB%n", System.getProperty("java.vm.name"),
+                System.getProperty("java.version"), System.getProperty("java.vendor"), rt.maxMemory() >> 20);
+        out.printf("OS:    %s %s (%s), %d cores available%n", System.getProperty("os.name"),
+                System.getProperty("os.version"), System.getProperty("os.arch"), rt.availableProcessors());
+        out.println();
+        List<BackendStatus> all = SoftmaxBackward.backends();
+        out.println("Backends (highest priority first):");
+        int width = Math.max(7, all.stream().mapToInt(s -> s.name().length()).max().orElse(0));
+        out.printf("  %-" + width + "s  %8s  %-11s  %s%n", "name", "priority", "available", "reason / device");
+        for (BackendStatus s : all) {
+            String detail = s.available() ? device(s.name()) : s.reason();
+            out.println(String.format("  %-" + width + "s  %8s  %-11s  %s", s.name(),
+                    s.priority() == Integer.MIN_VALUE ? "?" : Integer.toString(s.priority()),
+                    s.available() ? "yes" : "no", detail).stripTrailing());
+        }
+        out.println();
+        try {
+            SoftmaxBackwardBackend selected = SoftmaxBackward.backend();
+            out.printf("Selected: %s (%s)%n", selected.name(), SoftmaxBackward.selectionReason());
+        } catch (BackendUnavailableException e) {
+            out.printf("Selected: none: %s%n", e.getMessage());
+        }
+        out.println("  (choose with -Dsoftmaxbackward.backend=NAME or SOFTMAX_BACKWARD_BACKEND=NAME)");
+    }
+
+    /**
+     * What an available backend says about itself beyond its name, if its class overrides
+     * {@code toString()} (the cuda backend describes its GPU this way: name, memory, driver); else "".
+     * This keeps the CLI on the core API alone: no compile-time dependency on any backend.
+     */
+    static String device(String name) {
+        try {
+            SoftmaxBackwardBackend b = SoftmaxBackward.backend(name);
+            String text = String.valueOf(b);
+            // Object's own toString ("pkg.Class@1a2b3c"), or the bare name, says nothing about the device.
+            if (text.startsWith(b.getClass().getName() + "@") || text.equals(b.name())) {
+                return "";
+            }
+            return text.replace('\n', ' ').strip();
+        } catch (RuntimeException e) {
+            return "";
+        }
+    }
+
+    static String versionOrDev() {
+        String v = Main.class.getPackage().getImplementationVersion();
+        return v == null ? "(development build)" : v;
+    }
+}

@@ -1,0 +1,424 @@
+package dev.softmaxbackward.cli;
+
+import java.io.IOException;
+import java.nio.ByteBuffer;
+import java.nio.ByteOrder;
+import java.nio.channels.FileChannel;
+import java.nio.charset.StandardCharsets;
+import java.nio.file.Files;
+import java.nio.file.NoSuchFileException;
+import java.nio.file.Path;
+import java.nio.file.StandardCopyOption;
+import java.nio.file.StandardOpenOption;
+import java.util.ArrayList;
+import java.util.LinkedHashMap;
+import java.util.List;
+import java.util.Map;
+
+/**
+ * NumPy {@code .npy} files: float32 or float64, C order, 1-D or 2-D.
+ *
+ * <p>Reading is done here, strictly, rather than with ND4J's {@code Nd4j.createFromNpyFile}, because
+ * that reader (1.0.0-M2.1, checked against NumPy 2.4 files) reads a Fortran-order file as if it were
+ * C order (silently transposed data), reads past the end of a truncated file (garbage values, no
+ * error), returns an empty {@code [0, 0]} array for a file cut inside its header, and kills the JVM
+ * with a native assertion on a big-endian file. Each of those must be a clear error here.
+ *
+ * <p>Writing is done here too: ND4J's {@code Nd4j.toNpyByteArray} writes 2-D and non-empty 1-D arrays
+ * that NumPy reads back exactly, but throws a NullPointerException on an empty 1-D array, and the
+ * format is a 10-byte preamble and one line of header. The bytes go to a temporary file in the
+ * target's directory that is then moved over the target atomically, so a failure leaves no partial file.
+ * Without ND4J here, {@code run} also works where ND4J's natives do not load.
+ */
+final class Npy {
+    private static final byte[] MAGIC = {(byte) 0x93, 'N', 'U', 'M', 'P', 'Y'};
+
+    private Npy() {}
+
+    /** A bad file: what is wrong, in one line. */
+    static final class FormatException extends Exception {
+        private static final long serialVersionUID = 1L;
+
+        FormatException(String message) {
+            super(message);
+        }
+    }
+
+    /** A 1-D or 2-D float array as read: exactly one of {@code f32}/{@code f64} is set. */
+    record Array(int[] shape, float[] f32, double[] f64) {
+        boolean isFloat32() {
+            return f32 != null;
+        }
+
+        String dtype() {
+            return isFloat32() ? "float32" : "float64";
+        }
+
+        int rows() {
+            return shape.length == 1 ? 1 : shape[0];
+        }
+
+        int cols() {
+            return shape[shape.length - 1];
+        }
+
+        String shapeString() {
+            return shape.length == 1 ? "(" + shape[0] + ",)" : "(" + shape[0] + ", " + shape[1] + ")";
+        }
+    }
+
+    static Array read(Path file) throws FormatException {
+        try (FileChannel ch = FileChannel.open(file, StandardOpenOption.READ)) {
+            long size = ch.size();
+            ByteBuffer pre = ByteBuffer.allocate(12).order(ByteOrder.LITTLE_ENDIAN);
+            readFully(ch, pre, 0, file);
+            pre.flip();
+            if (pre.remaining() < 10) {
+                throw new FormatException(file + ": not a .npy file (" + size + " bytes, too short for the header)");
+            }
+            byte[] magic = new byte[6];
+            pre.get(magic);
+            if (!java.util.Arrays.equals(magic, MAGIC)) {
+                throw new FormatException(file + ": not a .npy file (no \\x93NUMPY magic at the start)");
+            }
+            int major = pre.get() & 0xff;
+            int minor = pre.get() & 0xff;
+            long headerLength;
+            int preamble;
+            if (major == 1 && minor == 0) {
+                headerLength = pre.getShort() & 0xffff;
+                preamble = 10;
+            } else if ((major == 2 || major == 3) && minor == 0) {
+                if (pre.remaining() < 4) {
+                    throw new FormatException(file + ": truncated in the .npy preamble");
+                }
+                headerLength = pre.getInt() & 0xffffffffL;
+                preamble = 12;
+            } else {
+                throw new FormatException(file + ": unsupported .npy format version " + major + "." + minor);
+            }
+            if (preamble + headerLength > size) {
+                throw new FormatException(file + ": truncated: the header says it is " + headerLength
+                        + " bytes but the file has only " + (size - preamble) + " after the preamble");
+            }
+            ByteBuffer hb = ByteBuffer.allocate((int) Math.min(headerLength, 1 << 20));
+            if (headerLength > hb.capacity()) {
+                throw new FormatException(file + ": implausible .npy header length " + headerLength);
+            }
+            readFully(ch, hb, preamble, file);
+            String header = new String(hb.array(), 0, hb.position(),
+                    major == 3 ? StandardCharsets.UTF_8 : StandardCharsets.ISO_8859_1);
+            Header h = Header.parse(header, file);
+            long dataStart = preamble + headerLength;
+            long count = 1;
+            for (int d : h.shape) {
+                count *= d;
+            }
+            long expected = count * h.itemSize;
+            long actual = size - dataStart;
+            if (actual < expected) {
+                throw new FormatException(file + ": truncated: shape " + h.shapeString() + " of " + h.dtypeName()
+                        + " needs " + expected + " data bytes but the file has " + actual);
+            }
+            if (actual > expected) {
+                throw new FormatException(file + ": malformed: " + (actual - expected)
+                        + " unexpected bytes after the data of shape " + h.shapeString());
+            }
+            ByteBuffer data = ByteBuffer.allocate((int) Math.min(expected, 1 << 20)).order(h.order);
+            if (h.itemSize == 4) {
+                float[] out = new float[(int) count];
+                int filled = 0;
+                long pos = dataStart;
+                while (filled < out.length) {
+                    data.clear();
+                    data.limit((int) Math.min(data.capacity(), (long) (out.length - filled) * 4));
+                    readFully(ch, data, pos, file);
+                    pos += data.position();
+                    data.flip();
+                    int n = data.remaining() / 4;
+                    data.asFloatBuffer().get(out, filled, n);
+                    filled += n;
+                }
+                return new Array(h.shape, out, null);
+            }
+            double[] out = new double[(int) count];
+            int filled = 0;
+            long pos = dataStart;
+            while (filled < out.length) {
+                data.clear();
+                data.limit((int) Math.min(data.capacity() / 8 * 8, (long) (out.length - filled) * 8));
+                readFully(ch, data, pos, file);
+                pos += data.position();
+                data.flip();
+                int n = data.remaining() / 8;
+                data.asDoubleBuffer().get(out, filled, n);
+                filled += n;
+            }
+            return new Array(h.shape, null, out);
+        } catch (NoSuchFileException e) {
+            throw new FormatException(file + ": no such file");
+        } catch (IOException e) {
+            throw new FormatException(file + ": cannot read: " + e);
+        }
+    }
+
+    /** Fills {@code buf} from {@code pos} on, or up to the end of the file. */
+    private static void readFully(FileChannel ch, ByteBuffer buf, long pos, Path file) throws IOException {
+        while (buf.hasRemaining()) {
+            int n = ch.read(buf, pos);
+            if (n < 0) {
+                return;
+            }
+            pos += n;
+        }
+    }
+
+    /**
+     * Writes {@code data} with {@code shape} (1-D or 2-D), little-endian, C order, format version 1.0, to
+     * {@code target} through a temporary file in the same directory and an atomic move; on any failure
+     * the temporary file is removed and the target is left as it was.
+     */
+    static void write(Path target, int[] shape, float[] f32, double[] f64) throws IOException {
+        String dims = shape.length == 1 ? shape[0] + "," : shape[0] + ", " + shape[1];
+        StringBuilder header = new StringBuilder("{'descr': '" + (f32 != null ? "<f4" : "<f8")
+                + "', 'fortran_order': False, 'shape': (" + dims + "), }");
+        // NumPy pads the header with spaces so the data starts on a 64-byte boundary, and ends it with \n
+        while ((MAGIC.length + 4 + header.length() + 1) % 64 != 0) {
+            header.append(' ');
+        }
+        header.append('\n');
+        Path absolute = target.toAbsolutePath();
+        Path tmp = Files.createTempFile(absolute.getParent(), "." + absolute.getFileName() + ".", ".tmp");
+        try {
+            try (FileChannel ch = FileChannel.open(tmp, StandardOpenOption.WRITE)) {
+                ByteBuffer pre = ByteBuffer.allocate(MAGIC.length + 4 + header.length()).order(ByteOrder.LITTLE_ENDIAN);
+                pre.put(MAGIC).put((byte) 1).put((byte) 0).putShort((short) header.length())
+                        .put(header.toString().getBytes(StandardCharsets.ISO_8859_1)).flip();
+                writeFully(ch, pre);
+                ByteBuffer buf = ByteBuffer.allocate(1 << 20).order(ByteOrder.LITTLE_ENDIAN);
+                int n = f32 != null ? f32.length : f64.length;
+                int per = buf.capacity() / (f32 != null ? 4 : 8);
+                for (int from = 0; from < n; from += per) {
+                    int len = Math.min(per, n - from);
+                    buf.clear();
+                    if (f32 != null) {
+                        buf.asFloatBuffer().put(f32, from, len);
+                        buf.limit(len * 4);
+                    } else {
+                        buf.asDoubleBuffer().put(f64, from, len);
+                        buf.limit(len * 8);
+                    }
+                    writeFully(ch, buf);
+                }
+                ch.force(true);
+            }
+            Files.move(tmp, absolute, StandardCopyOption.ATOMIC_MOVE, StandardCopyOption.REPLACE_EXISTING);
+        } finally {
+            Files.deleteIfExists(tmp);
+        }
+    }
+
+    private static void writeFully(FileChannel ch, ByteBuffer buf) throws IOException {
+        while (buf.hasRemaining()) {
+            ch.write(buf);
+        }
+    }
+
+    /** The parsed header dictionary: {'descr': '<f8', 'fortran_order': False, 'shape': (2, 3), }. */
+    private record Header(int[] shape, int itemSize, ByteOrder order) {
+        String shapeString() {
+            return shape.length == 1 ? "(" + shape[0] + ",)" : "(" + shape[0] + ", " + shape[1] + ")";
+        }
+
+        String dtypeName() {
+            return itemSize == 4 ? "float32" : "float64";
+        }
+
+        static Header parse(String text, Path file) throws FormatException {
+            Map<String, Object> dict;
+            try {
+                dict = new Literal(text).dict();
+            } catch (IllegalArgumentException e) {
+                throw new FormatException(file + ": malformed .npy header (" + e.getMessage() + "): "
+                        + text.strip());
+            }
+            if (!dict.keySet().equals(java.util.Set.of("descr", "fortran_order", "shape"))) {
+                throw new FormatException(file + ": malformed .npy header: keys " + dict.keySet()
+                        + ", expected descr, fortran_order, shape");
+            }
+            if (!(dict.get("descr") instanceof String descr)) {
+                throw new FormatException(file + ": unsupported dtype " + dict.get("descr")
+                        + ": expected float32 or float64");
+            }
+            if (!(dict.get("fortran_order") instanceof Boolean fortran)) {
+                throw new FormatException(file + ": malformed .npy header: fortran_order is "
+                        + dict.get("fortran_order"));
+            }
+            if (!(dict.get("shape") instanceof List<?> dims)) {
+                throw new FormatException(file + ": malformed .npy header: shape is " + dict.get("shape"));
+            }
+            int itemSize;
+            ByteOrder order;
+            switch (descr) {
+                case "<f4" -> { itemSize = 4; order = ByteOrder.LITTLE_ENDIAN; }
+                case ">f4" -> { itemSize = 4; order = ByteOrder.BIG_ENDIAN; }
+                case "<f8" -> { itemSize = 8; order = ByteOrder.LITTLE_ENDIAN; }
+                case ">f8" -> { itemSize = 8; order = ByteOrder.BIG_ENDIAN; }
+                default -> throw new FormatException(file + ": unsupported dtype '" + descr
+                        + "': expected float32 ('<f4') or float64 ('<f8')");
+            }
+            if (dims.size() != 1 && dims.size() != 2) {
+                throw new FormatException(file + ": unsupported shape " + tuple(dims) + ": expected 1-D or 2-D");
+            }
+            int[] shape = new int[dims.size()];
+            long count = 1;
+            for (int i = 0; i < shape.length; i++) {
+                long d = (Long) dims.get(i);
+                if (d > Integer.MAX_VALUE) {
+                    throw new FormatException(file + ": shape " + tuple(dims) + " is too large");
+                }
+                shape[i] = (int) d;
+                count *= d;
+                if (count > Integer.MAX_VALUE - 8) {
+                    throw new FormatException(file + ": shape " + tuple(dims) + " is too large (more than 2^31 entries)");
+                }
+            }
+            // A 1-D array has the same bytes in either order; a 2-D Fortran-order one is the transpose.
+            if (fortran && shape.length == 2) {
+                throw new FormatException(file + ": Fortran-order (column-major) array of shape " + tuple(dims)
+                        + ": save it in C order (numpy.ascontiguousarray) first");
+            }
+            return new Header(shape, itemSize, order);
+        }
+    }
+
+    private static String tuple(List<?> dims) {
+        StringBuilder sb = new StringBuilder("(");
+        for (int i = 0; i < dims.size(); i++) {
+            sb.append(i == 0 ? "" : ", ").append(dims.get(i));
+        }
+        return sb.append(dims.size() == 1 ? ",)" : ")").toString();
+    }
+
+    /** Just enough of Python's literal syntax for a .npy header: a dict of str to str, bool or int tuple. */
+    private static final class Literal {
+        private final String s;
+        private int i;
+
+        Literal(String s) {
+            this.s = s;
+        }
+
+        Map<String, Object> dict() {
+            skip();
+            expect('{');
+            Map<String, Object> out = new LinkedHashMap<>();
+            skip();
+            while (peek() != '}') {
+                String key = string();
+                skip();
+                expect(':');
+                Object value = value();
+                if (out.put(key, value) != null) {
+                    throw new IllegalArgumentException("duplicate key '" + key + "'");
+                }
+                skip();
+                if (peek() == ',') {
+                    i++;
+                    skip();
+                } else if (peek() != '}') {
+                    throw new IllegalArgumentException("expected ',' or '}' at offset " + i);
+                }
+            }
+            i++;
+            skip();
+            if (i != s.length()) {
+                throw new IllegalArgumentException("unexpected text after the dictionary at offset " + i);
+            }
+            return out;
+        }
+
+        private Object value() {
+            skip();
+            char c = peek();
+            if (c == '\'' || c == '"') {
+                return string();
+            }
+            if (c == '(') {
+                i++;
+                List<Long> dims = new ArrayList<>();
+                skip();
+                while (peek() != ')') {
+                    dims.add(integer());
+                    skip();
+                    if (peek() == ',') {
+                        i++;
+                        skip();
+                    } else if (peek() != ')') {
+                        throw new IllegalArgumentException("expected ',' or ')' at offset " + i);
+                    }
+                }
+                i++;
+                return dims;
+            }
+            if (s.startsWith("True", i)) {
+                i += 4;
+                return Boolean.TRUE;
+            }
+            if (s.startsWith("False", i)) {
+                i += 5;
+                return Boolean.FALSE;
+            }
+            // anything else (a structured dtype's list, a nested dict) is kept as text for the message
+            throw new IllegalArgumentException("unsupported value at offset " + i);
+        }
+
+        private long integer() {
+            int start = i;
+            while (i < s.length() && Character.isDigit(s.charAt(i))) {
+                i++;
+            }
+            if (i == start || i - start > 12) {
+                throw new IllegalArgumentException("expected a dimension at offset " + start);
+            }
+            if (i < s.length() && s.charAt(i) == 'L') {
+                i++; // Python 2 long literal, as old NumPy wrote it
+            }
+            return Long.parseLong(s.substring(start, s.charAt(i - 1) == 'L' ? i - 1 : i));
+        }
+
+        private String string() {
+            char q = peek();
+            if (q != '\'' && q != '"') {
+                throw new IllegalArgumentException("expected a string at offset " + i);
+            }
+            int end = s.indexOf(q, i + 1);
+            if (end < 0) {
+                throw new IllegalArgumentException("unterminated string at offset " + i);
+            }
+            String out = s.substring(i + 1, end);
+            i = end + 1;
+            return out;
+        }
+
+        private void expect(char c) {
+            if (peek() != c) {
+                throw new IllegalArgumentException("expected '" + c + "' at offset " + i);
+            }
+            i++;
+        }
+
+        private char peek() {
+            if (i >= s.length()) {
+                throw new IllegalArgumentException("header ends early");
+            }
+            return s.charAt(i);
+        }
+
+        private void skip() {
+            while (i < s.length() && Character.isWhitespace(s.charAt(i))) {
+                i++;
+            }
+        }
+    }
+}

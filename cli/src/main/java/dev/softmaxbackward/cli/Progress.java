@@ -1,0 +1,53 @@
+package dev.softmaxbackward.cli;
+
+import me.tongfei.progressbar.ConsoleProgressBarConsumer;
+import me.tongfei.progressbar.ProgressBar;
+import me.tongfei.progressbar.ProgressBarBuilder;
+import me.tongfei.progressbar.ProgressBarStyle;
+
+/**
+ * A progress bar on stderr while a person watches, and nothing at all otherwise: when stdout is not a
+ * terminal (a pipe, a file, a test harness) {@link System#console()} is null and the bar stays quiet,
+ * so captured output holds only results.
+ */
+final class Progress implements AutoCloseable {
+    private final ProgressBar bar;
+
+    private Progress(ProgressBar bar) {
+        this.bar = bar;
+    }
+
+    static Progress start(String task, long max) {
+        if (System.console() == null) {
+            return new Progress(null);
+        }
+        return new Progress(new ProgressBarBuilder().setTaskName(task).setInitialMax(max)
+                .setStyle(ProgressBarStyle.ASCII).setUpdateIntervalMillis(200)
+                .setConsumer(new ConsoleProgressBarConsumer(System.err)).clearDisplayOnFinish().build());
+    }
+
+    void step() {
+        if (bar != null) {
+            bar.step();
+        }
+    }
+
+    void stepTo(long n) {
+        if (bar != null) {
+            bar.stepTo(n);
+        }
+    }
+
+    void message(String text) {
+        if (bar != null) {
+            bar.setExtraMessage(text);
+        }
+    }
+
+    @Override
+    public void close() {
+        if (bar != null) {
+            bar.close();
+        }
+    }
+}
