@@ -296,8 +296,9 @@ public final class ConformanceSuite {
             for (DType dt : DType.values()) {
                 double[] constants = dt == DType.FLOAT32
                         ? new double[] {0.0, -0.0, 1, -1, 0.1f, Math.PI, -7.25, 3e30, -1e-30f, 0x1p-140, Float.MIN_VALUE,
-                            -Float.MAX_VALUE}
-                        : new double[] {0.0, -0.0, 1, -1, 0.1, Math.PI, -7.25, 3e300, -1e-250, 1e-290};
+                            -5 * Float.MIN_VALUE, -Float.MAX_VALUE, Float.MAX_VALUE}
+                        : new double[] {0.0, -0.0, 1, -1, 0.1, Math.PI, -7.25, 3e300, -1e-250, 1e-290, 1e-310,
+                            5 * Double.MIN_VALUE, -Double.MIN_VALUE, Double.MAX_VALUE, -Double.MAX_VALUE};
                 for (int cols : lengths) {
                     t.add(test(dt + " cols " + cols + ", " + constants.length + " constants, normalised and raw y",
                             () -> {

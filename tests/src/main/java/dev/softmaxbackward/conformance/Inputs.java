@@ -152,20 +152,21 @@ public final class Inputs {
     }
 
     /**
-     * A constant for a constant row: 0, +-1, simple fractions, or a random value of random magnitude
-     * (float32: anywhere in its range down to its subnormals, whose products with float32 y are exact
-     * in float64; float64: 1e-250..1e300, see {@link Checks#constantRows}).
+     * A constant for a constant row: 0, +-1, simple fractions, a random value of random magnitude, or an
+     * extreme (the largest finite value, the smallest subnormals), anywhere in the dtype's range.
      */
     public static double constantValue(Random rnd, DType dtype) {
         double sign = rnd.nextBoolean() ? 1 : -1;
-        return switch (rnd.nextInt(6)) {
+        boolean f32 = dtype == DType.FLOAT32;
+        return switch (rnd.nextInt(8)) {
             case 0 -> 0.0;
             case 1 -> sign;
             case 2 -> sign * 0.1;
             case 3 -> dtype.round(sign * Math.PI);
-            default -> dtype == DType.FLOAT32
-                    ? (double) (float) (sign * magnitude(rnd, -44, 37))
-                    : sign * magnitude(rnd, -250, 300);
+            case 4 -> sign * (f32 ? Float.MAX_VALUE : Double.MAX_VALUE);
+            case 5 -> sign * (1 + rnd.nextInt(7)) * dtype.minSubnormal();
+            default -> f32 ? (double) (float) (sign * magnitude(rnd, -45, 38.5))
+                    : sign * magnitude(rnd, -323, 308);
         };
     }
 

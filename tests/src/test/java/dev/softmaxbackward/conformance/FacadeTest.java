@@ -37,7 +37,8 @@ class FacadeTest {
     @Test
     void constantRowsAreBitwiseZeroDoubleAtManyLengths() {
         Random rnd = new Random(42);
-        double[] constants = {0.0, 1.0, -1.0, 0.5, 0.1, -3.75, Math.E, 1e-200, -1e200, 123456.789};
+        double[] constants = {0.0, 1.0, -1.0, 0.5, 0.1, -3.75, Math.E, 1e-200, -1e200, 123456.789, 5 * Double.MIN_VALUE,
+            -Double.MAX_VALUE};
         for (int n : LENGTHS) {
             double[] y = Inputs.softmax(Inputs.logits(rnd, 1, n, 2.0), 1, n);
             for (double c : constants) {
@@ -56,7 +57,8 @@ class FacadeTest {
     @Test
     void constantRowsAreBitwiseZeroFloatAtManyLengths() {
         Random rnd = new Random(43);
-        float[] constants = {0f, 1f, -1f, 0.5f, 0.1f, -3.75f, (float) Math.E, 1e-40f, -1e30f, 123456.79f, Float.MAX_VALUE};
+        float[] constants = {0f, 1f, -1f, 0.5f, 0.1f, -3.75f, (float) Math.E, 1e-40f, -1e30f, 123456.79f, Float.MAX_VALUE,
+            -3 * Float.MIN_VALUE};
         for (int n : LENGTHS) {
             double[] y64 = Inputs.softmax(Inputs.logits(rnd, 1, n, 2.0), 1, n);
             float[] y = new float[n];
