@@ -1,0 +1,353 @@
+package dev.softmaxbackward.cpu;
+
+import dev.softmaxbackward.BackendUnavailableException;
+import dev.softmaxbackward.SoftmaxBackwardBackend;
+import dev.softmaxbackward.spi.Arguments;
+import java.util.Objects;
+import java.util.Optional;
+import java.util.function.Supplier;
+import org.nd4j.linalg.api.buffer.DataType;
+import org.nd4j.linalg.api.ndarray.INDArray;
+import org.nd4j.linalg.factory.Nd4j;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
+
+/**
+ * The {@code cpu} backend (priority 100): the fused per-row kernel, row-parallel, on float/double
+ * arrays and on ND4J {@code INDArray}s; ND4J 1.0.0-M2.1's native CPU backend underneath.
+ *
+ * <h2>Numerics</h2>
+ * With the default {@link Strategy#FUSED} strategy every result is bit-identical to the
+ * {@code reference} backend for float32 and float64 (CONTRACT.md invariant 6): same lanes, same lane
+ * and segment trees, same rounding steps, whatever the thread count or batch size. For HALF and
+ * BFLOAT16 INDArrays, entries widen exactly to float32 and follow the float32 steps exactly (float64
+ * sums, {@code d} rounded to float32), and each output {@code y * (g - d)}, evaluated in float64, is
+ * rounded once, to nearest even, directly to the 16-bit dtype (with gradual underflow; overflow gives
+ * infinity). {@link Strategy#ND4J_OPS} uses ND4J's own row-wise ops in float64 and is exempt from
+ * invariant 6 (see there).
+ *
+ * <h2>Availability</h2>
+ * {@code cpu} is available exactly when ND4J's native backend loads and runs an op here (probed once,
+ * on the first {@link #isAvailable()}; this takes ND4J's start-up time, about 2 s). The float-array
+ * fused kernel itself does not call ND4J, but the backend is the ND4J backend: its INDArray entry
+ * point and the {@code nd4j-ops} strategy need the natives, so one answer covers all. When the
+ * natives fail to load, {@link #unavailabilityCause()} is the loader's error and selection falls back
+ * to {@code reference}; calling an unavailable backend throws {@link BackendUnavailableException}.
+ *
+ * <h2>Threads and speed</h2>
+ * A batch is split into ranges of whole rows over at most {@code min(threads, rows, entries / 32768)}
+ * threads: the caller and a pool of daemon threads this backend creates on first need, which exit after
+ * 30 s idle. Batches under 65536 entries (such as [1, 1024] or [32, 128]) run on the calling thread.
+ * {@code threads} is the system property {@value #THREADS_PROPERTY}, default
+ * {@link Runtime#availableProcessors()}. The kernel runs on JDK 17's incubating Vector API when the JVM
+ * is started with {@code --add-modules jdk.incubator.vector}, and in plain Java otherwise (same bits,
+ * about ten times slower); {@value Kernels#VECTOR_PROPERTY}{@code =false} forces plain Java.
+ *
+ * <p>Instances are immutable and safe for concurrent callers.
+ */
+public final class CpuBackend implements SoftmaxBackwardBackend {
+    public static final String NAME = "cpu";
+    public static final int PRIORITY = 100;
+    /** System property: the number of threads a batch is split over (default: available processors). */
+    public static final String THREADS_PROPERTY = "softmaxbackward.cpu.threads";
+    /** System property: {@code fused} (default) or {@code nd4j-ops}. */
+    public static final String STRATEGY_PROPERTY = "softmaxbackward.cpu.strategy";
+
+    private static final Logger LOG = LoggerFactory.getLogger(CpuBackend.class);
+
+    /** The executor every default-constructed instance shares: created on first use, threads on first need. */
+    private static final class Shared {
+        static final RowExecutor EXECUTOR = new RowExecutor(threadsFromProperty());
+    }
+
+    /** The probe's result, computed once and shared by {@link #withStrategy} copies. */
+    private static final class Availability {
+        private final Supplier<Throwable> probe;
+        private volatile boolean probed;
+        private volatile Throwable cause;
+
+        Availability(Supplier<Throwable> probe) {
+            this.probe = probe;
+        }
+
+        Throwable cause() {
+            if (!probed) {
+                synchronized (this) {
+                    if (!probed) {
+                        Throwable t;
+                        try {
+                            t = probe.get();
+                        } catch (Throwable e) { // a probe must not throw, but if it does, that is the reason
+                            t = e;
+                        }
+                        cause = t;
+                        probed = true;
+                    }
+                }
+            }
+            return cause;
+        }
+    }
+
+    private final Availability availability;
+    private final Supplier<RowExecutor> executor;
+    private final RowKernel kernel;
+    private final Strategy strategy;
+
+    /** The instance {@link java.util.ServiceLoader} creates: system properties decide threads and strategy. */
+    public CpuBackend() {
+        this(Nd4jProbe::probe, () -> Shared.EXECUTOR, Kernels.defaultKernel(), strategyFromProperty());
+    }
+
+    /** For tests: a given probe (null result = available), executor, kernel and strategy. */
+    CpuBackend(Supplier<Throwable> probe, Supplier<RowExecutor> executor, RowKernel kernel, Strategy strategy) {
+        this(new Availability(probe), executor, kernel, strategy);
+    }
+
+    private CpuBackend(Availability availability, Supplier<RowExecutor> executor, RowKernel kernel,
+                       Strategy strategy) {
+        this.availability = availability;
+        this.executor = executor;
+        this.kernel = kernel;
+        this.strategy = strategy;
+    }
+
+    /** This backend with another strategy (same threads, same availability). */
+    public CpuBackend withStrategy(Strategy strategy) {
+        Objects.requireNonNull(strategy, "strategy must not be null");
+        return strategy == this.strategy ? this : new CpuBackend(availability, executor, kernel, strategy);
+    }
+
+    /** The strategy the backward pass uses. */
+    public Strategy strategy() {
+        return strategy;
+    }
+
+    /** The number of threads a large batch is split over. */
+    public int threads() {
+        return executor.get().threads();
+    }
+
+    /** Which fused kernel runs: {@code "vector(512-bit, 8 doubles)"}, {@code "scalar"}, ... */
+    public String kernel() {
+        return kernel.name();
+    }
+
+    @Override
+    public String name() {
+        return NAME;
+    }
+
+    @Override
+    public int priority() {
+        return PRIORITY;
+    }
+
+    @Override
+    public boolean isAvailable() {
+        return availability.cause() == null;
+    }
+
+    @Override
+    public Optional<Throwable> unavailabilityCause() {
+        return Optional.ofNullable(availability.cause());
+    }
+
+    private void requireAvailable() {
+        Throwable cause = availability.cause();
+        if (cause != null) {
+            throw new BackendUnavailableException("backend 'cpu' is unavailable: " + cause, cause);
+        }
+    }
+
+    // ---- arrays -----------------------------------------------------------------------------------
+
+    @Override
+    public void softmaxBackward(float[] gradOut, float[] softmaxOut, float[] gradIn, int rows, int cols) {
+        Arguments.softmaxBackward(gradOut, softmaxOut, gradIn, rows, cols);
+        requireAvailable();
+        if (rows == 0 || cols == 0) {
+            return;
+        }
+        if (strategy == Strategy.ND4J_OPS) {
+            Nd4jOps.backward(gradOut, softmaxOut, gradIn, rows, cols);
+            return;
+        }
+        RowKernel k = kernel;
+        executor.get().forEachRow(rows, cols, (from, to, s) -> {
+            for (int r = from; r < to; r++) {
+                int base = r * cols;
+                k.backward(gradOut, base, softmaxOut, base, gradIn, base, cols, s);
+            }
+        });
+    }
+
+    @Override
+    public void softmaxBackward(double[] gradOut, double[] softmaxOut, double[] gradIn, int rows, int cols) {
+        Arguments.softmaxBackward(gradOut, softmaxOut, gradIn, rows, cols);
+        requireAvailable();
+        if (rows == 0 || cols == 0) {
+            return;
+        }
+        if (strategy == Strategy.ND4J_OPS) {
+            Nd4jOps.backward(gradOut, softmaxOut, gradIn, rows, cols);
+            return;
+        }
+        RowKernel k = kernel;
+        executor.get().forEachRow(rows, cols, (from, to, s) -> {
+            for (int r = from; r < to; r++) {
+                int base = r * cols;
+                k.backward(gradOut, base, softmaxOut, base, gradIn, base, cols, s);
+            }
+        });
+    }
+
+    @Override
+    public void softmax(float[] logits, float[] out, int rows, int cols) {
+        Arguments.softmax(logits, out, rows, cols);
+        requireAvailable();
+        executor.get().forEachRow(rows, cols, (from, to, s) -> {
+            for (int r = from; r < to; r++) {
+                RowOps.softmax(logits, out, r * cols, cols, s);
+            }
+        });
+    }
+
+    @Override
+    public void softmax(double[] logits, double[] out, int rows, int cols) {
+        Arguments.softmax(logits, out, rows, cols);
+        requireAvailable();
+        executor.get().forEachRow(rows, cols, (from, to, s) -> {
+            for (int r = from; r < to; r++) {
+                RowOps.softmax(logits, out, r * cols, cols, s);
+            }
+        });
+    }
+
+    @Override
+    public void crossEntropyBackward(float[] softmaxOut, int[] labels, float scale, float[] gradIn, int rows,
+                                     int cols) {
+        Arguments.crossEntropyBackward(softmaxOut, labels, gradIn, rows, cols);
+        requireAvailable();
+        executor.get().forEachRow(rows, cols, (from, to, s) -> {
+            for (int r = from; r < to; r++) {
+                RowOps.crossEntropyBackward(softmaxOut, labels[r], scale, gradIn, r * cols, cols);
+            }
+        });
+    }
+
+    @Override
+    public void crossEntropyBackward(double[] softmaxOut, int[] labels, double scale, double[] gradIn, int rows,
+                                     int cols) {
+        Arguments.crossEntropyBackward(softmaxOut, labels, gradIn, rows, cols);
+        requireAvailable();
+        executor.get().forEachRow(rows, cols, (from, to, s) -> {
+            for (int r = from; r < to; r++) {
+                RowOps.crossEntropyBackward(softmaxOut, labels[r], scale, gradIn, r * cols, cols);
+            }
+        });
+    }
+
+    // ---- INDArrays --------------------------------------------------------------------------------
+
+    /**
+     * The backward pass of a {@code [B, V]} batch of INDArrays into a new C-order array of the same
+     * shape and dtype. See {@link #softmaxBackward(INDArray, INDArray, INDArray)}.
+     */
+    public INDArray softmaxBackward(INDArray gradOut, INDArray softmaxOut) {
+        long[] shape = NdArrays.matrixShape(Arguments.notNull(gradOut, "gradOut"), "gradOut");
+        Arguments.notNull(softmaxOut, "softmaxOut");
+        requireAvailable();
+        INDArray gradIn = Nd4j.createUninitialized(gradOut.dataType(), shape, 'c');
+        return softmaxBackward(gradOut, softmaxOut, gradIn);
+    }
+
+    /**
+     * The backward pass of a {@code [B, V]} batch, written into {@code gradIn}, which is returned.
+     *
+     * <p>All three arrays must have rank 2, the same shape and the same dtype, one of FLOAT, DOUBLE,
+     * HALF and BFLOAT16 (see the class comment for the 16-bit rounding). Each must be row-contiguous:
+     * C order, or a view whose rows are contiguous with any row stride (a row range or column range of
+     * a larger C-order matrix); F-order and column-strided views are rejected (use {@code dup('c')}).
+     * The kernel reads and writes ND4J's off-heap buffers in place, never copying them to the heap; each
+     * array may span at most 2^31-1 bytes of its buffer. {@code gradIn} may be {@code gradOut} itself.
+     *
+     * @throws NullPointerException     for a null argument
+     * @throws IllegalArgumentException for a wrong rank, mismatched shapes or dtypes, an unsupported
+     *                                  dtype or layout; nothing has been written then
+     */
+    public INDArray softmaxBackward(INDArray gradOut, INDArray softmaxOut, INDArray gradIn) {
+        NdArrays.Batch b = NdArrays.check(gradOut, softmaxOut, gradIn);
+        requireAvailable();
+        int rows = b.rows();
+        int cols = b.cols();
+        if (rows == 0 || cols == 0) {
+            return gradIn;
+        }
+        if (strategy == Strategy.ND4J_OPS) {
+            Nd4jOps.backward(gradOut, softmaxOut, gradIn);
+            return gradIn;
+        }
+        NdArrays.View g = b.gradOut();
+        NdArrays.View y = b.softmaxOut();
+        NdArrays.View o = b.gradIn();
+        RowKernel k = kernel;
+        DataType dtype = b.dtype();
+        executor.get().forEachRow(rows, cols, (from, to, s) -> {
+            for (int r = from; r < to; r++) {
+                int go = g.offset() + r * g.rowStride();
+                int yo = y.offset() + r * y.rowStride();
+                int oo = o.offset() + r * o.rowStride();
+                switch (dtype) {
+                    case FLOAT -> k.backwardFloat(g.buffer(), go, y.buffer(), yo, o.buffer(), oo, cols, s);
+                    case DOUBLE -> k.backwardDouble(g.buffer(), go, y.buffer(), yo, o.buffer(), oo, cols, s);
+                    case HALF -> ScalarKernel.backward16(false, g.buffer(), go, y.buffer(), yo, o.buffer(), oo, cols, s);
+                    case BFLOAT16 -> ScalarKernel.backward16(true, g.buffer(), go, y.buffer(), yo, o.buffer(), oo, cols,
+                            s);
+                    default -> throw new AssertionError(dtype); // NdArrays.check admits only these four
+                }
+            }
+        });
+        return gradIn;
+    }
+
+    // ---- configuration ----------------------------------------------------------------------------
+
+    static int threadsFromProperty() {
+        int available = Runtime.getRuntime().availableProcessors();
+        String value = System.getProperty(THREADS_PROPERTY);
+        if (value == null || value.isBlank()) {
+            return available;
+        }
+        try {
+            int threads = Integer.parseInt(value.strip());
+            if (threads >= 1) {
+                return threads;
+            }
+        } catch (NumberFormatException e) {
+            // falls through to the warning
+        }
+        LOG.warn("softmax-backward cpu: {}={} is not a positive integer; using {}", THREADS_PROPERTY, value,
+                available);
+        return available;
+    }
+
+    static Strategy strategyFromProperty() {
+        String value = System.getProperty(STRATEGY_PROPERTY);
+        if (value == null || value.isBlank()) {
+            return Strategy.FUSED;
+        }
+        try {
+            return Strategy.of(value);
+        } catch (IllegalArgumentException e) {
+            LOG.warn("softmax-backward cpu: {}={} is unknown (fused or nd4j-ops); using fused", STRATEGY_PROPERTY,
+                    value);
+            return Strategy.FUSED;
+        }
+    }
+
+    @Override
+    public String toString() {
+        return NAME + "[" + strategy + ", " + kernel.name() + "]";
+    }
+}

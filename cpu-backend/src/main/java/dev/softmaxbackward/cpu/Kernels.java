@@ -1,0 +1,59 @@
+package dev.softmaxbackward.cpu;
+
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
+
+/**
+ * Chooses the fused kernel once per class loader: the Vector API kernel when the incubating module
+ * {@code jdk.incubator.vector} is in the boot layer (the JVM was started with
+ * {@code --add-modules jdk.incubator.vector}) and {@value #VECTOR_PROPERTY} is not {@code false};
+ * otherwise the scalar kernel. Both return the same bits; only their speed differs (about 10x).
+ */
+final class Kernels {
+    static final String VECTOR_PROPERTY = "softmaxbackward.cpu.vector";
+    private static final Logger LOG = LoggerFactory.getLogger(CpuBackend.class);
+
+    private Kernels() {}
+
+    private static final class Holder {
+        static final RowKernel DEFAULT = choose();
+    }
+
+    static RowKernel defaultKernel() {
+        return Holder.DEFAULT;
+    }
+
+    /** The Vector API kernel, or null when this JVM cannot run it (and why is logged at debug). */
+    static RowKernel vectorKernel() {
+        if (ModuleLayer.boot().findModule("jdk.incubator.vector").isEmpty()) {
+            return null;
+        }
+        try {
+            // By name, so that this class never links against the incubator module when it is absent.
+            Class<?> type = Class.forName("dev.softmaxbackward.cpu.VectorKernel");
+            if (!(boolean) type.getDeclaredMethod("usable").invoke(null)) {
+                LOG.debug("softmax-backward cpu: the preferred vector shape does not fit 32 lanes");
+                return null;
+            }
+            return (RowKernel) type.getDeclaredConstructor().newInstance();
+        } catch (ReflectiveOperationException | LinkageError e) {
+            LOG.debug("softmax-backward cpu: the Vector API kernel cannot load: {}", e.toString());
+            return null;
+        }
+    }
+
+    private static RowKernel choose() {
+        if ("false".equalsIgnoreCase(System.getProperty(VECTOR_PROPERTY, "").strip())) {
+            LOG.info("softmax-backward cpu: scalar kernel ({}=false)", VECTOR_PROPERTY);
+            return ScalarKernel.INSTANCE;
+        }
+        RowKernel vector = vectorKernel();
+        if (vector == null) {
+            LOG.info("softmax-backward cpu: scalar kernel; start the JVM with --add-modules jdk.incubator.vector"
+                    + " for the vectorised one (same bits, about 10x faster)");
+            return ScalarKernel.INSTANCE;
+        }
+        LOG.debug("softmax-backward cpu: {} kernel", vector.name());
+        return vector;
+    }
+}

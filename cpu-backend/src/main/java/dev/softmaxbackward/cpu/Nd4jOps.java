@@ -1,0 +1,66 @@
+package dev.softmaxbackward.cpu;
+
+import org.nd4j.linalg.api.buffer.DataType;
+import org.nd4j.linalg.api.ndarray.INDArray;
+import org.nd4j.linalg.factory.Nd4j;
+
+/**
+ * The {@link Strategy#ND4J_OPS} pipeline: ND4J's row-wise operations in float64. Not bit-identical to
+ * the reference (ND4J's reductions have their own order); accurate to the contract's invariants 1-5:
+ * float32/16-bit entries widen exactly, the products of float32 entries are exact in float64, the
+ * correction step {@code d += sum(y*(g-d))/sum(y)} takes the float64 quotient to within about an ulp of
+ * the exact weighted mean (and makes a constant row give {@code d == g}, hence exact zeros), and each
+ * output is {@code y * (g - d)} in float64 rounded once to the output dtype by ND4J's cast.
+ */
+final class Nd4jOps {
+    private Nd4jOps() {}
+
+    /** {@code out = y * (g - d)} per row; shapes, dtypes and layouts already checked, rows and cols > 0. */
+    static void backward(INDArray g, INDArray y, INDArray out) {
+        int rows = (int) y.size(0);
+        // castTo returns the array itself when it is already float64: yd and gd are read, never written
+        INDArray yd = y.castTo(DataType.DOUBLE);
+        INDArray gd = g.castTo(DataType.DOUBLE);
+        INDArray sumY = yd.sum(true, 1);
+        INDArray t = yd.mul(gd); // the one [B, V] temporary, reused below by in-place ops
+        INDArray d0 = t.sum(true, 1).divi(sumY);
+        INDArray correction = t.assign(gd).subiColumnVector(d0).muli(yd).sum(true, 1).divi(sumY);
+        double[] sy = sumY.reshape(rows).toDoubleVector();
+        double[] d = d0.reshape(rows).toDoubleVector();
+        double[] c = correction.reshape(rows).toDoubleVector();
+        double[] gMax = gd.max(true, 1).reshape(rows).toDoubleVector();
+        double[] gMin = gd.min(true, 1).reshape(rows).toDoubleVector();
+        boolean roundToFloat = out.dataType() != DataType.DOUBLE;
+        for (int r = 0; r < rows; r++) {
+            double dr;
+            if (sy[r] == 0.0) {
+                dr = 0.0; // the contract's zero row; the quotients above are NaN or infinite there
+            } else if (Double.isFinite(d[r]) && Double.isFinite(c[r])) {
+                dr = d[r] + c[r];
+            } else {
+                dr = d[r]; // NaN and infinities propagate as the plain quotient
+            }
+            if (gMax[r] == gMin[r] && dr != gMax[r]) {
+                dr = gMax[r]; // the constant-row rule: a constant row gives exact zeros even where y*g underflows
+            }
+            d[r] = roundToFloat ? (double) (float) dr : dr; // d is rounded once to the working precision
+        }
+        INDArray dv = Nd4j.createFromArray(d).reshape(rows, 1);
+        t.assign(gd).subiColumnVector(dv).muli(yd);
+        out.assign(t); // ND4J's assign converts float64 to the output dtype, rounding once
+    }
+
+    static void backward(float[] g, float[] y, float[] out, int rows, int cols) {
+        long[] shape = {rows, cols};
+        INDArray o = Nd4j.createUninitialized(DataType.FLOAT, rows, cols);
+        backward(Nd4j.create(g, shape, 'c'), Nd4j.create(y, shape, 'c'), o);
+        System.arraycopy(o.data().asFloat(), 0, out, 0, rows * cols);
+    }
+
+    static void backward(double[] g, double[] y, double[] out, int rows, int cols) {
+        long[] shape = {rows, cols};
+        INDArray o = Nd4j.createUninitialized(DataType.DOUBLE, rows, cols);
+        backward(Nd4j.create(g, shape, 'c'), Nd4j.create(y, shape, 'c'), o);
+        System.arraycopy(o.data().asDouble(), 0, out, 0, rows * cols);
+    }
+}

@@ -1,0 +1,151 @@
+package dev.softmaxbackward.cpu;
+
+import java.util.concurrent.CountDownLatch;
+import java.util.concurrent.LinkedBlockingQueue;
+import java.util.concurrent.ThreadFactory;
+import java.util.concurrent.ThreadPoolExecutor;
+import java.util.concurrent.TimeUnit;
+import java.util.concurrent.atomic.AtomicInteger;
+import java.util.concurrent.atomic.AtomicReference;
+
+/**
+ * Runs a batch as contiguous ranges of whole rows, in parallel over a pool this backend owns.
+ *
+ * <p>{@code threads} is the parallelism: the calling thread does one share, {@code threads - 1} pool
+ * threads the others. The pool is created on the first batch large enough to split (never for small
+ * batches or {@code threads == 1}), its threads are daemons, and they exit after
+ * {@link #KEEP_ALIVE_SECONDS} idle, so an unused backend holds no threads. Chunks are claimed from a
+ * shared counter, and the caller claims too, so a call never waits on a queue another caller filled.
+ * Which thread computes a row never changes its bits: each row is computed whole, on its own.
+ */
+final class RowExecutor {
+    /** Below this many entries per batch, splitting costs more than it saves (about 10 µs of work). */
+    static final long MIN_PARALLEL_ENTRIES = 1L << 15;
+    static final long KEEP_ALIVE_SECONDS = 30;
+    static final String THREAD_NAME_PREFIX = "softmaxbackward-cpu-";
+
+    /** A range of rows {@code [from, to)}, with a fresh {@link Scratch}. */
+    @FunctionalInterface
+    interface RowRange {
+        void run(int from, int to, Scratch scratch);
+    }
+
+    private static final AtomicInteger POOL_IDS = new AtomicInteger();
+
+    private final int threads;
+    private volatile ThreadPoolExecutor pool;
+
+    RowExecutor(int threads) {
+        if (threads < 1) {
+            throw new IllegalArgumentException("threads " + threads + " < 1");
+        }
+        this.threads = threads;
+    }
+
+    int threads() {
+        return threads;
+    }
+
+    /** Whether the pool has been created (for tests: small batches must not create it). */
+    boolean started() {
+        return pool != null;
+    }
+
+    /** Runs {@code task} over {@code [0, rows)}, split into at most {@code threads} ranges of whole rows. */
+    void forEachRow(int rows, int cols, RowRange task) {
+        if (rows == 0) {
+            return;
+        }
+        long entries = (long) rows * Math.max(cols, 1);
+        int parts = (int) Math.min(Math.min(threads, rows), Math.max(1, entries / MIN_PARALLEL_ENTRIES));
+        if (parts <= 1) {
+            task.run(0, rows, new Scratch(cols));
+            return;
+        }
+        // More chunks than threads evens out rows of unequal cost and threads that start late.
+        int chunks = Math.min(rows, parts * 4);
+        AtomicInteger next = new AtomicInteger();
+        CountDownLatch done = new CountDownLatch(chunks);
+        AtomicReference<Throwable> failure = new AtomicReference<>();
+        Runnable worker = () -> {
+            Scratch scratch = null;
+            for (int c; (c = next.getAndIncrement()) < chunks; ) {
+                try {
+                    if (failure.get() == null) {
+                        if (scratch == null) {
+                            scratch = new Scratch(cols);
+                        }
+                        task.run(chunkStart(c, rows, chunks), chunkStart(c + 1, rows, chunks), scratch);
+                    }
+                } catch (Throwable t) {
+                    failure.compareAndSet(null, t);
+                } finally {
+                    done.countDown();
+                }
+            }
+        };
+        ThreadPoolExecutor executor = pool();
+        for (int p = 1; p < parts; p++) {
+            executor.execute(worker);
+        }
+        worker.run();
+        boolean interrupted = false;
+        while (true) {
+            try {
+                done.await();
+                break;
+            } catch (InterruptedException e) {
+                interrupted = true; // the other rows are being written: finish, then restore the flag
+            }
+        }
+        if (interrupted) {
+            Thread.currentThread().interrupt();
+        }
+        Throwable t = failure.get();
+        if (t instanceof RuntimeException re) {
+            throw re;
+        }
+        if (t instanceof Error err) {
+            throw err;
+        }
+        if (t != null) {
+            throw new IllegalStateException(t);
+        }
+    }
+
+    private static int chunkStart(int chunk, int rows, int chunks) {
+        return (int) ((long) chunk * rows / chunks);
+    }
+
+    private ThreadPoolExecutor pool() {
+        ThreadPoolExecutor p = pool;
+        if (p == null) {
+            synchronized (this) {
+                p = pool;
+                if (p == null) {
+                    int id = POOL_IDS.incrementAndGet();
+                    AtomicInteger n = new AtomicInteger();
+                    ThreadFactory factory = r -> {
+                        Thread t = new Thread(r, THREAD_NAME_PREFIX + id + "-" + n.incrementAndGet());
+                        t.setDaemon(true);
+                        return t;
+                    };
+                    p = new ThreadPoolExecutor(threads - 1, threads - 1, KEEP_ALIVE_SECONDS, TimeUnit.SECONDS,
+                            new LinkedBlockingQueue<>(), factory);
+                    p.allowCoreThreadTimeOut(true);
+                    pool = p;
+                }
+            }
+        }
+        return p;
+    }
+
+    /** Stops the pool's threads now (tests); a later batch starts a new pool. */
+    synchronized void shutdown() {
+        ThreadPoolExecutor p = pool;
+        pool = null;
+        if (p != null) {
+            p.shutdown();
+        }
+    }
+}

@@ -1,0 +1,38 @@
+package dev.softmaxbackward.cpu;
+
+import dev.softmaxbackward.spi.RowNumerics;
+
+/**
+ * Per-task working memory: the 32 lane accumulators (two per sum for double-double), one partial per
+ * segment, and a row of doubles for the forward pass. One instance serves one thread for a run of rows,
+ * so the kernels allocate nothing per row.
+ */
+final class Scratch {
+    final double[] aS = new double[RowNumerics.LANES];
+    final double[] aC = new double[RowNumerics.LANES];
+    final double[] bS = new double[RowNumerics.LANES];
+    final double[] bC = new double[RowNumerics.LANES];
+    final double[] segAS;
+    final double[] segAC;
+    final double[] segBS;
+    final double[] segBC;
+    private final int cols;
+    private double[] row;
+
+    Scratch(int cols) {
+        this.cols = cols;
+        int segments = Math.max(1, RowNumerics.segments(cols));
+        segAS = new double[segments];
+        segAC = new double[segments];
+        segBS = new double[segments];
+        segBC = new double[segments];
+    }
+
+    /** A row of doubles (the exps of the forward pass), allocated on first use. */
+    double[] row() {
+        if (row == null) {
+            row = new double[cols];
+        }
+        return row;
+    }
+}

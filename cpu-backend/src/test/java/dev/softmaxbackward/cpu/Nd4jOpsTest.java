@@ -1,0 +1,115 @@
+package dev.softmaxbackward.cpu;
+
+import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertTrue;
+
+import dev.softmaxbackward.reference.ReferenceBackend;
+import java.util.SplittableRandom;
+import org.junit.jupiter.api.Test;
+import org.nd4j.linalg.api.buffer.DataType;
+import org.nd4j.linalg.api.ndarray.INDArray;
+
+/**
+ * The nd4j-ops strategy is exempt from bit-identity, so it is held to the contract's accuracy bound
+ * instead: both it and the reference are within u*(2|e| + 2*y*max|g|) of the exact result, so they are
+ * within twice that of each other. Constant rows must still give exact zeros, and zero rows zeros.
+ */
+class Nd4jOpsTest {
+    private static final ReferenceBackend REFERENCE = new ReferenceBackend();
+    private final CpuBackend cpu = new CpuBackend(() -> null, () -> new RowExecutor(1), ScalarKernel.INSTANCE,
+            Strategy.ND4J_OPS);
+
+    @Test
+    void float64WithinTheContractsBoundOfTheReference() {
+        SplittableRandom rnd = new SplittableRandom(1);
+        for (int cols : new int[] {1, 33, 4097}) {
+            int rows = 24;
+            double[] y = Data.y(rnd, rows, cols);
+            double[] g = Data.g(rnd, rows, cols);
+            double[] expected = new double[rows * cols];
+            double[] actual = new double[rows * cols];
+            REFERENCE.softmaxBackward(g, y, expected, rows, cols);
+            cpu.softmaxBackward(g, y, actual, rows, cols);
+            check(g, y, expected, actual, rows, cols, 0x1p-53, Double.MIN_VALUE);
+        }
+    }
+
+    @Test
+    void float32AndIndArraysWithinTheContractsBoundOfTheReference() {
+        SplittableRandom rnd = new SplittableRandom(2);
+        int rows = 24;
+        int cols = 257;
+        double[] yd = Data.y(rnd, rows, cols);
+        double[] gd = Data.g(rnd, rows, cols);
+        float[] y = Data.toFloat(yd);
+        float[] g = Data.toFloat(gd);
+        float[] expected = new float[rows * cols];
+        float[] actual = new float[rows * cols];
+        REFERENCE.softmaxBackward(g, y, expected, rows, cols);
+        cpu.softmaxBackward(g, y, actual, rows, cols);
+        check(widen(g), widen(y), widen(expected), widen(actual), rows, cols, 0x1p-24, Float.MIN_VALUE);
+
+        INDArray yi = NdArrayTest.array(widen(y), rows, cols, DataType.FLOAT, true, 5);
+        INDArray gi = NdArrayTest.array(widen(g), rows, cols, DataType.FLOAT, true, 6);
+        INDArray out = cpu.softmaxBackward(gi, yi);
+        check(widen(g), widen(y), widen(expected), NdArrayTest.read(out), rows, cols, 0x1p-24, Float.MIN_VALUE);
+    }
+
+    @Test
+    @SuppressWarnings("deprecation") // DataType.HALF is ND4J's FLOAT16 (the same constant)
+    void everyDtypeOfTheIndArrayEntryPointRuns() {
+        SplittableRandom rnd = new SplittableRandom(3);
+        int rows = 12;
+        int cols = 100;
+        double[] y = Data.y(rnd, rows, cols);
+        double[] g = Data.g(rnd, rows, cols);
+        CpuBackend fused = cpu.withStrategy(Strategy.FUSED);
+        for (DataType dtype : new DataType[] {DataType.DOUBLE, DataType.HALF, DataType.BFLOAT16}) {
+            INDArray yi = NdArrayTest.array(y, rows, cols, dtype, true, 7);
+            INDArray gi = NdArrayTest.array(g, rows, cols, dtype, true, 8);
+            double[] ops = NdArrayTest.read(cpu.softmaxBackward(gi, yi));
+            double[] exact = NdArrayTest.read(fused.softmaxBackward(gi, yi));
+            double u = dtype == DataType.HALF ? 0x1p-11 : dtype == DataType.BFLOAT16 ? 0x1p-8 : 0x1p-53;
+            double tiny = dtype == DataType.HALF ? 0x1p-24 : dtype == DataType.BFLOAT16 ? 0x1p-133 : Double.MIN_VALUE;
+            check(NdArrayTest.read(gi), NdArrayTest.read(yi), exact, ops, rows, cols, u, tiny);
+        }
+    }
+
+    private static void check(double[] g, double[] y, double[] expected, double[] actual, int rows, int cols, double u,
+                              double tiny) {
+        for (int r = 0; r < rows; r++) {
+            double maxG = 0;
+            boolean finite = true;
+            boolean constant = true;
+            double sumY = 0;
+            for (int i = r * cols; i < (r + 1) * cols; i++) {
+                maxG = Math.max(maxG, Math.abs(g[i]));
+                finite &= Double.isFinite(g[i]) && Double.isFinite(y[i]);
+                constant &= g[i] == g[r * cols];
+                sumY += y[i];
+            }
+            for (int i = r * cols; i < (r + 1) * cols; i++) {
+                String where = "row " + r + " entry " + i;
+                if (!finite) {
+                    assertEquals(Double.isNaN(expected[i]), Double.isNaN(actual[i]), where);
+                    continue;
+                }
+                if (constant || sumY == 0) {
+                    assertEquals(0.0, Math.abs(actual[i]), where + ": exact zero");
+                    continue;
+                }
+                double bound = 2 * (u * (2 * Math.abs(expected[i]) + 2 * Math.abs(y[i]) * maxG) + tiny);
+                assertTrue(Math.abs(actual[i] - expected[i]) <= bound,
+                        where + ": " + actual[i] + " vs reference " + expected[i] + ", bound " + bound);
+            }
+        }
+    }
+
+    private static double[] widen(float[] f) {
+        double[] d = new double[f.length];
+        for (int i = 0; i < f.length; i++) {
+            d[i] = f[i];
+        }
+        return d;
+    }
+}
