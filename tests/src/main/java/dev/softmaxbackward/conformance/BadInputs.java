@@ -1,0 +1,207 @@
+package dev.softmaxbackward.conformance;
+
+import static org.junit.jupiter.api.Assertions.assertNotNull;
+import static org.junit.jupiter.api.Assertions.assertThrows;
+import static org.junit.jupiter.api.Assertions.assertTrue;
+
+import dev.softmaxbackward.SoftmaxBackwardBackend;
+import java.util.Arrays;
+import java.util.List;
+import java.util.function.BiFunction;
+import org.junit.jupiter.api.DynamicNode;
+import org.junit.jupiter.api.DynamicTest;
+import org.junit.jupiter.api.function.Executable;
+
+/**
+ * Every bad input of CONTRACT.md section 2, for all six methods: the documented exception, a message
+ * that names the argument and the number, and an output array that still holds its sentinel (nothing
+ * written before validation passed).
+ */
+final class BadInputs {
+    private static final int ROWS = 2;
+    private static final int COLS = 4;
+    private static final int N = ROWS * COLS;
+
+    private BadInputs() {}
+
+    static float[] f(int n) {
+        float[] a = new float[n];
+        Arrays.fill(a, 0.25f);
+        return a;
+    }
+
+    static double[] d(int n) {
+        double[] a = new double[n];
+        Arrays.fill(a, 0.25);
+        return a;
+    }
+
+    static float[] outF(int n) {
+        float[] a = new float[n];
+        Arrays.fill(a, Batch.SENTINEL_F);
+        return a;
+    }
+
+    static double[] outD(int n) {
+        double[] a = new double[n];
+        Arrays.fill(a, Batch.SENTINEL_D);
+        return a;
+    }
+
+    /** The test body: the call throws {@code type}, the message mentions each string, output untouched. */
+    static Executable rejects(Class<? extends RuntimeException> type, Executable call, Object output,
+                              String... mentions) {
+        return () -> {
+            RuntimeException e = assertThrows(type, call);
+            String m = e.getMessage();
+            assertNotNull(m, "exception without a message");
+            for (String s : mentions) {
+                assertTrue(m.contains(s), "message '" + m + "' should mention '" + s + "'");
+            }
+            ConformanceSuite.assertAllSentinel(output);
+        };
+    }
+
+    static void all(SoftmaxBackwardBackend b, List<DynamicNode> t, BiFunction<String, Executable, DynamicTest> test) {
+        Class<NullPointerException> npe = NullPointerException.class;
+        Class<IllegalArgumentException> iae = IllegalArgumentException.class;
+        String big = "65536";
+
+        // softmaxBackward, float32 and float64
+        for (String dt : List.of("float32", "float64")) {
+            boolean f32 = dt.equals("float32");
+            String m = "softmaxBackward " + dt + ": ";
+            Object[] out = new Object[12];
+            for (int k = 0; k < out.length; k++) {
+                out[k] = f32 ? outF(N) : outD(N);
+            }
+            t.add(test.apply(m + "gradOut null", rejects(npe, () -> sb(b, f32, null, arr(f32, N), out[0], ROWS, COLS),
+                    out[0], "gradOut")));
+            t.add(test.apply(m + "softmaxOut null", rejects(npe,
+                    () -> sb(b, f32, arr(f32, N), null, out[1], ROWS, COLS), out[1], "softmaxOut")));
+            t.add(test.apply(m + "gradIn null", rejects(npe, () -> sb(b, f32, arr(f32, N), arr(f32, N), null, ROWS, COLS),
+                    null, "gradIn")));
+            t.add(test.apply(m + "rows -1", rejects(iae, () -> sb(b, f32, arr(f32, N), arr(f32, N), out[2], -1, COLS),
+                    out[2], "rows", "-1")));
+            t.add(test.apply(m + "cols -3", rejects(iae, () -> sb(b, f32, arr(f32, N), arr(f32, N), out[3], ROWS, -3),
+                    out[3], "cols", "-3")));
+            t.add(test.apply(m + "rows*cols = 65536*65536 overflows int (wraps to 0; arrays empty)", rejects(iae,
+                    () -> sb(b, f32, arr(f32, 0), arr(f32, 0), f32 ? outF(0) : outD(0), 65536, 65536), null,
+                    "rows", "cols", big)));
+            t.add(test.apply(m + "rows*cols = 46341*46341 overflows int", rejects(iae,
+                    () -> sb(b, f32, arr(f32, N), arr(f32, N), out[4], 46341, 46341), out[4], "rows", "cols", "46341")));
+            t.add(test.apply(m + "gradOut.length 6 != 2*4", rejects(iae,
+                    () -> sb(b, f32, arr(f32, 6), arr(f32, N), out[5], ROWS, COLS), out[5], "gradOut", "6")));
+            t.add(test.apply(m + "softmaxOut.length 9 != 2*4", rejects(iae,
+                    () -> sb(b, f32, arr(f32, N), arr(f32, 9), out[6], ROWS, COLS), out[6], "softmaxOut", "9")));
+            Object long9 = f32 ? outF(9) : outD(9);
+            t.add(test.apply(m + "gradIn.length 9 != 2*4", rejects(iae,
+                    () -> sb(b, f32, arr(f32, N), arr(f32, N), long9, ROWS, COLS), long9, "gradIn", "9")));
+            Object short7 = f32 ? outF(7) : outD(7);
+            t.add(test.apply(m + "gradIn.length 7 != 2*4", rejects(iae,
+                    () -> sb(b, f32, arr(f32, N), arr(f32, N), short7, ROWS, COLS), short7, "gradIn", "7")));
+        }
+
+        // softmax, float32 and float64
+        for (String dt : List.of("float32", "float64")) {
+            boolean f32 = dt.equals("float32");
+            String m = "softmax " + dt + ": ";
+            Object[] out = new Object[8];
+            for (int k = 0; k < out.length; k++) {
+                out[k] = f32 ? outF(N) : outD(N);
+            }
+            t.add(test.apply(m + "logits null", rejects(npe, () -> sm(b, f32, null, out[0], ROWS, COLS), out[0],
+                    "logits")));
+            t.add(test.apply(m + "out null", rejects(npe, () -> sm(b, f32, arr(f32, N), null, ROWS, COLS), null, "out")));
+            t.add(test.apply(m + "rows -1", rejects(iae, () -> sm(b, f32, arr(f32, N), out[1], -1, COLS), out[1],
+                    "rows", "-1")));
+            t.add(test.apply(m + "cols -3", rejects(iae, () -> sm(b, f32, arr(f32, N), out[2], ROWS, -3), out[2],
+                    "cols", "-3")));
+            t.add(test.apply(m + "rows*cols = 65536*65536 overflows int", rejects(iae,
+                    () -> sm(b, f32, arr(f32, 0), f32 ? outF(0) : outD(0), 65536, 65536), null, "rows", "cols", big)));
+            t.add(test.apply(m + "logits.length 7 != 2*4", rejects(iae, () -> sm(b, f32, arr(f32, 7), out[3], ROWS, COLS),
+                    out[3], "logits", "7")));
+            Object long9 = f32 ? outF(9) : outD(9);
+            t.add(test.apply(m + "out.length 9 != 2*4", rejects(iae, () -> sm(b, f32, arr(f32, N), long9, ROWS, COLS),
+                    long9, "out", "9")));
+        }
+
+        // crossEntropyBackward, float32 and float64
+        for (String dt : List.of("float32", "float64")) {
+            boolean f32 = dt.equals("float32");
+            String m = "crossEntropyBackward " + dt + ": ";
+            Object[] out = new Object[16];
+            for (int k = 0; k < out.length; k++) {
+                out[k] = f32 ? outF(N) : outD(N);
+            }
+            int[] ok = {1, -100};
+            t.add(test.apply(m + "softmaxOut null", rejects(npe, () -> ce(b, f32, null, ok, out[0], ROWS, COLS), out[0],
+                    "softmaxOut")));
+            t.add(test.apply(m + "labels null", rejects(npe, () -> ce(b, f32, arr(f32, N), null, out[1], ROWS, COLS),
+                    out[1], "labels")));
+            t.add(test.apply(m + "gradIn null", rejects(npe, () -> ce(b, f32, arr(f32, N), ok, null, ROWS, COLS), null,
+                    "gradIn")));
+            t.add(test.apply(m + "rows -1", rejects(iae, () -> ce(b, f32, arr(f32, N), ok, out[2], -1, COLS), out[2],
+                    "rows", "-1")));
+            t.add(test.apply(m + "cols -3", rejects(iae, () -> ce(b, f32, arr(f32, N), ok, out[3], ROWS, -3), out[3],
+                    "cols", "-3")));
+            t.add(test.apply(m + "rows*cols = 65536*65536 overflows int", rejects(iae,
+                    () -> ce(b, f32, arr(f32, 0), new int[65536], f32 ? outF(0) : outD(0), 65536, 65536), null,
+                    "rows", "cols", big)));
+            t.add(test.apply(m + "softmaxOut.length 7 != 2*4", rejects(iae,
+                    () -> ce(b, f32, arr(f32, 7), ok, out[4], ROWS, COLS), out[4], "softmaxOut", "7")));
+            Object long9 = f32 ? outF(9) : outD(9);
+            t.add(test.apply(m + "gradIn.length 9 != 2*4", rejects(iae,
+                    () -> ce(b, f32, arr(f32, N), ok, long9, ROWS, COLS), long9, "gradIn", "9")));
+            t.add(test.apply(m + "labels.length 3 != rows 2", rejects(iae,
+                    () -> ce(b, f32, arr(f32, N), new int[] {0, 1, 2}, out[5], ROWS, COLS), out[5], "labels", "3")));
+            t.add(test.apply(m + "labels.length 1 != rows 2", rejects(iae,
+                    () -> ce(b, f32, arr(f32, N), new int[] {0}, out[6], ROWS, COLS), out[6], "labels", "1")));
+            int[][] badLabels = {{0, 4}, {0, -1}, {-101, 0}, {Integer.MIN_VALUE, 0}, {1, Integer.MAX_VALUE}, {7, -100}};
+            for (int k = 0; k < badLabels.length; k++) {
+                int[] labels = badLabels[k];
+                int bad = labels[0] >= 0 && labels[0] < COLS ? 1 : 0;
+                Object o = out[7 + k];
+                t.add(test.apply(m + "labels " + Arrays.toString(labels) + " with cols 4: label out of range", rejects(iae,
+                        () -> ce(b, f32, arr(f32, N), labels, o, ROWS, COLS), o, "labels[" + bad + "]",
+                        Integer.toString(labels[bad]))));
+            }
+            // the bad label in the last of many rows: a backend that writes row by row as it checks fails here
+            int rows = 64;
+            int[] lastBad = new int[rows];
+            lastBad[rows - 1] = COLS;
+            Object wide = f32 ? outF(rows * COLS) : outD(rows * COLS);
+            t.add(test.apply(m + "label out of range in the last of 64 rows: nothing written", rejects(iae,
+                    () -> ce(b, f32, arr(f32, rows * COLS), lastBad, wide, rows, COLS), wide, "labels[63]", "4")));
+        }
+    }
+
+    private static Object arr(boolean f32, int n) {
+        return f32 ? f(n) : d(n);
+    }
+
+    private static void sb(SoftmaxBackwardBackend b, boolean f32, Object g, Object y, Object out, int rows, int cols) {
+        if (f32) {
+            b.softmaxBackward((float[]) g, (float[]) y, (float[]) out, rows, cols);
+        } else {
+            b.softmaxBackward((double[]) g, (double[]) y, (double[]) out, rows, cols);
+        }
+    }
+
+    private static void sm(SoftmaxBackwardBackend b, boolean f32, Object x, Object out, int rows, int cols) {
+        if (f32) {
+            b.softmax((float[]) x, (float[]) out, rows, cols);
+        } else {
+            b.softmax((double[]) x, (double[]) out, rows, cols);
+        }
+    }
+
+    private static void ce(SoftmaxBackwardBackend b, boolean f32, Object y, int[] labels, Object out, int rows,
+                           int cols) {
+        if (f32) {
+            b.crossEntropyBackward((float[]) y, labels, 0.5f, (float[]) out, rows, cols);
+        } else {
+            b.crossEntropyBackward((double[]) y, labels, 0.5, (double[]) out, rows, cols);
+        }
+    }
+}

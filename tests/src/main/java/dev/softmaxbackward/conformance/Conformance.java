@@ -1,0 +1,164 @@
+package dev.softmaxbackward.conformance;
+
+import dev.softmaxbackward.SoftmaxBackwardBackend;
+import dev.softmaxbackward.reference.ReferenceBackend;
+import java.util.Arrays;
+
+/**
+ * Runs one input on a backend and checks everything that holds for every input: the call leaves y and
+ * g alone, writes every entry, gives the reference's bits, gives them again on a second call, in place,
+ * and when the batch is split in two; and the output satisfies the exact-oracle bound, the row-sum
+ * bound and the constant-row rule.
+ */
+public final class Conformance {
+    /** The oracle every backend must equal bit for bit (a fresh instance: it has no state). */
+    public static final SoftmaxBackwardBackend REFERENCE = new ReferenceBackend();
+
+    private Conformance() {}
+
+    /** How many rows each row-wise check covered (so callers can insist a check really ran). */
+    public record Coverage(int oracleRows, int sumRows, int constantRows) {
+        public Coverage plus(Coverage o) {
+            return new Coverage(oracleRows + o.oracleRows, sumRows + o.sumRows, constantRows + o.constantRows);
+        }
+    }
+
+    /**
+     * Every check of {@code softmaxBackward} on one batch.
+     *
+     * @param split where to cut the batch in two for the batch-independence check (0 or rows: no cut)
+     * @return how many rows each row-wise check covered
+     */
+    public static Coverage backward(SoftmaxBackwardBackend backend, Batch batch, int split) {
+        return backward(backend, batch, split, true);
+    }
+
+    /**
+     * As {@link #backward(SoftmaxBackwardBackend, Batch, int)}; with {@code rowChecks} false the oracle,
+     * row-sum and constant-row checks are left out (for a backend already found bitwise equal to a
+     * reference whose output passed them on the same batch).
+     */
+    public static Coverage backward(SoftmaxBackwardBackend backend, Batch batch, int split, boolean rowChecks) {
+        String who = backend.name() + " " + batch;
+        Batch before = batch.copy();
+        Output out = batch.backward(backend);
+        if (!batch.sameBits(before)) {
+            throw new AssertionError(who + ": softmaxBackward modified its inputs y or g");
+        }
+        Checks.allWritten(who + " gradIn", out);
+        Output reference = backend == REFERENCE || backend instanceof ReferenceBackend ? out : batch.backward(REFERENCE);
+        Checks.sameBits(who + " vs reference", reference, out);
+        Checks.sameBits(who + " second call", out, batch.backward(backend));
+        Checks.sameBits(who + " in place (gradIn == gradOut)", out, batch.backwardInPlace(backend));
+        if (split > 0 && split < batch.rows()) {
+            int cut = split * batch.cols();
+            Checks.sameBits(who + " rows [0, " + split + ") alone", out.slice(0, cut),
+                    batch.rows(0, split).backward(backend));
+            Checks.sameBits(who + " rows [" + split + ", " + batch.rows() + ") alone", out.slice(cut, out.length()),
+                    batch.rows(split, batch.rows()).backward(backend));
+        }
+        if (!rowChecks) {
+            return new Coverage(0, 0, 0);
+        }
+        return new Coverage(Checks.oracleBound(batch, out), Checks.sumBound(batch, out),
+                Checks.constantRows(batch, out));
+    }
+
+    /**
+     * Every check of forward {@code softmax} on one batch of logits: inputs untouched, every entry
+     * written, the exact exp/sum oracle and the row sums, and the reference's bits (for {@code cuda},
+     * whose exp is not fdlibm's, within 2 ulp of them: CONTRACT.md section 1, invariant 6).
+     *
+     * @return the rows the oracle checked
+     */
+    public static int softmax(SoftmaxBackwardBackend backend, DType t, double[] logits, int rows, int cols) {
+        String who = backend.name() + " softmax " + t + "[" + rows + "x" + cols + "]";
+        Output out = forward(backend, t, logits, rows, cols, who);
+        Output ref = backend instanceof ReferenceBackend ? out : forward(REFERENCE, t, logits, rows, cols, who);
+        if (forwardExactly(backend)) {
+            Checks.sameBits(who + " vs reference", ref, out);
+        } else {
+            Checks.withinUlps(who + " vs reference", ref, out, 2);
+        }
+        Checks.sameBits(who + " second call", out, forward(backend, t, logits, rows, cols, who));
+        if (rows > 1) {
+            int split = rows / 2;
+            Checks.sameBits(who + " rows [" + split + ", " + rows + ") alone", out.slice(split * cols, rows * cols),
+                    forward(backend, t, Arrays.copyOfRange(logits, split * cols, rows * cols), rows - split, cols, who));
+        }
+        double[] widened = new double[logits.length];
+        for (int i = 0; i < logits.length; i++) {
+            widened[i] = t.round(logits[i]);
+        }
+        // out equals ref bit for bit (or within 2 ulp for cuda): the oracle judges the contract's bits
+        return Checks.softmaxOracle(t, widened, ref, rows, cols);
+    }
+
+    /** Whether the backend's forward softmax must equal the reference bit for bit (all but cuda's). */
+    public static boolean forwardExactly(SoftmaxBackwardBackend backend) {
+        return !"cuda".equalsIgnoreCase(backend.name());
+    }
+
+    /** Forward softmax of logits rounded to {@code t}, into a sentinel-filled output; inputs checked untouched. */
+    public static Output forward(SoftmaxBackwardBackend backend, DType t, double[] logits, int rows, int cols,
+                                 String who) {
+        if (t == DType.FLOAT32) {
+            float[] x = new float[logits.length];
+            for (int i = 0; i < x.length; i++) {
+                x[i] = (float) logits[i];
+            }
+            float[] copy = x.clone();
+            float[] out = new float[x.length];
+            Arrays.fill(out, Batch.SENTINEL_F);
+            backend.softmax(x, out, rows, cols);
+            if (!Arrays.equals(x, copy)) {
+                throw new AssertionError(who + ": softmax modified its logits");
+            }
+            Output o = Output.of(out);
+            Checks.allWritten(who + " out", o);
+            return o;
+        }
+        double[] x = logits.clone();
+        double[] out = new double[x.length];
+        Arrays.fill(out, Batch.SENTINEL_D);
+        backend.softmax(x, out, rows, cols);
+        if (!Arrays.equals(x, logits)) {
+            throw new AssertionError(who + ": softmax modified its logits");
+        }
+        Output o = Output.of(out);
+        Checks.allWritten(who + " out", o);
+        return o;
+    }
+
+    /**
+     * Every check of {@code crossEntropyBackward}: inputs untouched, every entry written, the contract's
+     * formula exactly, -100 rows +0.0, the reference's bits.
+     */
+    public static void crossEntropy(SoftmaxBackwardBackend backend, Batch yOnly, int[] labels, double scale) {
+        String who = backend.name() + " crossEntropyBackward " + yOnly;
+        Output out = crossEntropyRun(backend, yOnly, labels, scale, who);
+        Checks.crossEntropy(yOnly, labels, scale, out);
+        if (!(backend instanceof ReferenceBackend)) {
+            Checks.sameBits(who + " vs reference", crossEntropyRun(REFERENCE, yOnly, labels, scale, who), out);
+        }
+        Checks.sameBits(who + " second call", out, crossEntropyRun(backend, yOnly, labels, scale, who));
+    }
+
+    private static Output crossEntropyRun(SoftmaxBackwardBackend backend, Batch yOnly, int[] labels, double scale,
+                                          String who) {
+        Batch before = yOnly.copy();
+        int[] labelsBefore = labels.clone();
+        Output out = yOnly.sentinelOutput();
+        if (yOnly.dtype() == DType.FLOAT32) {
+            backend.crossEntropyBackward(yOnly.yFloats(), labels, (float) scale, out.floats(), yOnly.rows(),
+                    yOnly.cols());
+        } else {
+            backend.crossEntropyBackward(yOnly.yDoubles(), labels, scale, out.doubles(), yOnly.rows(), yOnly.cols());
+        }
+        if (!yOnly.sameBits(before) || !Arrays.equals(labels, labelsBefore)) {
+            throw new AssertionError(who + ": crossEntropyBackward modified its inputs");
+        }
+        Checks.allWritten(who + " gradIn", out);
+        return out;
+    }
+}

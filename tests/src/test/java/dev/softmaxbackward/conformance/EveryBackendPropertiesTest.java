@@ -1,0 +1,5 @@
+package dev.softmaxbackward.conformance;
+
+/** The jqwik properties for every available backend on this module's test classpath. */
+class EveryBackendPropertiesTest extends EveryBackendProperties {
+}
