@@ -48,6 +48,16 @@ final class Nd4jOps {
         INDArray dv = Nd4j.createFromArray(d).reshape(rows, 1);
         t.assign(gd).subiColumnVector(dv).muli(yd);
         out.assign(t); // ND4J's assign converts float64 to the output dtype, rounding once
+        // y * (g - NaN) is NaN everywhere; written here because ND4J 1.0.0-M2.1 turns a [1, 1] column
+        // vector into a scalar op that treats a NaN scalar as absent (the row came back as g unchanged)
+        long cols = y.size(1);
+        for (int r = 0; r < rows; r++) {
+            if (Double.isNaN(d[r])) {
+                for (long j = 0; j < cols; j++) {
+                    out.putScalar(r, j, Double.NaN);
+                }
+            }
+        }
     }
 
     static void backward(float[] g, float[] y, float[] out, int rows, int cols) {

@@ -75,6 +75,27 @@ class Nd4jOpsTest {
         }
     }
 
+    @Test
+    void aPoisonedRowIsNaNAloneAsInABatch() {
+        // ND4J turns the [1, 1] column of d into a scalar op that ignores a NaN scalar: the row must still be NaN
+        float[] y = {0.1f, 0.2f, 0.3f, 0.15f, 0.25f};
+        float[] g = {0.5f, Float.NaN, -0.3f, 0.2f, 0.9f};
+        float[] alone = new float[5];
+        cpu.softmaxBackward(g, y, alone, 1, 5);
+        float[] y2 = new float[10];
+        float[] g2 = {1, 2, 3, 4, 5, 0, 0, 0, 0, 0};
+        System.arraycopy(y, 0, y2, 0, 5);
+        System.arraycopy(y, 0, y2, 5, 5);
+        System.arraycopy(g, 0, g2, 5, 5);
+        float[] batch = new float[10];
+        cpu.softmaxBackward(g2, y2, batch, 2, 5);
+        for (int i = 0; i < 5; i++) {
+            assertTrue(Float.isNaN(alone[i]), "alone " + i + ": " + alone[i]);
+            assertEquals(Float.floatToRawIntBits(alone[i]), Float.floatToRawIntBits(batch[5 + i]), "entry " + i);
+            assertTrue(Float.isFinite(batch[i]), "the other row " + i);
+        }
+    }
+
     private static void check(double[] g, double[] y, double[] expected, double[] actual, int rows, int cols, double u,
                               double tiny) {
         for (int r = 0; r < rows; r++) {
