@@ -54,6 +54,11 @@ final class InfoCommand implements Callable<Integer> {
             out.printf("Selected: none: %s%n", e.getMessage());
         }
         out.println("  (choose with -Dsoftmaxbackward.backend=NAME or SOFTMAX_BACKWARD_BACKEND=NAME)");
+        if (SoftmaxBackward.backends().stream().anyMatch(s -> s.name().equals("cpu") && s.available())) {
+            // this CLI restarts itself with the module (VectorRelaunch); the user's own JVM will not
+            out.println("  (the cpu backend's fast kernel needs your JVM started with --add-modules "
+                    + VectorRelaunch.MODULE + "; without it the same bits come from a kernel about 10x slower)");
+        }
     }
 
     /**

@@ -34,7 +34,8 @@ public final class Main implements Callable<Integer> {
     CommandSpec spec;
 
     public static void main(String[] args) {
-        System.exit(commandLine().execute(args));
+        java.util.OptionalInt relaunched = VectorRelaunch.relaunchIfNeeded(args);
+        System.exit(relaunched.isPresent() ? relaunched.getAsInt() : commandLine().execute(args));
     }
 
     /** The configured command line; tests and {@link #main} both start here. */

@@ -1,6 +1,7 @@
 package dev.softmaxbackward.cli;
 
 import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertFalse;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import java.nio.file.Path;
@@ -16,6 +17,20 @@ import org.junit.jupiter.params.provider.ValueSource;
 class CliIT {
     @TempDir
     Path dir;
+
+    @Test
+    void plainJavaJarRunsTheCpuBackendsVectorKernelWithoutTheLaunchersWarning() throws Exception {
+        Jar.Result r = Jar.run(dir, "info");
+        assertEquals(0, r.exitCode(), r::toString);
+        assertTrue(Pattern.compile("(?m)^  cpu +100  yes +cpu\\[fused, vector\\(").matcher(r.out()).find(), r::toString);
+        assertFalse(r.err().contains("incubator"), r::toString);
+
+        Jar.Result plain = Jar.run(dir, java.util.Map.of("JDK_JAVA_OPTIONS", "-Dsoftmaxbackward.cli.relaunch=false"),
+                "info");
+        assertEquals(0, plain.exitCode(), plain::toString);
+        assertTrue(Pattern.compile("(?m)^  cpu +100  yes +cpu\\[fused, scalar").matcher(plain.out()).find(),
+                plain::toString);
+    }
 
     @Test
     void infoListsTheBackendsAndTheSelection() throws Exception {
