@@ -133,6 +133,10 @@ public final class Main implements Callable<Integer> {
                     bench.dtype.label, r.gigabytesPerSecond(),
                     Double.isNaN(r.ofCopy()) ? "" : String.format(", %.0f%% of copy bandwidth", 100 * r.ofCopy()),
                     Double.isNaN(r.speedup()) ? "" : String.format(", %.1fx ND4J composed ops", r.speedup()));
+            if (mine.name().equals("cpu") && ModuleLayer.boot().findModule(VectorRelaunch.MODULE).isPresent()) {
+                out.printf("(Measured with --add-modules %s, as this CLI starts itself: start your JVM with it too.)%n",
+                        VectorRelaunch.MODULE);
+            }
         }
         if (!ok) {
             out.println("Some checks FAILED (see the table above).");
