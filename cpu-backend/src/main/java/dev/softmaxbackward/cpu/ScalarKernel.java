@@ -140,20 +140,13 @@ final class ScalarKernel implements RowKernel {
             return;
         }
         int segments = RowNumerics.segments(cols);
-        double[] aS = s.aS;
-        double[] aC = s.aC;
-        double[] bS = s.bS;
-        double[] bC = s.bC;
         for (int seg = 0; seg < segments; seg++) {
             int start = seg * SEGMENT;
             int length = Math.min(SEGMENT, cols - start);
-            Arrays.fill(aS, 0.0);
-            Arrays.fill(aC, 0.0);
-            Arrays.fill(bS, 0.0);
-            Arrays.fill(bC, 0.0);
+            s.clearLanes();
             for (int k = 0; k < length; k++) {
                 int l = k & (LANES - 1);
-                accumulate(aS, aC, bS, bC, l, y[yo + start + k], g[go + start + k]);
+                accumulate(s, l, y[yo + start + k], g[go + start + k]);
             }
             finishSegment(s, seg);
         }
@@ -170,20 +163,13 @@ final class ScalarKernel implements RowKernel {
             return;
         }
         int segments = RowNumerics.segments(cols);
-        double[] aS = s.aS;
-        double[] aC = s.aC;
-        double[] bS = s.bS;
-        double[] bC = s.bC;
         for (int seg = 0; seg < segments; seg++) {
             int start = seg * SEGMENT;
             int length = Math.min(SEGMENT, cols - start);
-            Arrays.fill(aS, 0.0);
-            Arrays.fill(aC, 0.0);
-            Arrays.fill(bS, 0.0);
-            Arrays.fill(bC, 0.0);
+            s.clearLanes();
             for (int k = 0; k < length; k++) {
                 int l = k & (LANES - 1);
-                accumulate(aS, aC, bS, bC, l, y.getDouble(yo + 8 * (start + k)), g.getDouble(go + 8 * (start + k)));
+                accumulate(s, l, y.getDouble(yo + 8 * (start + k)), g.getDouble(go + 8 * (start + k)));
             }
             finishSegment(s, seg);
         }
@@ -194,7 +180,11 @@ final class ScalarKernel implements RowKernel {
     }
 
     /** One entry into lane {@code l} of both double-double sums, exactly the reference's steps. */
-    private static void accumulate(double[] aS, double[] aC, double[] bS, double[] bC, int l, double yv, double gv) {
+    static void accumulate(Scratch scratch, int l, double yv, double gv) {
+        double[] aS = scratch.aS;
+        double[] aC = scratch.aC;
+        double[] bS = scratch.bS;
+        double[] bC = scratch.bC;
         // sum(y): TwoSum(s, y), c += e
         double s = aS[l];
         double sum = s + yv;

@@ -28,6 +28,14 @@ final class Scratch {
         segBC = new double[segments];
     }
 
+    /** Every lane accumulator back to +0.0, as each segment starts. */
+    void clearLanes() {
+        java.util.Arrays.fill(aS, 0.0);
+        java.util.Arrays.fill(aC, 0.0);
+        java.util.Arrays.fill(bS, 0.0);
+        java.util.Arrays.fill(bC, 0.0);
+    }
+
     /** A row of doubles (the exps of the forward pass), allocated on first use. */
     double[] row() {
         if (row == null) {

@@ -165,7 +165,7 @@ final class VectorKernel implements RowKernel {
         for (int seg = 0; seg < segments; seg++) {
             int start = seg * SEGMENT;
             int length = Math.min(SEGMENT, cols - start);
-            clear(s);
+            s.clearLanes();
             int full = length & -LANES;
             for (int k = 0; k < full; k += LANES) {
                 int yi = yo + start + k;
@@ -193,7 +193,7 @@ final class VectorKernel implements RowKernel {
                 }
             }
             for (int l = 0; l < length - full; l++) {
-                accumulate(s, l, y[yo + start + full + l], g[go + start + full + l]);
+                ScalarKernel.accumulate(s, l, y[yo + start + full + l], g[go + start + full + l]);
             }
             ScalarKernel.finishSegment(s, seg);
         }
@@ -224,7 +224,7 @@ final class VectorKernel implements RowKernel {
         for (int seg = 0; seg < segments; seg++) {
             int start = seg * SEGMENT;
             int length = Math.min(SEGMENT, cols - start);
-            clear(s);
+            s.clearLanes();
             int full = length & -LANES;
             for (int k = 0; k < full; k += LANES) {
                 int yi = yo + 8 * (start + k);
@@ -250,7 +250,7 @@ final class VectorKernel implements RowKernel {
                 }
             }
             for (int l = 0; l < length - full; l++) {
-                accumulate(s, l, y.getDouble(yo + 8 * (start + full + l)), g.getDouble(go + 8 * (start + full + l)));
+                ScalarKernel.accumulate(s, l, y.getDouble(yo + 8 * (start + full + l)), g.getDouble(go + 8 * (start + full + l)));
             }
             ScalarKernel.finishSegment(s, seg);
         }
@@ -265,30 +265,5 @@ final class VectorKernel implements RowKernel {
         for (; i < cols; i++) {
             out.putDouble(oo + 8 * i, y.getDouble(yo + 8 * i) * (g.getDouble(go + 8 * i) - d));
         }
-    }
-
-    private static void clear(Scratch s) {
-        Arrays.fill(s.aS, 0.0);
-        Arrays.fill(s.aC, 0.0);
-        Arrays.fill(s.bS, 0.0);
-        Arrays.fill(s.bC, 0.0);
-    }
-
-    /** One entry into lane {@code l} of both double-double sums (a segment's tail): the vector loop's steps. */
-    private static void accumulate(Scratch sc, int l, double yv, double gv) {
-        double s = sc.aS[l];
-        double sum = s + yv;
-        double v = sum - s;
-        double e = (s - (sum - v)) + (yv - v);
-        sc.aS[l] = sum;
-        sc.aC[l] = sc.aC[l] + e;
-        double p = yv * gv;
-        double q = Math.fma(yv, gv, -p);
-        s = sc.bS[l];
-        sum = s + p;
-        v = sum - s;
-        e = (s - (sum - v)) + (p - v);
-        sc.bS[l] = sum;
-        sc.bC[l] = sc.bC[l] + (q + e);
     }
 }
