@@ -279,25 +279,33 @@ public final class CpuBackend implements SoftmaxBackwardBackend {
     public INDArray softmaxBackward(INDArray gradOut, INDArray softmaxOut, INDArray gradIn) {
         NdArrays.Batch b = NdArrays.check(gradOut, softmaxOut, gradIn);
         requireAvailable();
-        int rows = b.rows();
-        int cols = b.cols();
-        if (rows == 0 || cols == 0) {
+        if (b.empty()) {
             return gradIn;
         }
-        if (strategy == Strategy.ND4J_OPS) {
-            Nd4jOps.backward(gradOut, softmaxOut, gradIn);
-            return gradIn;
+        try {
+            if (strategy == Strategy.ND4J_OPS) {
+                Nd4jOps.backward(gradOut, softmaxOut, gradIn);
+            } else {
+                fused(b);
+            }
+        } finally {
+            b.keepAlive(); // the kernel holds only ByteBuffers, which do not keep ND4J's memory allocated
         }
-        NdArrays.View g = b.gradOut();
-        NdArrays.View y = b.softmaxOut();
-        NdArrays.View o = b.gradIn();
+        return gradIn;
+    }
+
+    private void fused(NdArrays.Batch b) {
+        NdArrays.View g = b.view(0);
+        NdArrays.View y = b.view(1);
+        NdArrays.View o = b.view(2);
         RowKernel k = kernel;
         DataType dtype = b.dtype();
-        executor.get().forEachRow(rows, cols, (from, to, s) -> {
+        int cols = b.cols();
+        executor.get().forEachRow(b.rows(), cols, (from, to, s) -> {
             for (int r = from; r < to; r++) {
-                int go = g.offset() + r * g.rowStride();
-                int yo = y.offset() + r * y.rowStride();
-                int oo = o.offset() + r * o.rowStride();
+                int go = g.row(r);
+                int yo = y.row(r);
+                int oo = o.row(r);
                 switch (dtype) {
                     case FLOAT -> k.backwardFloat(g.buffer(), go, y.buffer(), yo, o.buffer(), oo, cols, s);
                     case DOUBLE -> k.backwardDouble(g.buffer(), go, y.buffer(), yo, o.buffer(), oo, cols, s);
@@ -308,7 +316,6 @@ public final class CpuBackend implements SoftmaxBackwardBackend {
                 }
             }
         });
-        return gradIn;
     }
 
     // ---- configuration ----------------------------------------------------------------------------
