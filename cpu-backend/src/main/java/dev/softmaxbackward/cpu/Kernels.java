@@ -15,6 +15,19 @@ final class Kernels {
 
     private Kernels() {}
 
+    /**
+     * The one warning a value of {@value #VECTOR_PROPERTY} other than unset, {@code true} or {@code false}
+     * (any case) gets; null for those. Such a value is treated as unset.
+     */
+    static String vectorPropertyWarning(String value) {
+        String v = value == null ? "" : value.strip();
+        if (v.isEmpty() || v.equalsIgnoreCase("true") || v.equalsIgnoreCase("false")) {
+            return null;
+        }
+        return "softmax-backward cpu: " + VECTOR_PROPERTY + "=" + value + " is unknown (true or false);"
+                + " using the default (the Vector API kernel when its module is present)";
+    }
+
     private static final class Holder {
         static final RowKernel DEFAULT = choose();
     }
@@ -43,7 +56,12 @@ final class Kernels {
     }
 
     private static RowKernel choose() {
-        if ("false".equalsIgnoreCase(System.getProperty(VECTOR_PROPERTY, "").strip())) {
+        String value = System.getProperty(VECTOR_PROPERTY, "");
+        String warning = vectorPropertyWarning(value);
+        if (warning != null) {
+            LOG.warn(warning);
+        }
+        if ("false".equalsIgnoreCase(value.strip())) {
             LOG.info("softmax-backward cpu: scalar kernel ({}=false)", VECTOR_PROPERTY);
             return ScalarKernel.INSTANCE;
         }
