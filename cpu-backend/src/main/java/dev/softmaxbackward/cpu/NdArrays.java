@@ -188,4 +188,54 @@ final class NdArrays {
         return new View(a, data, buffer.duplicate().order(ByteOrder.LITTLE_ENDIAN), (int) (first * size),
                 (int) (rowStride * size));
     }
+
+    /** Row {@code r} of {@code v}, widened exactly to float64, into {@code dst[0, cols)}. */
+    static void readRow(DataType dtype, View v, int r, double[] dst, int cols) {
+        ByteBuffer b = v.buffer();
+        int at = v.row(r);
+        switch (dtype) {
+            case FLOAT -> {
+                for (int k = 0; k < cols; k++) {
+                    dst[k] = b.getFloat(at + 4 * k);
+                }
+            }
+            case DOUBLE -> {
+                for (int k = 0; k < cols; k++) {
+                    dst[k] = b.getDouble(at + 8 * k);
+                }
+            }
+            case HALF, BFLOAT16 -> {
+                boolean bf16 = dtype == DataType.BFLOAT16;
+                for (int k = 0; k < cols; k++) {
+                    dst[k] = Float16.toFloat(bf16, b.getShort(at + 2 * k));
+                }
+            }
+            default -> throw new AssertionError(dtype); // check() admits only these four
+        }
+    }
+
+    /** {@code src[0, cols)} into row {@code r} of {@code v}, each value rounded once to the dtype. */
+    static void writeRow(DataType dtype, View v, int r, double[] src, int cols) {
+        ByteBuffer b = v.buffer();
+        int at = v.row(r);
+        switch (dtype) {
+            case FLOAT -> {
+                for (int k = 0; k < cols; k++) {
+                    b.putFloat(at + 4 * k, (float) src[k]);
+                }
+            }
+            case DOUBLE -> {
+                for (int k = 0; k < cols; k++) {
+                    b.putDouble(at + 8 * k, src[k]);
+                }
+            }
+            case HALF, BFLOAT16 -> {
+                boolean bf16 = dtype == DataType.BFLOAT16;
+                for (int k = 0; k < cols; k++) {
+                    b.putShort(at + 2 * k, Float16.fromDouble(bf16, src[k]));
+                }
+            }
+            default -> throw new AssertionError(dtype);
+        }
+    }
 }

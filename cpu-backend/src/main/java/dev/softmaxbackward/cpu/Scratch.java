@@ -18,6 +18,7 @@ final class Scratch {
     final double[] segBC;
     private final int cols;
     private double[] row;
+    private double[] input;
 
     Scratch(int cols) {
         this.cols = cols;
@@ -34,6 +35,14 @@ final class Scratch {
         java.util.Arrays.fill(aC, 0.0);
         java.util.Arrays.fill(bS, 0.0);
         java.util.Arrays.fill(bC, 0.0);
+    }
+
+    /** A second row of doubles (an INDArray row widened to float64), allocated on first use. */
+    double[] input() {
+        if (input == null) {
+            input = new double[cols];
+        }
+        return input;
     }
 
     /** A row of doubles (the exps of the forward pass), allocated on first use. */

@@ -52,6 +52,12 @@ class WorkspaceTest {
         expect(() -> cpu.softmaxBackward(ok, stale, out), "softmaxOut", reason);
         expect(() -> cpu.softmaxBackward(ok, ok, stale), "gradIn", reason);
         expect(() -> cpu.softmaxBackward(stale, ok), "gradOut", reason);
+        expect(() -> cpu.softmax(stale, out), "logits", reason);
+        expect(() -> cpu.softmax(ok, stale), "out", reason);
+        expect(() -> cpu.softmax(stale), "logits", reason);
+        int[] labels = {0, 1, 2};
+        expect(() -> cpu.crossEntropyBackward(stale, labels, 1.0, out), "softmaxOut", reason);
+        expect(() -> cpu.crossEntropyBackward(ok, labels, new double[] {1, 1, 1}, stale), "gradIn", reason);
         assertArrayEquals(new double[ROWS * COLS], out.data().asDouble(), "nothing written");
     }
 
