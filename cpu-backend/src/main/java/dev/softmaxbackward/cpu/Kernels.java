@@ -36,11 +36,24 @@ final class Kernels {
         return Holder.DEFAULT;
     }
 
-    /** The Vector API kernel, or null when this JVM cannot run it (and why is logged at debug). */
+    /**
+     * The Vector API kernel for this JDK, or null when this JVM cannot run it (and why is logged at
+     * debug). Arrays always run {@link VectorKernel}. INDArrays (off-heap ByteBuffers) need an access
+     * path that exists on the running JDK:
+     * <ul>
+     *   <li>JDK 17-19: {@link VectorKernel} itself, through {@code FloatVector.fromByteBuffer};</li>
+     *   <li>JDK 22+: {@code SegmentKernel}, through {@code MemorySegment}, from the multi-release jar's
+     *       {@code META-INF/versions/22} (final API there; it is absent from a jar built without a
+     *       JDK 22+ javac, and from a plain class directory);</li>
+     *   <li>JDK 20-21, or 22+ without that variant: {@link StagedKernel}, rows copied to the heap and
+     *       back, because {@code fromByteBuffer} is gone and {@code MemorySegment} is a preview API there.</li>
+     * </ul>
+     */
     static RowKernel vectorKernel() {
         if (ModuleLayer.boot().findModule("jdk.incubator.vector").isEmpty()) {
             return null;
         }
+        RowKernel arrays;
         try {
             // By name, so that this class never links against the incubator module when it is absent.
             Class<?> type = Class.forName("dev.softmaxbackward.cpu.VectorKernel");
@@ -48,11 +61,25 @@ final class Kernels {
                 LOG.debug("softmax-backward cpu: the preferred vector shape does not fit 32 lanes");
                 return null;
             }
-            return (RowKernel) type.getDeclaredConstructor().newInstance();
+            arrays = (RowKernel) type.getDeclaredConstructor().newInstance();
         } catch (ReflectiveOperationException | LinkageError e) {
             LOG.debug("softmax-backward cpu: the Vector API kernel cannot load: {}", e.toString());
             return null;
         }
+        int feature = Runtime.version().feature();
+        if (feature < 20) {
+            return arrays;
+        }
+        if (feature >= 22) {
+            try {
+                return (RowKernel) Class.forName("dev.softmaxbackward.cpu.SegmentKernel")
+                        .getDeclaredConstructor(RowKernel.class).newInstance(arrays);
+            } catch (ReflectiveOperationException | LinkageError e) {
+                LOG.debug("softmax-backward cpu: no JDK 22 MemorySegment kernel in this jar ({}); INDArray rows"
+                        + " are staged through the heap", e.toString());
+            }
+        }
+        return new StagedKernel(arrays);
     }
 
     private static RowKernel choose() {

@@ -19,6 +19,8 @@ final class Scratch {
     private final int cols;
     private double[] row;
     private double[] input;
+    private final float[][] floats = new float[2][];
+    private final double[][] doubles = new double[2][];
 
     Scratch(int cols) {
         this.cols = cols;
@@ -35,6 +37,22 @@ final class Scratch {
         java.util.Arrays.fill(aC, 0.0);
         java.util.Arrays.fill(bS, 0.0);
         java.util.Arrays.fill(bC, 0.0);
+    }
+
+    /** Row buffer {@code i} (0 or 1) of floats, for staging INDArray rows on the heap; allocated on first use. */
+    float[] floats(int i) {
+        if (floats[i] == null) {
+            floats[i] = new float[cols];
+        }
+        return floats[i];
+    }
+
+    /** Row buffer {@code i} (0 or 1) of doubles, for staging INDArray rows on the heap; allocated on first use. */
+    double[] doubles(int i) {
+        if (doubles[i] == null) {
+            doubles[i] = new double[cols];
+        }
+        return doubles[i];
     }
 
     /** A second row of doubles (an INDArray row widened to float64), allocated on first use. */
