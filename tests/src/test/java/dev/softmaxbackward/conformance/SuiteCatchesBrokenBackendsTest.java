@@ -133,7 +133,7 @@ class SuiteCatchesBrokenBackendsTest {
     }
 
     /**
-     * float32 softmaxBackward written from CONTRACT.md section 4 alone, independently of core, with the
+     * float32 softmaxBackward written from docs/contract.md §4 alone, independently of core, with the
      * segment length and lane count as parameters.
      */
     static final class CanonicalFloat32 extends Mutant {
