@@ -395,7 +395,7 @@ class SuiteCatchesBrokenBackendsTest {
     @Test
     void anUnavailableBackendIsReportedAsSkippedWithItsReason() throws Throwable {
         DynamicContainer c = ConformanceSuite.forStatus(new BackendStatus("ghost", 300, false,
-                Optional.of(new IllegalStateException("no CUDA device"))));
+                new IllegalStateException("no CUDA device")));
         List<? extends DynamicNode> children = c.getChildren().toList();
         assertEquals(1, children.size());
         TestAbortedException e = assertThrows(TestAbortedException.class,
