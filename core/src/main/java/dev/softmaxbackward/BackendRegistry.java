@@ -82,7 +82,7 @@ final class BackendRegistry {
             backend = provider.get();
         } catch (Throwable t) { // ServiceConfigurationError, LinkageError from missing natives, ...
             String name = provider.type().getSimpleName();
-            return new Entry(null, new BackendStatus(name, Integer.MIN_VALUE, false, Optional.of(t)));
+            return new Entry(null, new BackendStatus(name, Integer.MIN_VALUE, false, t));
         }
         String name;
         int priority;
@@ -90,8 +90,7 @@ final class BackendRegistry {
             name = backend.name();
             priority = backend.priority();
         } catch (Throwable t) {
-            return new Entry(null, new BackendStatus(provider.type().getSimpleName(), Integer.MIN_VALUE, false,
-                    Optional.of(t)));
+            return new Entry(null, new BackendStatus(provider.type().getSimpleName(), Integer.MIN_VALUE, false, t));
         }
         boolean available;
         Optional<Throwable> cause;
@@ -102,7 +101,7 @@ final class BackendRegistry {
             available = false;
             cause = Optional.of(t);
         }
-        return new Entry(available ? backend : null, new BackendStatus(name, priority, available, cause));
+        return new Entry(available ? backend : null, new BackendStatus(name, priority, available, cause.orElse(null)));
     }
 
     private static Selection select(List<Entry> entries, String property, String environment) {

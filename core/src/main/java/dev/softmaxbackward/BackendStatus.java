@@ -4,23 +4,69 @@ import java.util.Objects;
 import java.util.Optional;
 
 /**
- * What discovery found out about one backend.
+ * What discovery found out about one backend: its name, its priority (higher wins automatic
+ * selection), whether it can run here, and why not when it cannot. Immutable; two statuses are equal
+ * when their name, priority, availability and cause are.
  *
- * @param name      the backend's name
- * @param priority  its priority (higher wins automatic selection)
- * @param available whether it can run here
- * @param cause     why it cannot, when it cannot
+ * <p>A final class rather than a record, so that the cause is held as a plain nullable field and
+ * only handed out as an {@link Optional} ({@code Optional} is a return type, not a field type).
  */
-public record BackendStatus(String name, int priority, boolean available, Optional<Throwable> cause) {
+public final class BackendStatus {
+    private final String name;
+    private final int priority;
+    private final boolean available;
+    private final Throwable cause;
 
-    public BackendStatus {
-        Objects.requireNonNull(name, "name");
-        Objects.requireNonNull(cause, "cause");
+    /**
+     * @param cause why the backend cannot run, or null (available, or no reason given)
+     */
+    public BackendStatus(String name, int priority, boolean available, Throwable cause) {
+        this.name = Objects.requireNonNull(name, "name");
+        this.priority = priority;
+        this.available = available;
+        this.cause = cause;
+    }
+
+    /** The backend's name. */
+    public String name() {
+        return name;
+    }
+
+    /** Its priority: higher wins automatic selection. */
+    public int priority() {
+        return priority;
+    }
+
+    /** Whether it can run here. */
+    public boolean available() {
+        return available;
+    }
+
+    /** Why it cannot run here, when it cannot and said why. */
+    public Optional<Throwable> cause() {
+        return Optional.ofNullable(cause);
+    }
+
+    @Override
+    public boolean equals(Object o) {
+        return o instanceof BackendStatus other && name.equals(other.name) && priority == other.priority
+                && available == other.available && Objects.equals(cause, other.cause);
+    }
+
+    @Override
+    public int hashCode() {
+        return Objects.hash(name, priority, available, cause);
+    }
+
+    @Override
+    public String toString() {
+        return "BackendStatus[name=" + name + ", priority=" + priority + ", available=" + available
+                + (available ? "" : ", reason=" + reason()) + "]";
     }
 
     /** A one-line reason: empty when available, else the cause's class and message (and its root cause's). */
     public String reason() {
-        return cause.map(BackendStatus::describe).orElse(available ? "" : "unavailable (no reason given)");
+        return cause().map(BackendStatus::describe).orElse(available ? "" : "unavailable (no reason given)");
     }
 
     /**

@@ -147,7 +147,8 @@ final class CheckCommand implements Callable<Integer> {
     }
 
     static double gaussian(SplittableRandom rnd) {
-        // Box-Muller; SplittableRandom has no nextGaussian on Java 17
+        // Box-Muller written out, not nextGaussian() (which Java 17's SplittableRandom has too),
+        // so the inputs are fixed by this file whatever algorithm the JDK uses
         double u = 1.0 - rnd.nextDouble();
         return Math.sqrt(-2 * Math.log(u)) * Math.cos(2 * Math.PI * rnd.nextDouble());
     }

@@ -164,7 +164,7 @@ public final class RowNumerics {
      * differing entry, so on ordinary rows it costs one comparison; when {@code d == g[from]} it is skipped.
      */
     public static float constantRowMean(float d, float[] g, int from, int to) {
-        if (d == g[from] || from >= to) {
+        if (from >= to || d == g[from]) { // an empty range first: g[from] may not exist
             return d;
         }
         float first = g[from];
@@ -178,7 +178,7 @@ public final class RowNumerics {
 
     /** {@link #constantRowMean(float, float[], int, int)} for float64 rows. */
     public static double constantRowMean(double d, double[] g, int from, int to) {
-        if (d == g[from] || from >= to) {
+        if (from >= to || d == g[from]) { // an empty range first: g[from] may not exist
             return d;
         }
         double first = g[from];

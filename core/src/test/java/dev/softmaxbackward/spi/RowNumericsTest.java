@@ -75,4 +75,13 @@ class RowNumericsTest {
             assertEquals(0.0, Math.max(0.0, error - Math.ulp(d)), "sN=" + sN + " cN=" + cN + " sD=" + sD + " cD=" + cD);
         }
     }
+
+    @Test
+    void constantRowRuleOnAnEmptyRangeReadsNothing() {
+        // regression: g[from] was read before from >= to was checked (ArrayIndexOutOfBoundsException)
+        assertEquals(0.25f, RowNumerics.constantRowMean(0.25f, new float[0], 0, 0));
+        assertEquals(0.25, RowNumerics.constantRowMean(0.25, new double[0], 0, 0));
+        assertEquals(0.25f, RowNumerics.constantRowMean(0.25f, new float[] {1f, 2f}, 2, 2));
+        assertEquals(0.25, RowNumerics.constantRowMean(0.25, new double[] {1, 2}, 2, 2));
+    }
 }

@@ -18,7 +18,7 @@ import org.slf4j.LoggerFactory;
  *
  * <h2>Numerics</h2>
  * With the default {@link Strategy#FUSED} strategy every result is bit-identical to the
- * {@code reference} backend for float32 and float64 (CONTRACT.md invariant 6): same lanes, same lane
+ * {@code reference} backend for float32 and float64 (docs/contract.md §3, invariant 6): same lanes, same lane
  * and segment trees, same rounding steps, whatever the thread count or batch size. For HALF and
  * BFLOAT16 INDArrays, entries widen exactly to float32 and follow the float32 steps exactly (float64
  * sums, {@code d} rounded to float32), and each output {@code y * (g - d)}, evaluated in float64, is

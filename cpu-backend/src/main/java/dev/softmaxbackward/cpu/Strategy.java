@@ -11,7 +11,7 @@ import java.util.Locale;
 public enum Strategy {
     /**
      * The fused per-row kernel: one sweep for the two sums in the canonical order, one for the outputs;
-     * bit-identical to the {@code reference} backend (CONTRACT.md invariant 6).
+     * bit-identical to the {@code reference} backend (docs/contract.md §3, invariant 6).
      */
     FUSED("fused"),
     /**

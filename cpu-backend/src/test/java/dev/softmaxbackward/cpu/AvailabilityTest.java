@@ -37,7 +37,7 @@ class AvailabilityTest {
         assertFalse(cpu.withStrategy(Strategy.ND4J_OPS).isAvailable());
         assertEquals(1, probes.get(), "probed once, shared with withStrategy copies");
         assertSame(error, cpu.unavailabilityCause().orElseThrow().getCause());
-        assertTrue(new BackendStatus("cpu", 100, false, cpu.unavailabilityCause()).reason()
+        assertTrue(new BackendStatus("cpu", 100, false, cpu.unavailabilityCause().orElse(null)).reason()
                 .contains("UnsatisfiedLinkError: no jnind4jcpu"));
         BackendUnavailableException e = assertThrows(BackendUnavailableException.class,
                 () -> cpu.softmaxBackward(new float[4], new float[4], new float[4], 2, 2));

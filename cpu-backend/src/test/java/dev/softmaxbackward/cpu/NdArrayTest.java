@@ -159,7 +159,7 @@ class NdArrayTest {
         return out;
     }
 
-    /** The canonical order, from CONTRACT.md §4, literally. */
+    /** The canonical order, from docs/contract.md §4, literally. */
     static double canonicalSum(int cols, java.util.function.IntToDoubleFunction term) {
         int segments = (cols + 4095) / 4096;
         double[] seg = new double[segments];

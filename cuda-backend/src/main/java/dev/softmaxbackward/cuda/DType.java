@@ -3,7 +3,7 @@ package dev.softmaxbackward.cuda;
 /**
  * Element types of the device-resident API. Sums are float64 for the 4- and 2-byte types and
  * double-double for {@link #FLOAT64}; each output is rounded once to the element type
- * (CONTRACT.md section 1). {@link #BFLOAT16} and {@link #FLOAT16} are stored as raw 16-bit patterns.
+ * (docs/contract.md §2). {@link #BFLOAT16} and {@link #FLOAT16} are stored as raw 16-bit patterns.
  */
 public enum DType {
     FLOAT32("f32", 4),

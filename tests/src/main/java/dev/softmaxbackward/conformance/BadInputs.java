@@ -13,7 +13,7 @@ import org.junit.jupiter.api.DynamicTest;
 import org.junit.jupiter.api.function.Executable;
 
 /**
- * Every bad input of CONTRACT.md section 2, for all six methods: the documented exception, a message
+ * Every bad input of docs/contract.md §5, for all six methods: the documented exception, a message
  * that names the argument and the number, and an output array that still holds its sentinel (nothing
  * written before validation passed).
  */

@@ -3,7 +3,7 @@ package dev.softmaxbackward.conformance;
 import java.math.MathContext;
 
 /**
- * The invariants of CONTRACT.md section 1 as checkers. Each throws {@link AssertionError} with the
+ * The invariants of docs/contract.md §3 as checkers. Each throws {@link AssertionError} with the
  * row, the entry, the inputs and the numbers when the invariant does not hold; the ones that apply
  * to some rows only return how many rows they checked, so that callers can make sure a check did run.
  *
@@ -17,7 +17,7 @@ public final class Checks {
     // ---- bitwise ------------------------------------------------------------------------------------
 
     /**
-     * Bit-for-bit equality; two NaNs count as equal whatever their payloads (CONTRACT.md leaves NaN
+     * Bit-for-bit equality; two NaNs count as equal whatever their payloads (docs/contract.md §3 leaves NaN
      * payloads open), everything else, including the sign of zero, must match exactly.
      */
     public static void sameBits(String what, Output expected, Output actual) {
@@ -141,7 +141,7 @@ public final class Checks {
      *
      * <p>The {@code cols*minSubnormal/2} is docs/numerics.md section 5.5: each output that lands among
      * the subnormals is rounded with an absolute error up to half the smallest subnormal, whatever u
-     * says, so CONTRACT.md's {@code 4*u*max|g|} alone is false there (float32: y = [0.5, 0.5],
+     * says, so the unamended {@code 4*u*max|g|} alone is false there (float32: y = [0.5, 0.5],
      * g = [3*2^-149, 0] gives [0, -2^-149]; pinned in KnownContractGapsTest). For float64 rows the
      * check also needs {@code max|g| * sum(y) >= cols * 2^-1000}, so that no product y*g that matters
      * is subnormal (where TwoProd stops being exact, section 5.5); generators stay there.

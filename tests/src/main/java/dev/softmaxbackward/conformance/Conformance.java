@@ -67,7 +67,7 @@ public final class Conformance {
     /**
      * Every check of forward {@code softmax} on one batch of logits: inputs untouched, every entry
      * written, the exact exp/sum oracle and the row sums, and the reference's bits (for {@code cuda},
-     * whose exp is not fdlibm's, within 2 ulp of them: CONTRACT.md section 1, invariant 6).
+     * whose exp is not fdlibm's, within 2 ulp of them: docs/contract.md §3, invariant 6).
      *
      * @return the rows the oracle checked
      */

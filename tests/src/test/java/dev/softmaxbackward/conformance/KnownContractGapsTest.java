@@ -7,8 +7,9 @@ import static org.junit.jupiter.api.Assertions.assertTrue;
 import org.junit.jupiter.api.Test;
 
 /**
- * Where CONTRACT.md's invariants, taken literally, do not hold for the computation CONTRACT.md itself
- * prescribes, at the ends of the float64 range and among the subnormals (docs/numerics.md section 5.5).
+ * Where the invariants in their first, unamended form do not hold for the computation the contract
+ * prescribes, at the ends of the float64 range and among the subnormals (docs/numerics.md section 5.5;
+ * docs/contract.md §3 states the amended invariants 3 and 5).
  * The checkers state the amended bounds or the domain they hold in ({@link Checks#sumBound},
  * {@link Checks#oracleBound}; the generators keep float64 gradients within 1e-250..1e300 and sum(y)
  * above 1e-40); each test here pins one minimal case, run on the reference, so that the amendment is

@@ -133,7 +133,7 @@ class SuiteCatchesBrokenBackendsTest {
     }
 
     /**
-     * float32 softmaxBackward written from CONTRACT.md section 4 alone, independently of core, with the
+     * float32 softmaxBackward written from docs/contract.md §4 alone, independently of core, with the
      * segment length and lane count as parameters.
      */
     static final class CanonicalFloat32 extends Mutant {
@@ -395,7 +395,7 @@ class SuiteCatchesBrokenBackendsTest {
     @Test
     void anUnavailableBackendIsReportedAsSkippedWithItsReason() throws Throwable {
         DynamicContainer c = ConformanceSuite.forStatus(new BackendStatus("ghost", 300, false,
-                Optional.of(new IllegalStateException("no CUDA device"))));
+                new IllegalStateException("no CUDA device")));
         List<? extends DynamicNode> children = c.getChildren().toList();
         assertEquals(1, children.size());
         TestAbortedException e = assertThrows(TestAbortedException.class,
