@@ -54,4 +54,34 @@ public interface SoftmaxBackwardBackend {
 
     /** As {@link #crossEntropyBackward(float[], int[], float, float[], int, int)}. */
     void crossEntropyBackward(double[] softmaxOut, int[] labels, double scale, double[] gradIn, int rows, int cols);
+    // ---- sharded rows (vocab parallel): see ShardedBackward ----------------------------------------
+
+    /**
+     * Phase 1 of {@link ShardedBackward} for one shard: {@code gradOut} and {@code softmaxOut} are the
+     * shard's {@code [rows, cols]} columns, row-major. Backends that do not override this run the
+     * {@code reference} backend's code (same bits, scalar speed).
+     */
+    default ShardPartials shardPartials(float[] gradOut, float[] softmaxOut, int rows, int cols) {
+        return new dev.softmaxbackward.reference.ReferenceBackend().shardPartials(gradOut, softmaxOut, rows, cols);
+    }
+
+    /** As {@link #shardPartials(float[], float[], int, int)}, with double-double partials. */
+    default ShardPartials shardPartials(double[] gradOut, double[] softmaxOut, int rows, int cols) {
+        return new dev.softmaxbackward.reference.ReferenceBackend().shardPartials(gradOut, softmaxOut, rows, cols);
+    }
+
+    /**
+     * Phase 2 of {@link ShardedBackward} for one shard: {@code gradIn = y * (gradOut - means[r])} per
+     * row, with {@code means} from {@link ShardedBackward#meansFloat}. {@code gradIn} may be {@code gradOut}.
+     */
+    default void shardBackward(float[] gradOut, float[] softmaxOut, float[] means, float[] gradIn, int rows,
+                               int cols) {
+        new dev.softmaxbackward.reference.ReferenceBackend().shardBackward(gradOut, softmaxOut, means, gradIn, rows, cols);
+    }
+
+    /** As {@link #shardBackward(float[], float[], float[], float[], int, int)}. */
+    default void shardBackward(double[] gradOut, double[] softmaxOut, double[] means, double[] gradIn, int rows,
+                               int cols) {
+        new dev.softmaxbackward.reference.ReferenceBackend().shardBackward(gradOut, softmaxOut, means, gradIn, rows, cols);
+    }
 }

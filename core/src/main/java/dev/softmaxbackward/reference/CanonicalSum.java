@@ -37,6 +37,14 @@ final class CanonicalSum {
         if (cols == 0) {
             return 0.0;
         }
+        return RowNumerics.reduceSegments(segmentS, plainSegments(cols, term));
+    }
+
+    /**
+     * The segment sums of {@link #plain} before the segment tree: fills {@link #segment(int)} for every
+     * segment of a non-empty row and returns how many there are (phase 1 of a shard).
+     */
+    int plainSegments(int cols, IntToDoubleFunction term) {
         int segments = RowNumerics.segments(cols);
         for (int seg = 0; seg < segments; seg++) {
             int start = seg * SEGMENT;
@@ -49,7 +57,17 @@ final class CanonicalSum {
             }
             segmentS[seg] = RowNumerics.reduceLanes(laneS);
         }
-        return RowNumerics.reduceSegments(segmentS, segments);
+        return segments;
+    }
+
+    /** Segment {@code i}'s sum from the last {@code *Segments} call. */
+    double segment(int i) {
+        return segmentS[i];
+    }
+
+    /** Segment {@code i}'s error term from the last {@link #doubleDoubleSegments} call. */
+    double segmentError(int i) {
+        return segmentC[i];
     }
 
     /**
@@ -73,6 +91,17 @@ final class CanonicalSum {
         if (cols == 0) {
             return new Pair(0.0, 0.0);
         }
+        int segments = doubleDoubleSegments(cols, a, b);
+        RowNumerics.reduceSegments(segmentS, segmentC, segments);
+        return new Pair(segmentS[0], segmentC[0]);
+    }
+
+    /**
+     * The segment pairs of {@link #compensated} ({@code b == null}) or {@link #compensatedDot} before
+     * the segment tree: fills {@link #segment(int)} and {@link #segmentError(int)} for every segment of
+     * a non-empty row and returns how many there are (phase 1 of a shard).
+     */
+    int doubleDoubleSegments(int cols, IntToDoubleFunction a, IntToDoubleFunction b) {
         int segments = RowNumerics.segments(cols);
         for (int seg = 0; seg < segments; seg++) {
             int start = seg * SEGMENT;
@@ -104,7 +133,6 @@ final class CanonicalSum {
             segmentS[seg] = laneS[0];
             segmentC[seg] = laneC[0];
         }
-        RowNumerics.reduceSegments(segmentS, segmentC, segments);
-        return new Pair(segmentS[0], segmentC[0]);
+        return segments;
     }
 }

@@ -1,6 +1,8 @@
 package dev.softmaxbackward.reference;
 
+import dev.softmaxbackward.ShardPartials;
 import dev.softmaxbackward.SoftmaxBackwardBackend;
+import dev.softmaxbackward.spi.ShardArguments;
 import dev.softmaxbackward.spi.Arguments;
 import dev.softmaxbackward.spi.RowNumerics;
 import java.util.Optional;
@@ -140,6 +142,72 @@ public final class ReferenceBackend implements SoftmaxBackwardBackend {
             for (int i = 0; i < cols; i++) {
                 gradIn[base + i] = label == Arguments.IGNORE_INDEX ? 0.0
                         : scale * (softmaxOut[base + i] - (i == label ? 1.0 : 0.0));
+            }
+        }
+    }
+
+    // ---- sharded rows -----------------------------------------------------------------------------
+
+    @Override
+    public ShardPartials shardPartials(float[] gradOut, float[] softmaxOut, int rows, int cols) {
+        ShardPartials p = ShardArguments.partials(gradOut, softmaxOut, rows, cols);
+        CanonicalSum sums = new CanonicalSum(cols);
+        double[] y = new double[p.segments()];
+        for (int r = 0; r < rows; r++) {
+            int base = r * cols;
+            int n = sums.plainSegments(cols, k -> softmaxOut[base + k]);
+            for (int s = 0; s < n; s++) {
+                y[s] = sums.segment(s);
+            }
+            sums.plainSegments(cols, k -> (double) softmaxOut[base + k] * (double) gradOut[base + k]);
+            for (int s = 0; s < n; s++) {
+                p.setSegment(r, s, y[s], 0.0, sums.segment(s), 0.0);
+            }
+            p.setRowFrom(r, gradOut, base, base + cols);
+        }
+        return p;
+    }
+
+    @Override
+    public ShardPartials shardPartials(double[] gradOut, double[] softmaxOut, int rows, int cols) {
+        ShardPartials p = ShardArguments.partials(gradOut, softmaxOut, rows, cols);
+        CanonicalSum sums = new CanonicalSum(cols);
+        double[] yS = new double[p.segments()];
+        double[] yC = new double[p.segments()];
+        for (int r = 0; r < rows; r++) {
+            int base = r * cols;
+            int n = sums.doubleDoubleSegments(cols, k -> softmaxOut[base + k], null);
+            for (int s = 0; s < n; s++) {
+                yS[s] = sums.segment(s);
+                yC[s] = sums.segmentError(s);
+            }
+            sums.doubleDoubleSegments(cols, k -> softmaxOut[base + k], k -> gradOut[base + k]);
+            for (int s = 0; s < n; s++) {
+                p.setSegment(r, s, yS[s], yC[s], sums.segment(s), sums.segmentError(s));
+            }
+            p.setRowFrom(r, gradOut, base, base + cols);
+        }
+        return p;
+    }
+
+    @Override
+    public void shardBackward(float[] gradOut, float[] softmaxOut, float[] means, float[] gradIn, int rows,
+                              int cols) {
+        ShardArguments.backward(gradOut, softmaxOut, means, gradIn, rows, cols);
+        for (int r = 0; r < rows; r++) {
+            for (int i = r * cols; i < (r + 1) * cols; i++) {
+                gradIn[i] = RowNumerics.gradIn(softmaxOut[i], gradOut[i], means[r]);
+            }
+        }
+    }
+
+    @Override
+    public void shardBackward(double[] gradOut, double[] softmaxOut, double[] means, double[] gradIn, int rows,
+                              int cols) {
+        ShardArguments.backward(gradOut, softmaxOut, means, gradIn, rows, cols);
+        for (int r = 0; r < rows; r++) {
+            for (int i = r * cols; i < (r + 1) * cols; i++) {
+                gradIn[i] = RowNumerics.gradIn(softmaxOut[i], gradOut[i], means[r]);
             }
         }
     }

@@ -1,6 +1,7 @@
 package dev.softmaxbackward.cpu;
 
 import dev.softmaxbackward.BackendUnavailableException;
+import dev.softmaxbackward.ShardPartials;
 import dev.softmaxbackward.SoftmaxBackwardBackend;
 import dev.softmaxbackward.spi.Arguments;
 import java.util.Objects;
@@ -459,6 +460,33 @@ public final class CpuBackend implements SoftmaxBackwardBackend {
                     value);
             return Strategy.FUSED;
         }
+    }
+
+    // ---- sharded rows (CpuShards) -----------------------------------------------------------------
+
+    @Override
+    public ShardPartials shardPartials(float[] gradOut, float[] softmaxOut, int rows, int cols) {
+        requireAvailable();
+        return CpuShards.partials(executor.get(), gradOut, softmaxOut, rows, cols);
+    }
+
+    @Override
+    public ShardPartials shardPartials(double[] gradOut, double[] softmaxOut, int rows, int cols) {
+        requireAvailable();
+        return CpuShards.partials(executor.get(), gradOut, softmaxOut, rows, cols);
+    }
+
+    @Override
+    public void shardBackward(float[] gradOut, float[] softmaxOut, float[] means, float[] gradIn, int rows, int cols) {
+        requireAvailable();
+        CpuShards.backward(executor.get(), gradOut, softmaxOut, means, gradIn, rows, cols);
+    }
+
+    @Override
+    public void shardBackward(double[] gradOut, double[] softmaxOut, double[] means, double[] gradIn, int rows,
+                              int cols) {
+        requireAvailable();
+        CpuShards.backward(executor.get(), gradOut, softmaxOut, means, gradIn, rows, cols);
     }
 
     @Override

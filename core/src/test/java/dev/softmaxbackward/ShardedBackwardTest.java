@@ -1,0 +1,217 @@
+package dev.softmaxbackward;
+
+import static org.junit.jupiter.api.Assertions.assertArrayEquals;
+import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertThrows;
+import static org.junit.jupiter.api.Assertions.assertTrue;
+
+import dev.softmaxbackward.reference.ReferenceBackend;
+import dev.softmaxbackward.spi.RowNumerics;
+import java.util.ArrayList;
+import java.util.Arrays;
+import java.util.List;
+import java.util.Random;
+import java.util.TreeSet;
+import org.junit.jupiter.api.Test;
+
+class ShardedBackwardTest {
+    private static final SoftmaxBackwardBackend REFERENCE = new ReferenceBackend();
+
+    /** Random segment-aligned cuts of [0, cols) into 1..16 shards (fewer when the row is short). */
+    static int[] randomCuts(Random random, int cols) {
+        int segments = RowNumerics.segments(cols);
+        int shards = 1 + random.nextInt(Math.min(16, segments));
+        TreeSet<Integer> cuts = new TreeSet<>();
+        while (cuts.size() < shards - 1) {
+            cuts.add((1 + random.nextInt(segments - 1)) * RowNumerics.SEGMENT);
+        }
+        int[] bounds = new int[shards + 1];
+        int i = 1;
+        for (int c : cuts) {
+            bounds[i++] = c;
+        }
+        bounds[shards] = cols;
+        return bounds;
+    }
+
+    /** Rows with ordinary values, constant rows (also where the rule matters), zeros, NaN, mixed zeros. */
+    static double[][] rows(Random random, int rows, int cols) {
+        double[] g = new double[rows * cols];
+        double[] y = new double[rows * cols];
+        for (int r = 0; r < rows; r++) {
+            int kind = r % 7;
+            for (int i = r * cols; i < (r + 1) * cols; i++) {
+                y[i] = random.nextDouble() / cols;
+                g[i] = switch (kind) {
+                    case 0, 1 -> random.nextGaussian();
+                    case 2 -> 0.375;                               // constant
+                    case 3 -> 1e-300;                              // constant, products underflow
+                    case 4 -> (i & 1) == 0 ? 0.0 : -0.0;           // constant of mixed zeros
+                    case 5 -> i == (r + 1) * cols - 1 ? Double.NaN : 1.5; // NaN in the last shard
+                    default -> i == (r + 1) * cols - 1 ? 2.0 : 2.0 + (i % 2); // differs somewhere
+                };
+            }
+            if (kind == 6) {
+                Arrays.fill(y, r * cols, (r + 1) * cols, 0.0); // sum of y is zero: d = 0
+                y[r * cols + cols / 2] = random.nextDouble();
+            }
+        }
+        return new double[][] {g, y};
+    }
+
+    static float[] slice(float[] a, int rows, int cols, int from, int to) {
+        float[] out = new float[rows * (to - from)];
+        for (int r = 0; r < rows; r++) {
+            System.arraycopy(a, r * cols + from, out, r * (to - from), to - from);
+        }
+        return out;
+    }
+
+    static double[] slice(double[] a, int rows, int cols, int from, int to) {
+        double[] out = new double[rows * (to - from)];
+        for (int r = 0; r < rows; r++) {
+            System.arraycopy(a, r * cols + from, out, r * (to - from), to - from);
+        }
+        return out;
+    }
+
+    /** The sharded pass with one backend for both phases; returns the outputs re-assembled. */
+    static float[] sharded(SoftmaxBackwardBackend backend, float[] g, float[] y, int rows, int cols, int[] bounds) {
+        List<ShardPartials> partials = new ArrayList<>();
+        for (int s = 0; s + 1 < bounds.length; s++) {
+            int w = bounds[s + 1] - bounds[s];
+            partials.add(backend.shardPartials(slice(g, rows, cols, bounds[s], bounds[s + 1]),
+                    slice(y, rows, cols, bounds[s], bounds[s + 1]), rows, w));
+        }
+        float[] means = ShardedBackward.meansFloat(partials);
+        float[] out = new float[rows * cols];
+        for (int s = 0; s + 1 < bounds.length; s++) {
+            int w = bounds[s + 1] - bounds[s];
+            float[] gs = slice(g, rows, cols, bounds[s], bounds[s + 1]);
+            float[] o = new float[rows * w];
+            backend.shardBackward(gs, slice(y, rows, cols, bounds[s], bounds[s + 1]), means, o, rows, w);
+            for (int r = 0; r < rows; r++) {
+                System.arraycopy(o, r * w, out, r * cols + bounds[s], w);
+            }
+        }
+        return out;
+    }
+
+    static double[] sharded(SoftmaxBackwardBackend backend, double[] g, double[] y, int rows, int cols, int[] bounds) {
+        List<ShardPartials> partials = new ArrayList<>();
+        for (int s = 0; s + 1 < bounds.length; s++) {
+            int w = bounds[s + 1] - bounds[s];
+            partials.add(backend.shardPartials(slice(g, rows, cols, bounds[s], bounds[s + 1]),
+                    slice(y, rows, cols, bounds[s], bounds[s + 1]), rows, w));
+        }
+        double[] means = ShardedBackward.meansDouble(partials);
+        double[] out = new double[rows * cols];
+        for (int s = 0; s + 1 < bounds.length; s++) {
+            int w = bounds[s + 1] - bounds[s];
+            double[] o = new double[rows * w];
+            backend.shardBackward(slice(g, rows, cols, bounds[s], bounds[s + 1]),
+                    slice(y, rows, cols, bounds[s], bounds[s + 1]), means, o, rows, w);
+            for (int r = 0; r < rows; r++) {
+                System.arraycopy(o, r * w, out, r * cols + bounds[s], w);
+            }
+        }
+        return out;
+    }
+
+    static float[] toFloat(double[] a) {
+        float[] f = new float[a.length];
+        for (int i = 0; i < a.length; i++) {
+            f[i] = (float) a[i];
+        }
+        return f;
+    }
+
+    @Test
+    void randomShardLayoutsGiveTheUnshardedBitsFloat32AndFloat64() {
+        Random random = new Random(14);
+        int layouts = 0;
+        for (int trial = 0; trial < 24; trial++) {
+            int cols = (1 + random.nextInt(17)) * RowNumerics.SEGMENT - (trial % 3 == 0 ? 0 : random.nextInt(4000));
+            int rows = 7;
+            double[][] data = rows(random, rows, cols);
+            int[] bounds = randomCuts(random, cols);
+            layouts += bounds.length - 1;
+
+            double[] expected64 = new double[rows * cols];
+            REFERENCE.softmaxBackward(data[0], data[1], expected64, rows, cols);
+            double[] actual64 = sharded(REFERENCE, data[0], data[1], rows, cols, bounds);
+            assertArrayEquals(bits(expected64), bits(actual64), "float64 cuts " + Arrays.toString(bounds));
+
+            float[] g = toFloat(data[0]);
+            float[] y = toFloat(data[1]);
+            float[] expected32 = new float[rows * cols];
+            REFERENCE.softmaxBackward(g, y, expected32, rows, cols);
+            float[] actual32 = sharded(REFERENCE, g, y, rows, cols, bounds);
+            assertArrayEquals(bits(expected32), bits(actual32), "float32 cuts " + Arrays.toString(bounds));
+        }
+        assertTrue(layouts > 24, "some layouts have several shards");
+    }
+
+    @Test
+    void constantRowsAcrossShardsGiveZerosWhereTheSumsAloneWouldNot() {
+        // g = 1e-300 constant: y*g underflows and d from the sums alone is not g (numerics.md §4).
+        int cols = 3 * RowNumerics.SEGMENT;
+        double[] g = new double[cols];
+        double[] y = new double[cols];
+        Random random = new Random(3);
+        for (int i = 0; i < cols; i++) {
+            g[i] = 1e-300;
+            y[i] = random.nextDouble() / cols;
+        }
+        double[] out = sharded(REFERENCE, g, y, 1, cols, new int[] {0, RowNumerics.SEGMENT, cols});
+        for (double v : out) {
+            assertEquals(0.0, Math.abs(v));
+        }
+        // One shard not constant: the rule must not fire, exactly as unsharded.
+        g[cols - 1] = 2e-300;
+        double[] expected = new double[cols];
+        REFERENCE.softmaxBackward(g, y, expected, 1, cols);
+        assertArrayEquals(bits(expected), bits(sharded(REFERENCE, g, y, 1, cols, new int[] {0, RowNumerics.SEGMENT, cols})));
+    }
+
+    @Test
+    void anUnalignedCutIsRejectedNamingTheCut() {
+        ShardPartials first = REFERENCE.shardPartials(new float[5000], new float[5000], 1, 5000);
+        ShardPartials second = REFERENCE.shardPartials(new float[100], new float[100], 1, 100);
+        IllegalArgumentException e = assertThrows(IllegalArgumentException.class,
+                () -> ShardedBackward.meansFloat(List.of(first, second)));
+        assertEquals("shard 1 starts at column 5000, a cut that is not a multiple of 4096 (RowNumerics.SEGMENT)",
+                e.getMessage());
+    }
+
+    @Test
+    void mismatchedShardsAreRejected() {
+        ShardPartials a = REFERENCE.shardPartials(new float[4096], new float[4096], 1, 4096);
+        ShardPartials b = REFERENCE.shardPartials(new double[8], new double[8], 2, 4);
+        assertEquals("shards[1] holds float64 partials, expected float32",
+                assertThrows(IllegalArgumentException.class, () -> ShardedBackward.meansFloat(List.of(a, b))).getMessage());
+        ShardPartials c = REFERENCE.shardPartials(new float[8], new float[8], 2, 4);
+        assertEquals("shards[1].rows 2 != shards[0].rows 1",
+                assertThrows(IllegalArgumentException.class, () -> ShardedBackward.meansFloat(List.of(a, c))).getMessage());
+        assertEquals("means.length 1 != rows 2", assertThrows(IllegalArgumentException.class,
+                () -> REFERENCE.shardBackward(new float[8], new float[8], new float[1], new float[8], 2, 4)).getMessage());
+        assertEquals("gradOut.length 7 != rows*cols = 2*4", assertThrows(IllegalArgumentException.class,
+                () -> REFERENCE.shardPartials(new float[7], new float[8], 2, 4)).getMessage());
+    }
+
+    static int[] bits(float[] a) {
+        int[] b = new int[a.length];
+        for (int i = 0; i < a.length; i++) {
+            b[i] = Float.floatToRawIntBits(a[i]);
+        }
+        return b;
+    }
+
+    static long[] bits(double[] a) {
+        long[] b = new long[a.length];
+        for (int i = 0; i < a.length; i++) {
+            b[i] = Double.doubleToRawLongBits(a[i]);
+        }
+        return b;
+    }
+}

@@ -1,0 +1,74 @@
+package dev.softmaxbackward.spark;
+
+import java.util.List;
+import org.apache.spark.sql.Row;
+import org.apache.spark.sql.types.ArrayType;
+import org.apache.spark.sql.types.DataType;
+import org.apache.spark.sql.types.DataTypes;
+import org.apache.spark.sql.types.StructType;
+
+/** Array columns of float or double, read into and written from primitive arrays. */
+final class Columns {
+    private Columns() {}
+
+    /** Whether column {@code name} is {@code array<double>} (true) or {@code array<float>} (false). */
+    static boolean isDouble(StructType schema, String name) {
+        DataType type = schema.apply(name).dataType();
+        if (type instanceof ArrayType a) {
+            if (a.elementType().equals(DataTypes.DoubleType)) {
+                return true;
+            }
+            if (a.elementType().equals(DataTypes.FloatType)) {
+                return false;
+            }
+        }
+        throw new IllegalArgumentException("column " + name + " is " + type.simpleString()
+                + ", expected array<float> or array<double>");
+    }
+
+    static ArrayType arrayOf(boolean isDouble) {
+        return DataTypes.createArrayType(isDouble ? DataTypes.DoubleType : DataTypes.FloatType, false);
+    }
+
+    static int length(Row row, int field, String what) {
+        if (row.isNullAt(field)) {
+            throw new IllegalArgumentException(what + " is null");
+        }
+        return row.getList(field).size();
+    }
+
+    /** Copies the array in {@code row[field]} into {@code out[at, at+n)}; a null element is an error. */
+    static void read(Row row, int field, float[] out, int at, String what) {
+        List<Object> values = row.getList(field);
+        for (int i = 0; i < values.size(); i++) {
+            Object v = values.get(i);
+            if (v == null) {
+                throw new IllegalArgumentException(what + "[" + i + "] is null");
+            }
+            out[at + i] = (Float) v;
+        }
+    }
+
+    static void read(Row row, int field, double[] out, int at, String what) {
+        List<Object> values = row.getList(field);
+        for (int i = 0; i < values.size(); i++) {
+            Object v = values.get(i);
+            if (v == null) {
+                throw new IllegalArgumentException(what + "[" + i + "] is null");
+            }
+            out[at + i] = (Double) v;
+        }
+    }
+
+    static float[] slice(float[] a, int from, int n) {
+        float[] out = new float[n];
+        System.arraycopy(a, from, out, 0, n);
+        return out;
+    }
+
+    static double[] slice(double[] a, int from, int n) {
+        double[] out = new double[n];
+        System.arraycopy(a, from, out, 0, n);
+        return out;
+    }
+}
