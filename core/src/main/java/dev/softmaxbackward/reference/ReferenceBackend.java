@@ -1,5 +1,6 @@
 package dev.softmaxbackward.reference;
 
+import dev.softmaxbackward.BackendDescriptor;
 import dev.softmaxbackward.SoftmaxBackwardBackend;
 import dev.softmaxbackward.spi.Arguments;
 import dev.softmaxbackward.spi.RowNumerics;
@@ -11,6 +12,7 @@ import java.util.Optional;
  * ({@link CanonicalSum}), then {@code d}, then the outputs, with the rounding steps of
  * {@link RowNumerics}. Always available; lowest priority.
  */
+@BackendDescriptor(name = ReferenceBackend.NAME, priority = ReferenceBackend.PRIORITY)
 public final class ReferenceBackend implements SoftmaxBackwardBackend {
     public static final String NAME = "reference";
     public static final int PRIORITY = 0;
@@ -142,6 +144,11 @@ public final class ReferenceBackend implements SoftmaxBackwardBackend {
                         : scale * (softmaxOut[base + i] - (i == label ? 1.0 : 0.0));
             }
         }
+    }
+
+    @Override
+    public String describe() {
+        return "scalar Java, one thread (the contract in code)";
     }
 
     @Override
