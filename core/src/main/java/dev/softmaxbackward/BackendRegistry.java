@@ -4,7 +4,6 @@ import java.util.ArrayList;
 import java.util.Comparator;
 import java.util.List;
 import java.util.Locale;
-import java.util.Optional;
 import java.util.ServiceConfigurationError;
 import java.util.ServiceLoader;
 import java.util.function.Function;
@@ -12,7 +11,10 @@ import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
 /**
- * Finds the backends once, probes each once, and applies the selection rule. A backend whose
+ * Finds the backends once and applies the selection rule, probing only what selection needs: the
+ * forced backend, or the backends in priority order until one is available. {@link #entries()} probes
+ * all of them. A backend's name and priority come from its {@link BackendDescriptor} when it has one,
+ * so that the others are never instantiated (and their native libraries never loaded). A backend whose
  * probe fails, or whose class cannot even be loaded, is kept with its reason rather than thrown.
  */
 final class BackendRegistry {
@@ -21,19 +23,62 @@ final class BackendRegistry {
 
     private static final Logger LOG = LoggerFactory.getLogger(SoftmaxBackward.class);
 
-    /** A discovered backend (or the provider that failed to instantiate) and its probe result. */
+    /** The system property that, set to {@code true}, disables the backend {@code name}. */
+    static String disabledProperty(String name) {
+        return "softmaxbackward." + name.toLowerCase(Locale.ROOT) + ".disabled";
+    }
+
+    /** A probed backend (null unless available) and its status. */
     record Entry(SoftmaxBackwardBackend backend, BackendStatus status) {}
 
     /** The outcome of selection: the backend, or why none could be chosen; and how it was chosen. */
     record Selection(SoftmaxBackwardBackend backend, RuntimeException failure, String reason) {}
 
-    private final List<Entry> entries;
+    /** One discovered provider: its name and priority, and its probe, run at most once. */
+    private final class Candidate {
+        final ServiceLoader.Provider<SoftmaxBackwardBackend> provider;
+        final String name;
+        final int priority;
+        final BackendDescriptor descriptor;
+        /** Created early when the class has no descriptor (to learn its name), else null. */
+        final SoftmaxBackwardBackend created;
+        private Entry entry;
+
+        Candidate(ServiceLoader.Provider<SoftmaxBackwardBackend> provider, String name, int priority,
+                  BackendDescriptor descriptor, SoftmaxBackwardBackend created, Entry entry) {
+            this.provider = provider;
+            this.name = name;
+            this.priority = priority;
+            this.descriptor = descriptor;
+            this.created = created;
+            this.entry = entry;
+        }
+
+        synchronized Entry entry() {
+            if (entry == null) {
+                entry = probe(this);
+                if (!entry.status().available()) {
+                    LOG.debug("softmax-backward: backend '{}' is unavailable: {}", name, entry.status().reason());
+                }
+            }
+            return entry;
+        }
+    }
+
+    private final Function<String, String> properties;
+    private final List<Candidate> candidates;
     private final Selection selection;
 
     BackendRegistry(Iterable<ServiceLoader.Provider<SoftmaxBackwardBackend>> providers,
                     Function<String, String> properties, Function<String, String> environment) {
-        this.entries = discover(providers);
-        this.selection = select(entries, properties.apply(PROPERTY), environment.apply(ENVIRONMENT));
+        this.properties = properties;
+        this.candidates = discover(providers);
+        this.selection = select(properties.apply(PROPERTY), environment.apply(ENVIRONMENT));
+        if (selection.backend() != null) {
+            LOG.info("softmax-backward: using backend '{}' ({})", selection.backend().name(), selection.reason());
+        } else {
+            LOG.info("softmax-backward: no backend selected: {}", selection.failure().getMessage());
+        }
     }
 
     static BackendRegistry fromServiceLoader() {
@@ -47,64 +92,118 @@ final class BackendRegistry {
         return new BackendRegistry(providers, System::getProperty, System::getenv);
     }
 
+    /** Every discovered backend, highest priority first, each probed (once). */
     List<Entry> entries() {
-        return entries;
+        List<Entry> all = new ArrayList<>(candidates.size());
+        for (Candidate c : candidates) {
+            all.add(c.entry());
+        }
+        return List.copyOf(all);
     }
 
     Selection selection() {
         return selection;
     }
 
-    private static List<Entry> discover(Iterable<ServiceLoader.Provider<SoftmaxBackwardBackend>> providers) {
-        List<Entry> found = new ArrayList<>();
-        for (ServiceLoader.Provider<SoftmaxBackwardBackend> provider : providers) {
-            Entry entry = probe(provider);
-            if (found.stream().anyMatch(e -> e.status().name().equals(entry.status().name()))) {
-                LOG.warn("softmax-backward: a second backend named '{}' ({}) is ignored",
-                        entry.status().name(), provider.type().getName());
-                continue;
-            }
-            found.add(entry);
-            if (!entry.status().available()) {
-                LOG.info("softmax-backward: backend '{}' is unavailable: {}",
-                        entry.status().name(), entry.status().reason());
+    /** The available backend with this name (case-insensitive); probes that one only. */
+    SoftmaxBackwardBackend byName(String name) {
+        String wanted = name.strip().toLowerCase(Locale.ROOT);
+        for (Candidate c : candidates) {
+            if (c.name.toLowerCase(Locale.ROOT).equals(wanted)) {
+                Entry e = c.entry();
+                if (e.status().available()) {
+                    return e.backend();
+                }
+                throw new BackendUnavailableException("backend '" + c.name + "' is unavailable: "
+                        + e.status().reason(), e.status().cause().orElse(null));
             }
         }
-        found.sort(Comparator.comparingInt((Entry e) -> e.status().priority()).reversed()
-                .thenComparing(e -> e.status().name()));
+        throw new BackendUnavailableException("no backend named '" + name + "'; found: " + describe());
+    }
+
+    private List<Candidate> discover(Iterable<ServiceLoader.Provider<SoftmaxBackwardBackend>> providers) {
+        List<Candidate> found = new ArrayList<>();
+        for (ServiceLoader.Provider<SoftmaxBackwardBackend> provider : providers) {
+            Candidate c = identify(provider);
+            if (found.stream().anyMatch(other -> other.name.equals(c.name))) {
+                LOG.warn("softmax-backward: a second backend named '{}' ({}) is ignored", c.name, typeName(provider));
+                continue;
+            }
+            found.add(c);
+        }
+        found.sort(Comparator.comparingInt((Candidate c) -> c.priority).reversed().thenComparing(c -> c.name));
         return List.copyOf(found);
     }
 
-    /** Instantiates and probes one provider; never throws, whatever the backend does. */
-    private static Entry probe(ServiceLoader.Provider<SoftmaxBackwardBackend> provider) {
-        SoftmaxBackwardBackend backend;
+    /**
+     * The name and priority of one provider: from its descriptor without creating it, else by creating
+     * it. Never throws; a provider that cannot say is a candidate whose entry is already its failure.
+     */
+    private Candidate identify(ServiceLoader.Provider<SoftmaxBackwardBackend> provider) {
+        BackendDescriptor descriptor;
         try {
-            backend = provider.get();
-        } catch (Throwable t) { // ServiceConfigurationError, LinkageError from missing natives, ...
-            String name = provider.type().getSimpleName();
-            return new Entry(null, new BackendStatus(name, Integer.MIN_VALUE, false, t));
+            descriptor = provider.type().getAnnotation(BackendDescriptor.class);
+        } catch (Throwable t) { // LinkageError while reading the class
+            return failed(provider, t);
         }
+        if (descriptor != null) {
+            return new Candidate(provider, descriptor.name(), descriptor.priority(), descriptor, null, null);
+        }
+        SoftmaxBackwardBackend backend;
         String name;
         int priority;
         try {
+            backend = provider.get();
             name = backend.name();
             priority = backend.priority();
-        } catch (Throwable t) {
-            return new Entry(null, new BackendStatus(provider.type().getSimpleName(), Integer.MIN_VALUE, false, t));
+        } catch (Throwable t) { // ServiceConfigurationError, LinkageError from missing natives, ...
+            return failed(provider, t);
         }
-        boolean available;
-        Optional<Throwable> cause;
-        try {
-            available = backend.isAvailable();
-            cause = available ? Optional.empty() : backend.unavailabilityCause();
-        } catch (Throwable t) {
-            available = false;
-            cause = Optional.of(t);
-        }
-        return new Entry(available ? backend : null, new BackendStatus(name, priority, available, cause.orElse(null)));
+        return new Candidate(provider, name, priority, null, backend, null);
     }
 
-    private static Selection select(List<Entry> entries, String property, String environment) {
+    private Candidate failed(ServiceLoader.Provider<SoftmaxBackwardBackend> provider, Throwable t) {
+        String name = simpleTypeName(provider);
+        return new Candidate(provider, name, Integer.MIN_VALUE, null, null,
+                new Entry(null, new BackendStatus(name, Integer.MIN_VALUE, false, t)));
+    }
+
+    /** Instantiates (if not yet) and probes one candidate; never throws, whatever the backend does. */
+    private Entry probe(Candidate c) {
+        String disabled = properties.apply(disabledProperty(c.name));
+        if (disabled != null && disabled.strip().equalsIgnoreCase("true")) {
+            return unavailable(c, new BackendUnavailableException(
+                    "disabled by system property " + disabledProperty(c.name) + "=" + disabled.strip()));
+        }
+        SoftmaxBackwardBackend backend = c.created;
+        try {
+            if (backend == null) {
+                backend = c.provider.get();
+            }
+            if (c.descriptor != null && !(c.descriptor.name().equals(backend.name())
+                    && c.descriptor.priority() == backend.priority())) {
+                return unavailable(c, new IllegalStateException("its @BackendDescriptor(name = \""
+                        + c.descriptor.name() + "\", priority = " + c.descriptor.priority() + ") disagrees with name() \""
+                        + backend.name() + "\", priority() " + backend.priority()));
+            }
+        } catch (Throwable t) {
+            return unavailable(c, t);
+        }
+        try {
+            if (backend.isAvailable()) {
+                return new Entry(backend, new BackendStatus(c.name, c.priority, true, null));
+            }
+            return unavailable(c, backend.unavailabilityCause().orElse(null));
+        } catch (Throwable t) {
+            return unavailable(c, t);
+        }
+    }
+
+    private static Entry unavailable(Candidate c, Throwable cause) {
+        return new Entry(null, new BackendStatus(c.name, c.priority, false, cause));
+    }
+
+    private Selection select(String property, String environment) {
         String requested;
         String how;
         if (property != null && !property.isBlank()) {
@@ -114,48 +213,51 @@ final class BackendRegistry {
             requested = environment.strip();
             how = "environment variable " + ENVIRONMENT + "=" + requested;
         } else {
-            for (Entry e : entries) {
+            for (Candidate c : candidates) {
+                Entry e = c.entry();
                 if (e.status().available()) {
-                    return new Selection(e.backend(), null,
-                            "highest priority available (" + e.status().priority() + ")");
+                    return new Selection(e.backend(), null, "highest priority available (" + c.priority + ")");
                 }
             }
             return new Selection(null, new BackendUnavailableException(
-                    "no softmax-backward backend is available; found: " + describe(entries)), "none");
+                    "no softmax-backward backend is available; found: " + describe()), "none");
         }
         try {
-            return new Selection(byName(entries, requested), null, how);
+            return new Selection(byName(requested), null, how);
         } catch (BackendUnavailableException e) {
             return new Selection(null, new BackendUnavailableException(how + ": " + e.getMessage(), e.getCause()),
                     how);
         }
     }
 
-    static SoftmaxBackwardBackend byName(List<Entry> entries, String name) {
-        String wanted = name.strip().toLowerCase(Locale.ROOT);
-        for (Entry e : entries) {
-            if (e.status().name().toLowerCase(Locale.ROOT).equals(wanted)) {
-                if (e.status().available()) {
-                    return e.backend();
-                }
-                throw new BackendUnavailableException("backend '" + e.status().name() + "' is unavailable: "
-                        + e.status().reason(), e.status().cause().orElse(null));
-            }
-        }
-        throw new BackendUnavailableException("no backend named '" + name + "'; found: " + describe(entries));
-    }
-
-    private static String describe(List<Entry> entries) {
-        if (entries.isEmpty()) {
+    /** "top (unavailable), mid (available), ...": for error messages only, so probing all is fine there. */
+    private String describe() {
+        if (candidates.isEmpty()) {
             return "none";
         }
         StringBuilder sb = new StringBuilder();
-        for (Entry e : entries) {
+        for (Entry e : entries()) {
             if (sb.length() > 0) {
                 sb.append(", ");
             }
             sb.append(e.status().name()).append(e.status().available() ? " (available)" : " (unavailable)");
         }
         return sb.toString();
+    }
+
+    private static String typeName(ServiceLoader.Provider<SoftmaxBackwardBackend> provider) {
+        try {
+            return provider.type().getName();
+        } catch (Throwable t) {
+            return "?";
+        }
+    }
+
+    private static String simpleTypeName(ServiceLoader.Provider<SoftmaxBackwardBackend> provider) {
+        try {
+            return provider.type().getSimpleName();
+        } catch (Throwable t) {
+            return "?";
+        }
     }
 }

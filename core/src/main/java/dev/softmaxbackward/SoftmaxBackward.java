@@ -75,7 +75,7 @@ public final class SoftmaxBackward {
      */
     public static SoftmaxBackwardBackend backend(String name) {
         notNull(name, "name");
-        return BackendRegistry.byName(Holder.REGISTRY.entries(), name);
+        return Holder.REGISTRY.byName(name);
     }
 
     /** Every discovered backend, highest priority first, with whether it is available and why not. */

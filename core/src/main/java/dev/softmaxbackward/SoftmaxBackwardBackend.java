@@ -1,6 +1,8 @@
 package dev.softmaxbackward;
 
+import java.util.EnumSet;
 import java.util.Optional;
+import java.util.Set;
 
 /**
  * One implementation of the softmax backward pass, discovered with {@link java.util.ServiceLoader}.
@@ -15,6 +17,10 @@ import java.util.Optional;
  * lengths that do not match) throw {@link NullPointerException} or {@link IllegalArgumentException}
  * naming the argument and the numbers, before anything is written. Implementations validate with
  * {@link dev.softmaxbackward.spi.Arguments}. Implementations are safe for concurrent callers.
+ *
+ * <p>Annotate an implementation with {@link BackendDescriptor}, so that selection can learn its name
+ * and priority without creating it (and loading its native libraries). The contract is
+ * docs/contract.md; §5 is this interface.
  */
 public interface SoftmaxBackwardBackend {
 
@@ -83,5 +89,49 @@ public interface SoftmaxBackwardBackend {
     default void shardBackward(double[] gradOut, double[] softmaxOut, double[] means, double[] gradIn, int rows,
                                int cols) {
         new dev.softmaxbackward.reference.ReferenceBackend().shardBackward(gradOut, softmaxOut, means, gradIn, rows, cols);
+    }
+
+    /**
+     * One line about what runs, for {@code info}: the device (cuda: the GPU, its driver) or the
+     * kernel (cpu: strategy, kernel, threads). Empty when there is nothing to add to the name.
+     */
+    default String describe() {
+        return "";
+    }
+
+    /**
+     * This backend as {@code type}, for its own entry points beyond the SPI:
+     * {@code SoftmaxBackward.backend("cpu").unwrap(CpuBackend.class)}.
+     *
+     * @throws IllegalArgumentException when it is not a {@code type}
+     */
+    default <T> T unwrap(Class<T> type) {
+        if (!type.isInstance(this)) {
+            throw new IllegalArgumentException("backend '" + name() + "' is a " + getClass().getName()
+                    + ", not a " + type.getName());
+        }
+        return type.cast(this);
+    }
+
+    /**
+     * Returns normally when this backend can run here.
+     *
+     * @throws BackendUnavailableException saying why not, with {@link #unavailabilityCause()} as its cause
+     */
+    default void ensureAvailable() {
+        if (!isAvailable()) {
+            Throwable cause = unavailabilityCause().orElse(null);
+            throw new BackendUnavailableException("backend '" + name() + "' is unavailable: "
+                    + (cause == null ? "no reason given" : BackendStatus.describe(cause)), cause);
+        }
+    }
+
+    /**
+     * What this backend promises beyond the contract's bounds. The default is the contract's own
+     * promise for Java backends: both bit-exact flags. A backend whose forward {@code softmax} uses
+     * another {@code exp} (the GPU's) leaves out {@link Guarantee#BIT_EXACT_FORWARD}.
+     */
+    default Set<Guarantee> guarantees() {
+        return EnumSet.allOf(Guarantee.class);
     }
 }

@@ -139,9 +139,9 @@ class BackendRegistryTest {
     @Test
     void byNameIsCaseInsensitiveAndReportsTheCause() {
         BackendRegistry r = registry(Map.of(), Map.of(), three());
-        assertSame(mid, BackendRegistry.byName(r.entries(), "MID"));
+        assertSame(mid, r.byName("MID"));
         BackendUnavailableException e = assertThrows(BackendUnavailableException.class,
-                () -> BackendRegistry.byName(r.entries(), "top"));
+                () -> r.byName("top"));
         assertTrue(e.getCause() instanceof UnsatisfiedLinkError);
     }
 
@@ -159,5 +159,98 @@ class BackendRegistryTest {
         NullPointerException npe = assertThrows(NullPointerException.class,
                 () -> SoftmaxBackward.softmaxBackward((float[]) null, new float[4]));
         assertEquals("gradOut must not be null", npe.getMessage());
+    }
+
+    @BackendDescriptor(name = "heavy", priority = 200)
+    static final class Heavy extends FakeBackend {
+        Heavy() {
+            super("heavy", 200, () -> true, null);
+        }
+    }
+
+    @BackendDescriptor(name = "light", priority = 0)
+    static final class Light extends FakeBackend {
+        Light() {
+            super("light", 0, () -> true, null);
+        }
+    }
+
+    @BackendDescriptor(name = "liar", priority = 300)
+    static final class Liar extends FakeBackend {
+        Liar() {
+            super("honest", 300, () -> true, null);
+        }
+    }
+
+    /** A provider of a described class that counts how often it is instantiated. */
+    static ServiceLoader.Provider<SoftmaxBackwardBackend> counted(Class<? extends FakeBackend> type,
+                                                                   Supplier<FakeBackend> make, int[] made) {
+        return new ServiceLoader.Provider<>() {
+            @Override public Class<? extends SoftmaxBackwardBackend> type() { return type; }
+            @Override public SoftmaxBackwardBackend get() {
+                made[0]++;
+                return make.get();
+            }
+        };
+    }
+
+    @Test
+    void selectionInstantiatesOnlyWhatItNeedsAndBackendsProbesTheRest() {
+        int[] heavyMade = {0};
+        int[] lightMade = {0};
+        List<ServiceLoader.Provider<SoftmaxBackwardBackend>> providers =
+                List.of(counted(Heavy.class, Heavy::new, heavyMade), counted(Light.class, Light::new, lightMade));
+
+        BackendRegistry forced = registry(Map.of(BackendRegistry.PROPERTY, "light"), Map.of(), providers);
+        assertEquals("light", forced.selection().backend().name());
+        assertEquals(0, heavyMade[0], "forcing light must not create heavy");
+        assertEquals(1, lightMade[0]);
+        assertEquals("light", forced.byName("light").name());
+        assertEquals(1, lightMade[0], "probed once");
+
+        BackendRegistry automatic = registry(Map.of(), Map.of(), providers);
+        assertEquals("heavy", automatic.selection().backend().name());
+        assertEquals(1, heavyMade[0]);
+        assertEquals(1, lightMade[0], "the highest-priority available one stops the search");
+        assertEquals(List.of("heavy", "light"), automatic.entries().stream().map(e -> e.status().name()).toList());
+        assertEquals(2, lightMade[0], "backends() probes every one");
+    }
+
+    @Test
+    void aDisabledBackendIsNeverCreatedAndSaysWhy() {
+        int[] heavyMade = {0};
+        int[] lightMade = {0};
+        BackendRegistry r = registry(Map.of("softmaxbackward.heavy.disabled", "true"), Map.of(),
+                List.of(counted(Heavy.class, Heavy::new, heavyMade), counted(Light.class, Light::new, lightMade)));
+        assertEquals("light", r.selection().backend().name());
+        BackendStatus heavy = r.entries().get(0).status();
+        assertFalse(heavy.available());
+        assertEquals("BackendUnavailableException: disabled by system property softmaxbackward.heavy.disabled=true",
+                heavy.reason());
+        assertEquals(0, heavyMade[0]);
+        BackendUnavailableException e = assertThrows(BackendUnavailableException.class, () -> r.byName("heavy"));
+        assertTrue(e.getMessage().contains("disabled"), e.getMessage());
+    }
+
+    @Test
+    void aDescriptorThatDisagreesWithTheBackendMakesItUnavailable() {
+        BackendRegistry r = registry(Map.of(), Map.of(), List.of(counted(Liar.class, Liar::new, new int[1]),
+                provider(() -> low)));
+        assertSame(low, r.selection().backend());
+        assertEquals("IllegalStateException: its @BackendDescriptor(name = \"liar\", priority = 300) disagrees with "
+                + "name() \"honest\", priority() 300", r.entries().get(0).status().reason());
+    }
+
+    @Test
+    void spiDefaultsUnwrapEnsureAvailableDescribeAndGuarantees() {
+        assertSame(mid, mid.unwrap(FakeBackend.class));
+        IllegalArgumentException wrong = assertThrows(IllegalArgumentException.class, () -> mid.unwrap(String.class));
+        assertTrue(wrong.getMessage().contains("backend 'mid' is a "), wrong.getMessage());
+        mid.ensureAvailable();
+        BackendUnavailableException e = assertThrows(BackendUnavailableException.class, top::ensureAvailable);
+        assertEquals("backend 'top' is unavailable: UnsatisfiedLinkError: no libcuda.so.1", e.getMessage());
+        assertTrue(e.getCause() instanceof UnsatisfiedLinkError);
+        assertEquals("", mid.describe());
+        assertEquals(java.util.EnumSet.allOf(Guarantee.class), mid.guarantees());
     }
 }

@@ -62,19 +62,12 @@ final class InfoCommand implements Callable<Integer> {
     }
 
     /**
-     * What an available backend says about itself beyond its name, if its class overrides
-     * {@code toString()} (the cuda backend describes its GPU this way: name, memory, driver); else "".
-     * This keeps the CLI on the core API alone: no compile-time dependency on any backend.
+     * What an available backend says about its device or kernel ({@code describe()}: the GPU for cuda),
+     * on one line; "" when it has nothing to add. The CLI stays on the core API alone.
      */
     static String device(String name) {
         try {
-            SoftmaxBackwardBackend b = SoftmaxBackward.backend(name);
-            String text = String.valueOf(b);
-            // Object's own toString ("pkg.Class@1a2b3c"), or the bare name, says nothing about the device.
-            if (text.startsWith(b.getClass().getName() + "@") || text.equals(b.name())) {
-                return "";
-            }
-            return text.replace('\n', ' ').strip();
+            return SoftmaxBackward.backend(name).describe().replace('\n', ' ').strip();
         } catch (RuntimeException e) {
             return "";
         }

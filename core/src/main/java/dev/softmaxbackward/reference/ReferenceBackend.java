@@ -1,6 +1,7 @@
 package dev.softmaxbackward.reference;
 
 import dev.softmaxbackward.ShardPartials;
+import dev.softmaxbackward.BackendDescriptor;
 import dev.softmaxbackward.SoftmaxBackwardBackend;
 import dev.softmaxbackward.spi.ShardArguments;
 import dev.softmaxbackward.spi.Arguments;
@@ -13,6 +14,7 @@ import java.util.Optional;
  * ({@link CanonicalSum}), then {@code d}, then the outputs, with the rounding steps of
  * {@link RowNumerics}. Always available; lowest priority.
  */
+@BackendDescriptor(name = ReferenceBackend.NAME, priority = ReferenceBackend.PRIORITY)
 public final class ReferenceBackend implements SoftmaxBackwardBackend {
     public static final String NAME = "reference";
     public static final int PRIORITY = 0;
@@ -210,6 +212,11 @@ public final class ReferenceBackend implements SoftmaxBackwardBackend {
                 gradIn[i] = RowNumerics.gradIn(softmaxOut[i], gradOut[i], means[r]);
             }
         }
+    }
+
+    @Override
+    public String describe() {
+        return "scalar Java, one thread (the contract in code)";
     }
 
     @Override

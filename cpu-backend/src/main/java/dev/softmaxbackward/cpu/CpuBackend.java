@@ -1,5 +1,6 @@
 package dev.softmaxbackward.cpu;
 
+import dev.softmaxbackward.BackendDescriptor;
 import dev.softmaxbackward.BackendUnavailableException;
 import dev.softmaxbackward.ShardPartials;
 import dev.softmaxbackward.SoftmaxBackwardBackend;
@@ -46,6 +47,7 @@ import org.slf4j.LoggerFactory;
  *
  * <p>Instances are immutable and safe for concurrent callers.
  */
+@BackendDescriptor(name = CpuBackend.NAME, priority = CpuBackend.PRIORITY)
 public final class CpuBackend implements SoftmaxBackwardBackend {
     public static final String NAME = "cpu";
     public static final int PRIORITY = 100;
@@ -492,5 +494,11 @@ public final class CpuBackend implements SoftmaxBackwardBackend {
     @Override
     public String toString() {
         return NAME + "[" + strategy + ", " + kernel.name() + "]";
+    }
+
+    /** The line {@code info} prints: strategy, kernel and threads. */
+    @Override
+    public String describe() {
+        return strategy + " strategy, " + kernel.name() + " kernel, " + threads() + " threads";
     }
 }

@@ -1,9 +1,13 @@
 package dev.softmaxbackward.cuda;
 
+import dev.softmaxbackward.BackendDescriptor;
+import dev.softmaxbackward.Guarantee;
 import dev.softmaxbackward.SoftmaxBackwardBackend;
 import dev.softmaxbackward.spi.Arguments;
 import java.nio.ByteBuffer;
+import java.util.EnumSet;
 import java.util.Optional;
+import java.util.Set;
 import jcuda.driver.CUdeviceptr;
 import jcuda.driver.CUstream;
 
@@ -33,6 +37,7 @@ import jcuda.driver.CUstream;
  * <p>Safe for concurrent callers: each call makes the primary context current on its own thread and
  * uses its own stream and staging buffers.
  */
+@BackendDescriptor(name = CudaBackend.NAME, priority = CudaBackend.PRIORITY)
 public final class CudaBackend implements SoftmaxBackwardBackend {
     public static final String NAME = "cuda";
     public static final int PRIORITY = 200;
@@ -291,5 +296,17 @@ public final class CudaBackend implements SoftmaxBackwardBackend {
     @Override
     public String toString() {
         return NAME;
+    }
+
+    /** The line {@code info} prints: the GPU (name, compute capability, driver, SMs); empty when unavailable. */
+    @Override
+    public String describe() {
+        return deviceDescription().orElse("");
+    }
+
+    /** Backward bit-exact; forward {@code softmax} uses the GPU's exp (within 2 ulp of the reference). */
+    @Override
+    public Set<Guarantee> guarantees() {
+        return EnumSet.of(Guarantee.BIT_EXACT_BACKWARD);
     }
 }

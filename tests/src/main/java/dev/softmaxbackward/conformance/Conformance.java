@@ -1,6 +1,7 @@
 package dev.softmaxbackward.conformance;
 
 import dev.softmaxbackward.SoftmaxBackwardBackend;
+import dev.softmaxbackward.Guarantee;
 import dev.softmaxbackward.reference.ReferenceBackend;
 import java.util.Arrays;
 
@@ -94,9 +95,9 @@ public final class Conformance {
         return Checks.softmaxOracle(t, widened, ref, rows, cols);
     }
 
-    /** Whether the backend's forward softmax must equal the reference bit for bit (all but cuda's). */
+    /** Whether the backend's forward softmax must equal the reference bit for bit: what it declares. */
     public static boolean forwardExactly(SoftmaxBackwardBackend backend) {
-        return !"cuda".equalsIgnoreCase(backend.name());
+        return backend.guarantees().contains(Guarantee.BIT_EXACT_FORWARD);
     }
 
     /** Forward softmax of logits rounded to {@code t}, into a sentinel-filled output; inputs checked untouched. */
