@@ -84,6 +84,7 @@ rm -rf "$OUTDIR/junit"
 CUDA_LAUNCH_BLOCKING=1 timeout 240 "$JAVA" -Dsoftmaxbackward.backend=cuda -cp "$CP" \
   org.junit.platform.console.ConsoleLauncher execute --disable-banner --details=summary \
   --details-theme=ascii --config="jqwik.database=$JQWIK_DB_DIR/jqwik-database" \
+  --exclude-engine=junit-vintage --exclude-engine=junit-platform-suite \
   --select-class dev.softmaxbackward.conformance.EveryBackendConformance \
   --select-class dev.softmaxbackward.conformance.EveryBackendProperties \
   --select-class dev.softmaxbackward.cuda.CudaGpuTest \
