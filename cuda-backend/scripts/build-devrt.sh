@@ -1,43 +1,55 @@
 #!/usr/bin/env bash
-# Builds .devrt/ (a small JRE and the jars) for the GPU machine, which has no Java and no network
-# (see /work/shared/GPU.md, "Running the cuda-backend on a real GPU"). Run on the development machine
-# from the project root; .devrt must be git-ignored locally and is carried to the GPU machine:
+# Builds .devrt/ for a GPU machine that has no Java, no Maven and no network: a jlink JRE and the jars
+# that device-check.sh needs. Run from the project root of a checkout on a development machine (JDK 17,
+# network for Maven Central the first time); .devrt is git-ignored and must be carried next to the
+# working tree to the GPU machine.
 #
-#   echo /.devrt/ >> .git/info/exclude
-#   cuda-backend/scripts/build-devrt.sh              # or: build-devrt.sh /some/other/dir
-#   then, with the device tool: run(command="cuda-backend/scripts/device-check.sh", carry=[".devrt"])
+#   cuda-backend/scripts/build-devrt.sh            # or: build-devrt.sh OTHER_DIR
 #
-# Never commit .devrt. It holds about 39 MB of JRE plus the jars (JCuda natives ~26 MB: under the 64 MiB
-# the working tree may carry in all, the PTX included).
+# What goes in (and nothing else: no ND4J, no cpu backend):
+#   jre/   jlink of java.base, java.logging, java.management, java.xml, jdk.unsupported, jdk.zipfs
+#   lib/   the project's jars: core, cuda-backend (main and test jar), tests (the conformance kit);
+#          jcuda and jcuda-natives (linux-x86_64); slf4j-api and slf4j-simple; jqwik's api and engine;
+#          the JUnit console launcher (standalone). Versions are the build's own.
+# Limit: 60 MiB in all (checked at the end; the script fails above it).
 set -euo pipefail
 root="$(cd "$(dirname "${BASH_SOURCE[0]}")/../.." && pwd)"
 dest="${1:-$root/.devrt}"
+limit_mib=60
 cd "$root"
 rm -rf "$dest"
 mkdir -p "$dest/lib"
-jlink --add-modules java.base,java.logging,jdk.unsupported,java.management,java.xml,jdk.zipfs \
-      --strip-debug --no-man-pages --no-header-files --compress=2 --output "$dest/jre"
-# the project's jars (main and test jars of core, cuda-backend and tests) ...
-./mvnw -B -q -o install -DskipTests -pl core,cuda-backend -am
-modules=(core cuda-backend)
-if [[ -d tests/src ]]; then
-  ./mvnw -B -q -o install -DskipTests -pl tests -am
-  modules+=(tests)
-fi
-for m in "${modules[@]}"; do
-  cp "$m"/target/*.jar "$dest/lib/"
-  # test classes without a test-jar (the tests module's conformance suite): jar them up here
-  if [[ -d "$m/target/test-classes" ]] && ! ls "$m"/target/*-tests.jar > /dev/null 2>&1; then
-    jar cf "$dest/lib/softmax-backward-$m-tests.jar" -C "$m/target/test-classes" .
-  fi
-  # ... and what they need at run time and for tests (JCuda + natives, slf4j, JUnit)
-  ./mvnw -B -q -o dependency:copy-dependencies -pl "$m" -DincludeScope=test -DexcludeTransitive=false \
-        -DoutputDirectory="$dest/lib" -Dmdep.overWriteIfNewer=true
+# package (never install: a shared local repository must not get this checkout's snapshots) and, in
+# the same reactor, the run-time dependencies of core, cuda-backend and tests: jcuda, jcuda-natives,
+# slf4j-api, JUnit Jupiter and jqwik (the tests module's kit is written against them; its test-scoped
+# cpu backend and ND4J are not carried)
+./mvnw -B -q package dependency:copy-dependencies -DskipTests -pl core,cuda-backend,tests -am \
+      -DincludeScope=runtime -DexcludeGroupIds=dev.softmaxbackward -DoutputDirectory="$dest/deps"
+# -am brings the cpu backend (a test dependency of tests) into the reactor: keep only what is named here
+for jar in "$dest"/deps/*.jar; do
+  case "$(basename "$jar")" in
+    jcuda-*.jar|slf4j-api-*.jar|jqwik-*.jar) mv "$jar" "$dest/lib/" ;;
+  esac
 done
-rm -f "$dest"/lib/slf4j-nop-*.jar           # keep one SLF4J binding: simple, so the probe's log shows
-# the console launcher carries its own JUnit: drop the loose copies so the class path has one
+rm -rf "$dest/deps"
+jlink --add-modules java.base,java.logging,java.management,java.xml,jdk.unsupported,jdk.zipfs \
+      --strip-debug --no-man-pages --no-header-files --compress=2 --output "$dest/jre"
+cp core/target/softmax-backward-core-*.jar cuda-backend/target/softmax-backward-cuda-*.jar \
+   tests/target/softmax-backward-tests-*.jar "$dest/lib/"
+rm -f "$dest"/lib/*-sources.jar "$dest"/lib/*-javadoc.jar
+# the console launcher carries the JUnit Platform and Jupiter: drop the loose copies (one of each)
 rm -f "$dest"/lib/junit-*.jar "$dest"/lib/opentest4j-*.jar "$dest"/lib/apiguardian-*.jar
-./mvnw -B -q -o dependency:copy -Dartifact=org.slf4j:slf4j-simple:2.0.17 -DoutputDirectory="$dest/lib"
-./mvnw -B -q -o dependency:copy -Dartifact=org.junit.platform:junit-platform-console-standalone:1.13.4 \
-      -DoutputDirectory="$dest/lib"
-du -sh "$dest/jre" "$dest/lib"
+version() { ./mvnw -B -q help:evaluate -N -Dexpression="$1" -DforceStdout; }
+slf4j="$(version slf4j.version)"
+junit_platform="$(version junit.version | sed 's/^5\./1./')"   # JUnit 5.x.y ships platform 1.x.y
+for artifact in "org.slf4j:slf4j-simple:$slf4j" \
+                "org.junit.platform:junit-platform-console-standalone:$junit_platform"; do
+  ./mvnw -B -q dependency:copy -Dartifact="$artifact" -DoutputDirectory="$dest/lib"
+done
+ls -1 "$dest/lib"
+size_mib=$(( $(du -sk "$dest" | cut -f1) / 1024 ))
+echo ".devrt: ${size_mib} MiB (jre $(du -sh "$dest/jre" | cut -f1), lib $(du -sh "$dest/lib" | cut -f1)); limit ${limit_mib} MiB"
+if (( size_mib > limit_mib )); then
+  echo "FAILED: .devrt is ${size_mib} MiB, over the ${limit_mib} MiB that may be carried" >&2
+  exit 1
+fi

@@ -1,95 +1,138 @@
 #!/usr/bin/env bash
-# The cuda backend's whole GPU check, in one call, on the GPU machine (H100/H200, CUDA 13 driver,
-# PyTorch, no Java, no network). Everything goes under $OUT (the device tool's output folder).
+# The cuda backend's whole GPU check, in one command, on a GPU machine that has an NVIDIA GPU, a CUDA 13
+# driver, nvcc/cuobjdump, nvidia-smi and Python with PyTorch, but no Java, no Maven and no network.
+# It needs the working tree plus .devrt (built by cuda-backend/scripts/build-devrt.sh on a development
+# machine, at most 60 MiB) next to it.
 #
-#   on the development machine:  echo /.devrt/ >> .git/info/exclude; cuda-backend/scripts/build-devrt.sh
-#   then with the device tool:   run(command="bash cuda-backend/scripts/device-check.sh", carry=[".devrt"])
+#   bash cuda-backend/scripts/device-check.sh [OUTDIR]            # on the GPU machine
+#   bash cuda-backend/scripts/device-check.sh --dry-run [OUTDIR]  # anywhere, without a GPU (see below)
 #
-# Steps (each one's output in its own file, and all of it in $OUT/device-check.log):
-#   1. nvidia-smi (the device line for bench/results/gpu-<device>.md)
-#   2. the conformance suite with the cuda backend selected (-Dsoftmaxbackward.backend=cuda): every
-#      test class in the carried test jars (cuda-backend's CudaGpuTest: bitwise equality with reference
-#      for every variant and dtype; the tests module's suite when its test jar is there)
-#   3. the leak check: 10^5 device-resident calls, device memory steady
-#   4. the benchmark sweep (CUDA events, median of 50, inputs rotated past L2, D2D copy of the same bytes)
-#   5. the PyTorch baselines on the same shapes (torch._softmax_backward_data, autograd, copy)
-# The exit status is non-zero if any step failed; later steps still run. To stay inside one call's
-# time limit, steps can be chosen: device-check.sh conformance leak   (names: device conformance leak
-# bench torch; default: all; "device" also prints the ptxas report and counts 16-byte SASS loads).
+# OUTDIR defaults to $OUT, else ./device-check-out. It receives at most 8 files:
+#   device-check.log   everything, step by step, with times     nvidia-smi.txt  the device and driver
+#   sass-128bit.txt    16-byte LDG/STG per kernel in the SASS    bench-cuda.md   our sweep
+#   bench-torch.md     PyTorch eager on the same shapes          junit/          the conformance reports (2)
+#
+# Steps, each under `timeout`, with the time written down for it (the whole run must fit 6 minutes):
+#   1. device        nvidia-smi, java -version                                         est.   5 s
+#   2. smoke         the PTX loads (JIT time printed); every softmaxBackward kernel family for all four
+#                    dtypes, in place and not, bitwise against the kernel model (== reference); on a
+#                    mismatch it names the plan and the run stops                       est.  30 s
+#   3. conformance   the conformance suite and properties with cuda selected, and CudaGpuTest
+#                    (not PtxCurrencyTest: no sources to hash there)                   est.  90 s
+#   4. leak          10^5 device-resident calls, device memory steady                  est.  40 s
+#   5. bench         our sweep: CUDA events, 10 launches per event pair, inputs rotated past L2,
+#                    the device-to-device copy of the same bytes                       est.  90 s
+#   6. torch         torch._softmax_backward_data and autograd of torch.softmax, and the copy, the same
+#                    shapes timed the same way                                         est.  60 s
+#   7. sass          count of 128-bit loads and stores in the sm_90 SASS               est.  20 s
+#                                                                             total    est. 335 s
+# Correctness steps (2-4) run with CUDA_LAUNCH_BLOCKING=1. Exit status: 0 when every step passed.
+#
+# --dry-run (no GPU needed): builds .devrt (cuda-backend/scripts/build-devrt.sh, JDK 17 and Maven
+# needed there) and checks its size, then runs every step that needs no GPU: the carried JVM starts,
+# the smoke step reports cuda unavailable, the launcher finds the selected tests, cuda is reported
+# unavailable and the GPU tests skip with the reason, the SASS count runs if nvcc and cuobjdump are
+# there. Exits 0 when all of that holds.
 set -uo pipefail
 root="$(cd "$(dirname "${BASH_SOURCE[0]}")/../.." && pwd)"
 cd "$root"
-OUT="${OUT:-$root/device-check-out}"
+dry=0
+if [[ "${1:-}" == "--dry-run" ]]; then dry=1; shift; fi
+OUTDIR="${1:-${OUT:-$root/device-check-out}}"
 DEVRT="${DEVRT:-$root/.devrt}"
-mkdir -p "$OUT"
-exec > >(tee -a "$OUT/device-check.log") 2>&1
+mkdir -p "$OUTDIR"
+exec > >(tee -a "$OUTDIR/device-check.log") 2>&1
+status=0
+started=$(date +%s)
+step() { echo; echo "=== $* (at $(( $(date +%s) - started )) s, $(date -u +%FT%TZ))"; }
+fail() { echo "FAILED: $*"; status=1; }
+echo "device-check.sh $( ((dry)) && echo --dry-run ) $OUTDIR; git $(git rev-parse HEAD 2>/dev/null || echo '?')"
+
+if ((dry)); then
+  step "0. build .devrt (dry run only)"
+  bash cuda-backend/scripts/build-devrt.sh "$DEVRT" || { echo "FAILED: build-devrt.sh"; exit 1; }
+fi
+size_mib=$(( $(du -sk "$DEVRT" 2>/dev/null | cut -f1) / 1024 ))
+echo ".devrt: $size_mib MiB (limit 60)"
+(( size_mib <= 60 )) || fail ".devrt is $size_mib MiB, over 60 MiB"
 JAVA="$DEVRT/jre/bin/java"
 CP="$DEVRT/lib/*"
-status=0
-step() { echo; echo "=== $* ($(date -u +%FT%TZ))"; }
-want() { [[ $# -eq 0 ]] && return 0; local s; for s in "${STEPS[@]}"; do [[ "$s" == "$1" ]] && return 0; done; return 1; }
-STEPS=("$@")
-[[ ${#STEPS[@]} -eq 0 ]] && STEPS=(device conformance leak bench torch)
+[[ -x "$JAVA" ]] || { echo "FAILED: no $JAVA: build .devrt with cuda-backend/scripts/build-devrt.sh"; exit 1; }
+JQWIK_DB_DIR="$(mktemp -d "${TMPDIR:-/tmp}/jqwik.XXXXXX")"
 
-if want device; then
-step "1. device"
-echo "command: $0 $*"; echo "git: $(git rev-parse HEAD 2>/dev/null || echo '?')"
-nvidia-smi | tee "$OUT/nvidia-smi.txt" || status=1
-nvidia-smi --query-gpu=name,driver_version,memory.total,clocks.max.sm,clocks.max.memory --format=csv \
-  | tee "$OUT/nvidia-smi-line.csv"
-"$JAVA" -version 2>&1
+step "1. device (est. 5 s)"
+if ((dry)); then
+  echo "dry run: no nvidia-smi"
+else
+  timeout 20 nvidia-smi > "$OUTDIR/nvidia-smi.txt" 2>&1 || fail "nvidia-smi"
+  timeout 20 nvidia-smi --query-gpu=name,driver_version,memory.total --format=csv >> "$OUTDIR/nvidia-smi.txt" 2>&1
+  cat "$OUTDIR/nvidia-smi.txt"
+fi
+timeout 30 "$JAVA" -version || fail "the carried JVM does not start"
 
-step "1b. compiler: ptxas resource report for sm_90 and 16-byte loads in the SASS"
-if command -v nvcc > /dev/null; then
-  bash cuda-backend/scripts/build-ptx.sh --report > "$OUT/ptxas-sm90.txt" 2>&1 || status=1
-  grep -c "Used" "$OUT/ptxas-sm90.txt"; grep -E "spill (stores|loads)" "$OUT/ptxas-sm90.txt" | grep -v " 0 bytes spill" || echo "no spills"
-  if command -v cuobjdump > /dev/null; then
-    nvcc -arch=sm_90 -cubin -fmad=false -O3 -std=c++17 -o "$OUT/softmax_backward.sm_90.cubin" \
-      cuda-backend/src/main/cuda/softmax_backward.cu && cuobjdump -sass "$OUT/softmax_backward.sm_90.cubin" > "$OUT/sass-sm90.txt"
-    for k in sb_block_f32 sb_reread_f32 sb_split_output_f32 sb_block_bf16; do
-      echo "$k: $(cuobjdump -sass -fun "$k" "$OUT/softmax_backward.sm_90.cubin" | grep -cE '(LDG|STG)[.A-Z0-9]*\.128') 16-byte LDG/STG"
-    done
+step "2. smoke (est. 30 s)"
+CUDA_LAUNCH_BLOCKING=1 timeout 90 "$JAVA" -cp "$CP" dev.softmaxbackward.cuda.DeviceCheck smoke
+rc=$?
+if ((dry)); then
+  [[ $rc -eq 2 ]] || fail "dry run: the smoke step should report cuda unavailable (exit 2), got $rc"
+elif [[ $rc -ne 0 ]]; then
+  echo "FAILED: the smoke step (exit $rc): stopping here"; exit 1
+fi
+
+step "3. conformance with cuda selected (est. 90 s)"
+rm -rf "$OUTDIR/junit"
+CUDA_LAUNCH_BLOCKING=1 timeout 240 "$JAVA" -Dsoftmaxbackward.backend=cuda -cp "$CP" \
+  org.junit.platform.console.ConsoleLauncher execute --disable-banner --details=summary \
+  --details-theme=ascii --config="jqwik.database=$JQWIK_DB_DIR/jqwik-database" \
+  --exclude-engine=junit-vintage --exclude-engine=junit-platform-suite \
+  --select-class dev.softmaxbackward.conformance.EveryBackendConformance \
+  --select-class dev.softmaxbackward.conformance.EveryBackendProperties \
+  --select-class dev.softmaxbackward.cuda.CudaGpuTest \
+  --reports-dir "$OUTDIR/junit" > "$JQWIK_DB_DIR/conformance.txt" 2>&1
+rc=$?
+cat "$JQWIK_DB_DIR/conformance.txt"
+[[ $rc -eq 0 ]] || fail "conformance (exit $rc)"
+found=$(grep -Eo '[0-9]+ tests found' "$JQWIK_DB_DIR/conformance.txt" | head -1)
+[[ -n "$found" && "$found" != "0 tests found" ]] || fail "the launcher found no tests"
+skipped_gpu=$(cat "$OUTDIR"/junit/*.xml 2>/dev/null | grep -c "cuda unavailable")
+if ((dry)); then
+  (( skipped_gpu > 0 )) || fail "dry run: the GPU tests should skip with the reason 'cuda unavailable'"
+  grep -q "backend 'cuda' .* UNAVAILABLE" "$JQWIK_DB_DIR/conformance.txt" || fail "dry run: cuda should report unavailable"
+else
+  (( skipped_gpu == 0 )) || fail "the GPU tests were skipped on the GPU machine: cuda did not come up"
+fi
+
+if ((dry)); then
+  step "4.-6. leak, bench, torch: need a GPU, not run in a dry run"
+else
+  step "4. leak check (est. 40 s)"
+  CUDA_LAUNCH_BLOCKING=1 timeout 120 "$JAVA" -cp "$CP" dev.softmaxbackward.cuda.DeviceCheck leak || fail "leak check"
+  step "5. sweep, ours (est. 90 s)"
+  timeout 180 "$JAVA" -Xmx8g -cp "$CP" dev.softmaxbackward.cuda.DeviceCheck bench > "$OUTDIR/bench-cuda.md" 2>&1 \
+    || fail "bench"
+  cat "$OUTDIR/bench-cuda.md"
+  step "6. sweep, PyTorch eager (est. 60 s)"
+  timeout 150 python3 cuda-backend/scripts/torch_baseline.py > "$OUTDIR/bench-torch.md" 2>&1 || fail "torch baseline"
+  cat "$OUTDIR/bench-torch.md"
+fi
+
+step "7. 128-bit loads and stores in the SASS (est. 20 s)"
+if command -v nvcc > /dev/null && command -v cuobjdump > /dev/null; then
+  cubin="$JQWIK_DB_DIR/softmax_backward.sm_90.cubin"
+  if timeout 90 nvcc -arch=sm_90 -cubin -fmad=false -O3 -std=c++17 -o "$cubin" cuda-backend/src/main/cuda/softmax_backward.cu; then
+    for k in sb_block_f32 sb_block_bf16 sb_reread_f32 sb_split_partials_f32 sb_split_output_f32 sb_split_output_bf16; do
+      n=$(timeout 30 cuobjdump -sass -fun "$k" "$cubin" | grep -cE '(LDG|STG|LDS|STS)[.A-Z0-9]*\.128')
+      echo "$k: $n 128-bit LDG/STG/LDS/STS"
+    done | tee "$OUTDIR/sass-128bit.txt"
+  else
+    fail "nvcc -cubin"
   fi
 else
-  echo "no nvcc here"
+  echo "no nvcc/cuobjdump here: skipped"
 fi
 
-fi
-
-if want conformance; then
-step "2. conformance with cuda selected"
-roots=$(ls "$DEVRT"/lib/*-tests.jar 2>/dev/null | paste -sd: -)
-"$JAVA" -Dsoftmaxbackward.backend=cuda -Dorg.slf4j.simpleLogger.defaultLogLevel=info -cp "$CP" \
-  org.junit.platform.console.ConsoleLauncher execute --scan-class-path "$roots" \
-  --reports-dir "$OUT/junit" --details=tree --disable-banner 2>&1 | tee "$OUT/conformance.txt"
-[[ ${PIPESTATUS[0]} -eq 0 ]] || status=1
-# a GPU run must not skip the GPU tests: their assumption failing means the backend did not come up
-if grep -q "Assumption failed: cuda unavailable" "$OUT/conformance.txt"; then
-  echo "FAILED: the GPU tests were skipped on the GPU machine: cuda did not come up (reason above)"; status=1
-fi
-
-fi
-
-if want leak; then
-step "3. leak check"
-"$JAVA" -cp "$CP" dev.softmaxbackward.cuda.DeviceCheck leak 2>&1 | tee "$OUT/leak.txt"
-[[ ${PIPESTATUS[0]} -eq 0 ]] || status=1
-
-fi
-
-if want bench; then
-step "4. benchmark sweep (cuda)"
-"$JAVA" -Xmx8g -cp "$CP" dev.softmaxbackward.cuda.DeviceCheck bench 2>&1 | tee "$OUT/bench-cuda.md"
-[[ ${PIPESTATUS[0]} -eq 0 ]] || status=1
-
-fi
-
-if want torch; then
-step "5. PyTorch baselines"
-python3 cuda-backend/scripts/torch_baseline.py 2>&1 | tee "$OUT/bench-torch.md"
-[[ ${PIPESTATUS[0]} -eq 0 ]] || status=1
-
-fi
-
-step "done: status $status"
+rm -rf "$JQWIK_DB_DIR"
+files=$(find "$OUTDIR" -type f | wc -l)
+step "done: status $status, $files files in $OUTDIR, $(( $(date +%s) - started )) s"
+(( files <= 8 )) || { echo "FAILED: $files files in $OUTDIR, more than 8"; status=1; }
 exit $status

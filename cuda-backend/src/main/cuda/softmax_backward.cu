@@ -466,11 +466,13 @@ __device__ __forceinline__ void block_segments(const typename DT::T* g, const ty
 
 // RowNumerics.constantRowMean, applied after d: when d != g[0] and every g[i] == g[0] (IEEE ==: +0
 // equals -0, NaN equals nothing), d becomes g[0], so a constant row gives exact zeros even where the
-// products y*g underflow. d is uniform in the group, so the early return never splits a barrier. On an
-// ordinary row each thread stops at its first entry that differs: about one load per thread.
+// products y*g underflow. d and first are uniform in the group, so the early return never splits a
+// barrier. The caller reads first = g[0] before the barrier that precedes this call: computing in
+// place (gradIn == gradOut), a warp that returns early writes out[0] == g[0], and a late warp that read
+// g[0] only here would see another first and enter __syncthreads_and alone. On an ordinary row each
+// thread stops at its first entry that differs: about one load per thread.
 template <class DT>
-__device__ __forceinline__ double constant_row_block(double d, const typename DT::T* g, int cols) {
-    double first = DT::wide(g[0]);
+__device__ __forceinline__ double constant_row_block(double d, double first, const typename DT::T* g, int cols) {
     if (d == first) return d;
     int same = 1;
     for (unsigned k = threadIdx.x; k < (unsigned)cols; k += blockDim.x) {
@@ -538,7 +540,8 @@ __device__ __forceinline__ void warp_kernel(const typename DT::T* g, const typen
     }
     a = warp_tree(a).shfl0();
     double d = DT::mean(a);
-    double first = DT::wide(gr[0]);  // read before any output is written (gradIn may be gradOut)
+    double first = DT::wide(gr[0]);  // read before any output is written (gradIn may be gradOut):
+    __syncwarp();                    // no lane writes out[0] == g[0] before every lane has read it
     if (d != first) {                // the constant-row rule, on the row held in registers
         int same = 1;
 #pragma unroll
@@ -592,7 +595,7 @@ __device__ __forceinline__ void block_kernel(const typename DT::T* g, const type
     __syncthreads();
     const T* cy = sy + my;
     const T* cg = sg + mg;
-    double d = constant_row_block<DT>(*sd, cg, cols);
+    double d = constant_row_block<DT>(*sd, DT::wide(cg[0]), cg, cols);  // cg is shared memory: no race
     store_row<DT>(outr, cols, [&](int k) { return DT::out(cy[k], cg[k], d); });
 }
 
@@ -616,8 +619,9 @@ __device__ __forceinline__ void reread_kernel(const typename DT::T* g, const typ
         Acc r = segment_tree(part, part + segs, segs, threadIdx.x & 31);
         if (threadIdx.x == 0) *sd = DT::mean(r);
     }
+    double first = DT::wide(gr[0]);  // every thread reads g[0] before the barrier, i.e. before any write
     __syncthreads();
-    double d = constant_row_block<DT>(*sd, gr, cols);  // its reads end at its barrier, before any write
+    double d = constant_row_block<DT>(*sd, first, gr, cols);  // its reads end at its barrier, before any write
     output_global<DT>(gr, yr, outr, cols, d);
 }
 

@@ -59,11 +59,16 @@ public final class CudaBackend implements SoftmaxBackwardBackend {
 
     @Override
     public boolean isAvailable() {
-        return CudaRuntime.probeOnce().runtime() != null;
+        return CudaRuntime.deadContext() == null && CudaRuntime.probeOnce().runtime() != null;
     }
 
+    /** The probe's reason, or, after a sticky CUDA error, that error (naming the launch before it). */
     @Override
     public Optional<Throwable> unavailabilityCause() {
+        CudaRuntime.DeadContext dead = CudaRuntime.deadContext();
+        if (dead != null) {
+            return Optional.of(new CudaUnavailableException(dead.message(), dead.cause()));
+        }
         return Optional.ofNullable(CudaRuntime.probeOnce().cause());
     }
 

@@ -21,8 +21,27 @@ public final class CudaException extends RuntimeException {
     /** Throws unless {@code result} is CUDA_SUCCESS. */
     static void check(int result, String call) {
         if (result != CUresult.CUDA_SUCCESS) {
-            throw new CudaException(call, result);
+            CudaException e = new CudaException(call, result);
+            if (sticky(result)) {
+                CudaRuntime.markDead(e);
+            }
+            throw e;
         }
+    }
+
+    /**
+     * Errors that leave the context unusable: after one, every later call in the process fails
+     * (CUDA's "sticky" errors). The backend then counts as dead (see {@link CudaRuntime#markDead}).
+     */
+    static boolean sticky(int result) {
+        return switch (result) {
+            case CUresult.CUDA_ERROR_ILLEGAL_ADDRESS, CUresult.CUDA_ERROR_MISALIGNED_ADDRESS,
+                    CUresult.CUDA_ERROR_LAUNCH_FAILED, CUresult.CUDA_ERROR_ILLEGAL_INSTRUCTION,
+                    CUresult.CUDA_ERROR_HARDWARE_STACK_ERROR, CUresult.CUDA_ERROR_INVALID_PC,
+                    CUresult.CUDA_ERROR_INVALID_ADDRESS_SPACE, CUresult.CUDA_ERROR_ASSERT,
+                    CUresult.CUDA_ERROR_LAUNCH_TIMEOUT, CUresult.CUDA_ERROR_ECC_UNCORRECTABLE -> true;
+            default -> false;
+        };
     }
 
     static String errorName(int result) {

@@ -72,6 +72,42 @@ final class CudaRuntime {
         this.description = description;
     }
 
+    /** The first sticky error, with the kernel and plan launched last before it; null while alive. */
+    private static volatile DeadContext dead;
+    /** The kernel and plan of the latest launch (any thread): what a sticky error is blamed on. */
+    private static volatile String lastLaunch = "no kernel launched yet";
+
+    /** Why the backend died: the sticky error and the launch that preceded it. */
+    record DeadContext(CudaException cause, String launch) {
+        String message() {
+            return "the cuda backend is dead after a sticky CUDA error (the context cannot be used again in this "
+                    + "process): " + cause.getMessage() + "; first failing launch: " + launch;
+        }
+    }
+
+    /** Records the first sticky error; later ones keep the first cause. */
+    static synchronized void markDead(CudaException cause) {
+        if (dead == null) {
+            dead = new DeadContext(cause, lastLaunch);
+            LOG.error("softmax-backward: {}", dead.message());
+        }
+    }
+
+    /** The first sticky error, if one happened. */
+    static DeadContext deadContext() {
+        return dead;
+    }
+
+    /** Tests only: forget a simulated sticky error. */
+    static synchronized void reviveForTests() {
+        dead = null;
+        lastLaunch = "no kernel launched yet";
+    }
+
+    static void recordLaunchForTests(String launch) {
+        lastLaunch = launch;
+    }
+
     /** The probe, run on first use, once per process. */
     static Probe probeOnce() {
         return Holder.PROBE;
@@ -79,6 +115,10 @@ final class CudaRuntime {
 
     /** The runtime, or BackendUnavailable-style failure with the probe's reason. */
     static CudaRuntime require() {
+        DeadContext died = dead;
+        if (died != null) {
+            throw new dev.softmaxbackward.BackendUnavailableException(died.message(), died.cause());
+        }
         Probe probe = probeOnce();
         if (probe.runtime() == null) {
             throw new dev.softmaxbackward.BackendUnavailableException(
@@ -101,6 +141,10 @@ final class CudaRuntime {
 
     /** Makes the primary context current on the calling thread. */
     void makeCurrent() {
+        DeadContext died = dead;
+        if (died != null) {
+            throw new dev.softmaxbackward.BackendUnavailableException(died.message(), died.cause());
+        }
         check(JCudaDriver.cuCtxSetCurrent(context), "cuCtxSetCurrent");
     }
 
@@ -122,14 +166,17 @@ final class CudaRuntime {
     private static CudaRuntime open() throws CudaUnavailableException {
         try {
             // The first touch of JCudaDriver loads libJCudaDriver, which needs the driver's libcuda.so.1.
-            JCudaDriver.setExceptionsEnabled(false);
+            // JCuda's global exception setting is the host application's: left as it is (with
+            // exceptions on, a failing call throws jcuda.CudaException, which the probe turns into
+            // the reason and later calls pass on).
+            int result = JCudaDriver.cuInit(0);
+            if (result != CUresult.CUDA_SUCCESS) {
+                throw new CudaUnavailableException("cuInit failed: " + errorName(result));
+            }
         } catch (LinkageError e) { // UnsatisfiedLinkError: no libcuda.so.1; NoClassDefFoundError: no jcuda jar
             throw new CudaUnavailableException("JCuda natives failed to load: " + loaderReason(e), e);
         }
-        int result = JCudaDriver.cuInit(0);
-        if (result != CUresult.CUDA_SUCCESS) {
-            throw new CudaUnavailableException("cuInit failed: " + errorName(result));
-        }
+        int result;
         int[] value = new int[1];
         result = JCudaDriver.cuDriverGetVersion(value);
         String driver = result == CUresult.CUDA_SUCCESS ? driverVersion(value[0]) : "unknown";
@@ -318,6 +365,7 @@ final class CudaRuntime {
     void softmaxBackward(DType dtype, CUdeviceptr g, CUdeviceptr y, CUdeviceptr out, int rows, int cols, long stride,
                          CUstream stream) {
         LaunchPlan plan = LaunchPlanner.plan(rows, cols, dtype, limits);
+        lastLaunch = plan + " for rows " + rows + ", cols " + cols + ", stride " + stride;
         switch (plan.variant()) {
             case NONE -> { }
             case WARP, BLOCK, REREAD -> launch(plan.kernel(), plan.gridX(), plan.gridY(), plan.threads(),
@@ -346,6 +394,7 @@ final class CudaRuntime {
         if (rows == 0 || cols == 0) {
             return;
         }
+        lastLaunch = "sm_fwd_" + dtype.suffix() + " for rows " + rows + ", cols " + cols + ", stride " + stride;
         CUdeviceptr workspace = allocate(LaunchPlanner.forwardWorkspaceBytes(rows, cols, dtype), stream);
         try {
             launch("sm_fwd_" + dtype.suffix(), rows, 1, LaunchPlanner.rowKernelThreads(cols), 0, stream,
@@ -361,6 +410,7 @@ final class CudaRuntime {
         if (rows == 0 || cols == 0) {
             return;
         }
+        lastLaunch = "ce_bwd_" + dtype.suffix() + " for rows " + rows + ", cols " + cols + ", stride " + stride;
         launch("ce_bwd_" + dtype.suffix(), rows, 1, LaunchPlanner.rowKernelThreads(cols), 0, stream,
                 y, labels, scale, out, (long) rows, cols, stride);
     }

@@ -40,7 +40,22 @@ public final class DeviceBuffer implements AutoCloseable {
 
     /** Allocates room for {@code elements} of {@code dtype}. */
     public static DeviceBuffer allocate(long elements, DType dtype) {
-        return allocate(elements * dtype.bytes());
+        return allocate(byteCount(elements, dtype));
+    }
+
+    /** {@code elements * dtype.bytes()}, rejecting a negative count and a product past Long.MAX_VALUE. */
+    static long byteCount(long elements, DType dtype) {
+        if (dtype == null) {
+            throw new NullPointerException("dtype");
+        }
+        if (elements < 1) {
+            throw new IllegalArgumentException("elements " + elements + " < 1");
+        }
+        if (elements > Long.MAX_VALUE / dtype.bytes()) {
+            throw new IllegalArgumentException("elements " + elements + " of " + dtype + " (" + dtype.bytes()
+                    + " bytes each) overflow a 64-bit byte count");
+        }
+        return elements * dtype.bytes();
     }
 
     /** The device pointer; valid until {@link #close()}. */

@@ -94,6 +94,16 @@ class CudaGpuTest {
     }
 
     /** NaN payloads differ between the GPU (canonical NaN) and Java: NaN is compared as NaN. */
+    /** The bits of 1.0 (in the dtype's own layout). */
+    static long oneBits(DType dtype) {
+        return switch (dtype) {
+            case FLOAT32 -> Float.floatToRawIntBits(1f) & 0xffffffffL;
+            case FLOAT64 -> Double.doubleToRawLongBits(1.0);
+            case BFLOAT16 -> 0x3f80;
+            case FLOAT16 -> 0x3c00;
+        };
+    }
+
     static void assertBits(double[] expected, double[] actual, String what) {
         for (int i = 0; i < expected.length; i++) {
             if (Double.doubleToLongBits(expected[i]) != Double.doubleToLongBits(actual[i])) {
@@ -102,16 +112,22 @@ class CudaGpuTest {
         }
     }
 
+    /** Shapes of the device-resident test: together every variant for every dtype (LaunchPlannerTest checks). */
+    static final int[][] DEVICE_SHAPES = {{5, 33}, {64, 1000}, {9, 4097}, {1, 262144}, {300, 2000}, {300, 5000}, {50, 40000},
+            {300, 40000}};
+
     @Test
     void deviceResidentAllDtypesWithStridesAndMisalignedRows() {
         Random random = new Random(2);
         CUstream stream = new CUstream();
         JCudaDriver.cuStreamCreate(stream, 0);
         for (DType dtype : DType.values()) {
-            for (int[] shape : new int[][] {{5, 33}, {64, 1000}, {9, 4097}, {1, 262144}, {300, 5000}, {50, 40000}}) {
+            java.util.Set<LaunchPlan.Variant> variants = java.util.EnumSet.noneOf(LaunchPlan.Variant.class);
+            for (int[] shape : DEVICE_SHAPES) {
                 int rows = shape[0];
                 int cols = shape[1];
                 for (int pad : new int[] {0, 1, 3}) {
+                  for (boolean inPlace : new boolean[] {false, true}) {
                     int stride = cols + pad;
                     int offset = pad; // a pointer `pad` elements past the allocation: rows misaligned
                     long total = (long) rows * stride + offset;
@@ -128,36 +144,54 @@ class CudaGpuTest {
                             y[r * cols + i] = widen(dtype, by);
                             g[r * cols + i] = widen(dtype, bg);
                         }
+                        if (r % 5 == 4) {
+                            // the in-place race of issue 11: y = [1, 0, ...], g = [c, 0, ...] (d == g[0])
+                            for (int i = 0; i < cols; i++) {
+                                long by = i == 0 ? oneBits(dtype) : 0;
+                                long bg = i == 0 ? oneBits(dtype) : 0;
+                                yBits[r * stride + i] = by;
+                                gBits[r * stride + i] = bg;
+                                y[r * cols + i] = widen(dtype, by);
+                                g[r * cols + i] = widen(dtype, bg);
+                            }
+                        }
                     }
                     LaunchPlan plan = LaunchPlanner.plan(rows, cols, dtype, CudaRuntime.require().limits());
+                    variants.add(plan.variant());
                     long[] expected = KernelModel.run(plan, dtype, y, g, rows, cols, 0, new int[rows * cols]);
                     try (DeviceBuffer dy = upload(dtype, yBits, total, offset);
                          DeviceBuffer dg = upload(dtype, gBits, total, offset);
                          DeviceBuffer dout = DeviceBuffer.allocate(total, dtype)) {
                         dout.fill((byte) 0x7f); // poison
                         long shift = (long) offset * dtype.bytes();
+                        DeviceBuffer target = inPlace ? dg : dout;
                         CUDA.softmaxBackward(dg.pointer().withByteOffset(shift), dy.pointer().withByteOffset(shift),
-                                dout.pointer().withByteOffset(shift), rows, cols, stride, dtype, stream);
+                                target.pointer().withByteOffset(shift), rows, cols, stride, dtype, stream);
                         JCudaDriver.cuStreamSynchronize(stream);
-                        long[] out = download(dtype, dout, total);
+                        long[] out = download(dtype, target, total);
                         for (int r = 0; r < rows; r++) {
                             for (int i = 0; i < stride; i++) {
                                 long got = out[offset + r * stride + i];
                                 if (i < cols) {
                                     long want = expected[r * cols + i];
                                     if (!sameValue(dtype, want, got)) {
-                                        throw new AssertionError(dtype + " " + rows + "x" + cols + " stride " + stride
+                                        throw new AssertionError(dtype + (inPlace ? " in place " : " ") + rows + "x"
+                                                + cols + " stride " + stride
                                                 + " row " + r + " entry " + i + ": expected " + Long.toHexString(want)
                                                 + " got " + Long.toHexString(got) + " (" + plan + ")");
                                     }
                                 } else {
-                                    assertEquals(poison(dtype), got, "padding written at row " + r + " col " + i);
+                                    long untouched = inPlace ? gBits[r * stride + i] : poison(dtype);
+                                    assertEquals(untouched, got, "padding written at row " + r + " col " + i);
                                 }
                             }
                         }
                     }
+                  }
                 }
             }
+            assertEquals(java.util.EnumSet.complementOf(java.util.EnumSet.of(LaunchPlan.Variant.NONE)), variants,
+                    dtype + ": every variant on the device");
         }
         JCudaDriver.cuStreamDestroy(stream);
     }

@@ -29,19 +29,92 @@ public final class DeviceCheck {
     public static void main(String[] args) {
         String mode = args.length > 0 ? args[0] : "";
         CudaBackend cuda = new CudaBackend();
-        if (!cuda.isAvailable()) {
+        long t0 = System.nanoTime();
+        boolean available = cuda.isAvailable(); // the probe: cuInit, the PTX loaded and JIT-compiled
+        OUT.printf("probe (cuInit, PTX load and JIT): %.1f ms%n", (System.nanoTime() - t0) / 1e6);
+        if (!available) {
             OUT.println("cuda unavailable: " + cuda.unavailabilityCause().map(Throwable::getMessage).orElse("?"));
             System.exit(2);
         }
         OUT.println("device: " + cuda.deviceDescription().orElse("?"));
         switch (mode) {
+            case "smoke" -> System.exit(smoke(cuda) ? 0 : 1);
             case "leak" -> System.exit(leak(cuda) ? 0 : 1);
             case "bench" -> bench(cuda);
             default -> {
-                OUT.println("usage: DeviceCheck leak|bench");
+                OUT.println("usage: DeviceCheck smoke|leak|bench");
                 System.exit(2);
             }
         }
+    }
+
+    /** Candidate shapes of the smoke step; per variant the smallest that the planner gives it. */
+    static final int[][] SMOKE_SHAPES = {{7, 33}, {3, 1000}, {2, 9000}, {300, 2000}, {1, 262144}, {300, 20000},
+            {300, 40000}};
+
+    /**
+     * Every softmaxBackward kernel family (warp, block, reread, split) for all four dtypes, in place and
+     * not, bitwise against the kernel model (equal to reference bit for bit, checked without a GPU).
+     * Stops at the first mismatch, naming the plan.
+     */
+    static boolean smoke(CudaBackend cuda) {
+        CudaRuntime runtime = CudaRuntime.require();
+        runtime.makeCurrent();
+        CUstream stream = new CUstream();
+        check(JCudaDriver.cuStreamCreate(stream, 0), "cuStreamCreate");
+        Random random = new Random(5);
+        for (DType dtype : DType.values()) {
+            java.util.Map<LaunchPlan.Variant, int[]> smallest = new java.util.EnumMap<>(LaunchPlan.Variant.class);
+            for (int[] shape : SMOKE_SHAPES) {
+                LaunchPlan plan = LaunchPlanner.plan(shape[0], shape[1], dtype, runtime.limits());
+                smallest.merge(plan.variant(), shape, (a, b) -> (long) a[0] * a[1] <= (long) b[0] * b[1] ? a : b);
+            }
+            for (int[] shape : smallest.values()) {
+                int rows = shape[0];
+                int cols = shape[1];
+                LaunchPlan plan = LaunchPlanner.plan(rows, cols, dtype, runtime.limits());
+                int n = rows * cols;
+                long[] yBits = new long[n];
+                long[] gBits = new long[n];
+                double[] y = new double[n];
+                double[] g = new double[n];
+                for (int i = 0; i < n; i++) {
+                    yBits[i] = CudaGpuTest.randomBits(random, dtype, true);
+                    gBits[i] = CudaGpuTest.randomBits(random, dtype, false);
+                    if (i / cols % 5 == 4) { // the in-place race's row: y = [1, 0, ...], g = [1, 0, ...]
+                        yBits[i] = gBits[i] = i % cols == 0 ? CudaGpuTest.oneBits(dtype) : 0;
+                    }
+                    y[i] = CudaGpuTest.widen(dtype, yBits[i]);
+                    g[i] = CudaGpuTest.widen(dtype, gBits[i]);
+                }
+                long[] expected = KernelModel.run(plan, dtype, y, g, rows, cols, 0, new int[n]);
+                for (boolean inPlace : new boolean[] {false, true}) {
+                    try (DeviceBuffer dy = CudaGpuTest.upload(dtype, yBits, n, 0);
+                         DeviceBuffer dg = CudaGpuTest.upload(dtype, gBits, n, 0);
+                         DeviceBuffer dout = DeviceBuffer.allocate(n, dtype)) {
+                        dout.fill((byte) 0x7f);
+                        DeviceBuffer target = inPlace ? dg : dout;
+                        cuda.softmaxBackward(dg.pointer(), dy.pointer(), target.pointer(), rows, cols, cols, dtype,
+                                stream);
+                        check(JCudaDriver.cuStreamSynchronize(stream), "cuStreamSynchronize");
+                        long[] out = CudaGpuTest.download(dtype, target, n);
+                        String what = dtype + " " + rows + "x" + cols + (inPlace ? " in place" : " out of place")
+                                + " " + plan;
+                        for (int i = 0; i < n; i++) {
+                            if (!CudaGpuTest.sameValue(dtype, expected[i], out[i])) {
+                                OUT.println("smoke MISMATCH " + what + ": row " + i / cols + " entry " + i % cols
+                                        + " expected " + Long.toHexString(expected[i]) + " got "
+                                        + Long.toHexString(out[i]));
+                                return false;
+                            }
+                        }
+                        OUT.println("smoke ok " + what);
+                    }
+                }
+            }
+        }
+        JCudaDriver.cuStreamDestroy(stream);
+        return true;
     }
 
     static long freeBytes() {
@@ -141,6 +214,10 @@ public final class DeviceCheck {
     }
 
     /** Median milliseconds of {@code runs} launches of {@code body}, each between two events. */
+    /** Launches between one pair of CUDA events (the time per launch is the pair's time over this). */
+    static final int LAUNCHES_PER_EVENT_PAIR = 10;
+
+    /** Median over {@code runs} event pairs of the time of one {@code body} (which rotates its inputs). */
     static float time(CUstream stream, int runs, Runnable body) {
         CUevent start = new CUevent();
         CUevent stop = new CUevent();
@@ -153,11 +230,13 @@ public final class DeviceCheck {
         float[] one = new float[1];
         for (int i = 0; i < runs; i++) {
             check(JCudaDriver.cuEventRecord(start, stream), "cuEventRecord");
-            body.run();
+            for (int l = 0; l < LAUNCHES_PER_EVENT_PAIR; l++) {
+                body.run();
+            }
             check(JCudaDriver.cuEventRecord(stop, stream), "cuEventRecord");
             check(JCudaDriver.cuEventSynchronize(stop), "cuEventSynchronize");
             check(JCudaDriver.cuEventElapsedTime(one, start, stop), "cuEventElapsedTime");
-            ms[i] = one[0];
+            ms[i] = one[0] / LAUNCHES_PER_EVENT_PAIR;
         }
         JCudaDriver.cuEventDestroy(start);
         JCudaDriver.cuEventDestroy(stop);

@@ -139,6 +139,112 @@ final class KernelModel {
         return same && first == first ? first : d;
     }
 
+    /** d of one row before the constant-row rule: the segments' sums and the segment tree (any variant). */
+    static double rowMean(DType dtype, double[] y, double[] g, int cols) {
+        Family f = family(dtype);
+        int segs = LaunchPlanner.segments(cols);
+        double[][] part = new double[2 * segs][];
+        for (int seg = 0; seg < segs; seg++) {
+            part[seg] = segment(f, y, g, 0, seg, cols);
+        }
+        return f.mean(segmentTree(f, part, segs));
+    }
+
+    /** Which kernel's constant-row step and output sweep {@link #inPlaceTail} models. */
+    enum Tail {
+        /** sb_reread: groups are warps, the barrier is __syncthreads_and, the scan reads global memory. */
+        REREAD,
+        /** sb_warp: groups are lanes, the barrier is __all_sync, the scan reads the row held in registers. */
+        WARP
+    }
+
+    /**
+     * The end of sb_reread or sb_warp computed in place ({@code mem} is both g and out, one row), after
+     * d is known, with the groups (warps of {@code threads}, or lanes) run one after another, each as
+     * far as it can go before the next starts: the interleaving most hostile to an in-place race.
+     * {@code fixed}: the kernels as they are now (first = g[0] read by every thread before the barrier,
+     * or before the {@code __syncwarp}); otherwise the old order, where each group read g[0] only when it
+     * reached the constant-row step. A group that reaches the barrier while another has already left
+     * is a divergent barrier (undefined behaviour): recorded in {@code hazards}; the model then lets the
+     * waiting groups through with the AND of their flags, one thing the hardware may do.
+     * Returns the raw output bits; mem holds the outputs widened afterwards.
+     */
+    static long[] inPlaceTail(Tail tail, DType dtype, double[] y, double[] mem, int cols, int threads, double d,
+                              boolean fixed, java.util.List<String> hazards) {
+        double[] g0 = mem.clone(); // what sb_warp's lanes hold in registers
+        int groups = tail == Tail.WARP ? LANES : threads / LANES;
+        int perGroup = tail == Tail.WARP ? 1 : LANES;
+        int[] owner = new int[cols]; // the thread that writes each output (store_row / the lane mapping)
+        if (tail == Tail.WARP) {
+            for (int k = 0; k < cols; k++) {
+                owner[k] = k % LANES;
+            }
+        } else {
+            forEachStore(dtype, 0, cols, 0, threads, (t, i) -> owner[i] = t);
+        }
+        long[] out = new long[cols];
+        double early = mem[0];                 // the fixed order: read before the barrier, before any write
+        java.util.List<Integer> waiting = new java.util.ArrayList<>();
+        double[] firstOf = new double[groups];
+        boolean[] sameOf = new boolean[groups];
+        java.util.List<Integer> left = new java.util.ArrayList<>();
+        for (int grp = 0; grp < groups; grp++) {
+            double first = fixed ? early : mem[0];
+            firstOf[grp] = first;
+            if (d == first) {                  // the early return: this group writes its outputs now
+                writeGroup(dtype, y, tail == Tail.WARP ? g0 : mem, mem, out, owner, grp, perGroup, d);
+                left.add(grp);
+                continue;
+            }
+            boolean same = true;
+            for (int t = grp * perGroup; t < (grp + 1) * perGroup; t++) {
+                int step = tail == Tail.WARP ? LANES : threads;
+                for (int k = t; k < cols; k += step) {
+                    double gk = tail == Tail.WARP ? g0[k] : mem[k];
+                    if (gk != first) {
+                        same = false;
+                        break;
+                    }
+                }
+            }
+            sameOf[grp] = same;
+            waiting.add(grp);
+        }
+        if (!waiting.isEmpty() && !left.isEmpty()) {
+            hazards.add("divergent barrier: groups " + left + " left early, groups " + waiting + " waited");
+        }
+        boolean all = true;
+        for (int grp : waiting) {
+            all &= sameOf[grp];
+        }
+        for (int grp : waiting) {
+            double first = firstOf[grp];
+            double dg = all && first == first ? first : d;
+            writeGroup(dtype, y, tail == Tail.WARP ? g0 : mem, mem, out, owner, grp, perGroup, dg);
+        }
+        return out;
+    }
+
+    private static void writeGroup(DType dtype, double[] y, double[] g, double[] mem, long[] out, int[] owner,
+                                   int group, int perGroup, double d) {
+        for (int i = 0; i < owner.length; i++) {
+            if (owner[i] / perGroup == group) {
+                out[i] = out(dtype, y[i], g[i], d);
+                mem[i] = widen(dtype, out[i]);
+            }
+        }
+    }
+
+    /** The raw bits of one output as the double the next read of that memory sees. */
+    static double widen(DType dtype, long bits) {
+        return switch (dtype) {
+            case FLOAT32 -> Float.intBitsToFloat((int) bits);
+            case FLOAT64 -> Double.longBitsToDouble(bits);
+            case BFLOAT16 -> HalfFloats.bf16ToDouble((short) bits);
+            case FLOAT16 -> HalfFloats.fp16ToDouble((short) bits);
+        };
+    }
+
     /** DT::out: y * (g - d) in double, rounded once; returned as raw bits of the dtype. */
     static long out(DType dtype, double y, double g, double d) {
         double v = y * (g - d);
@@ -362,21 +468,27 @@ final class KernelModel {
     /** store_row / output_global: scalar head up to the 16-byte boundary, whole vectors, scalar tail. */
     private static void storeRow(DType dtype, double[] y, double[] g, long[] out, int[] written, int base, int from,
                                  int n, int shift, int threads, double d) {
+        forEachStore(dtype, from, n, shift, threads, (t, k) -> write(dtype, y, g, out, written, base + k, d));
+    }
+
+    /** Which thread of store_row / output_global stores which entry (indices from 0, {@code from} added). */
+    static void forEachStore(DType dtype, int from, int n, int shift, int threads,
+                             java.util.function.BiConsumer<Integer, Integer> store) {
         int vec = dtype.vector();
         int misalign = (shift + from) % vec;
         int head = Math.min(n, (vec - misalign) % vec);
         int nvec = (n - head) / vec;
         for (int t = 0; t < threads; t++) {
             for (int k = t; k < head; k += threads) {
-                write(dtype, y, g, out, written, base + from + k, d);
+                store.accept(t, from + k);
             }
             for (int v = t; v < nvec; v += threads) {
                 for (int i = 0; i < vec; i++) {
-                    write(dtype, y, g, out, written, base + from + head + v * vec + i, d);
+                    store.accept(t, from + head + v * vec + i);
                 }
             }
             for (int k = head + nvec * vec + t; k < n; k += threads) {
-                write(dtype, y, g, out, written, base + from + k, d);
+                store.accept(t, from + k);
             }
         }
     }

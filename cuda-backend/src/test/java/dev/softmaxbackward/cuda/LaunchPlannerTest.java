@@ -179,4 +179,19 @@ class LaunchPlannerTest {
             }
         }
     }
+
+    @Test
+    void theGpuTestShapesTakeEveryVariantForEveryDtype() {
+        for (DeviceLimits device : List.of(DeviceLimits.h100(), DeviceLimits.t4())) {
+            for (DType dtype : DType.values()) {
+                java.util.Set<LaunchPlan.Variant> variants = java.util.EnumSet.noneOf(LaunchPlan.Variant.class);
+                for (int[] shape : CudaGpuTest.DEVICE_SHAPES) {
+                    variants.add(LaunchPlanner.plan(shape[0], shape[1], dtype, device).variant());
+                }
+                org.junit.jupiter.api.Assertions.assertEquals(
+                        java.util.EnumSet.complementOf(java.util.EnumSet.of(LaunchPlan.Variant.NONE)), variants,
+                        dtype + " on " + device);
+            }
+        }
+    }
 }
