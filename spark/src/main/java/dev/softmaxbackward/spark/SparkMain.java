@@ -30,8 +30,8 @@ public final class SparkMain {
     private SparkMain() {}
 
     public static void main(String[] args) {
-        if (args.length == 0 || !(args[0].equals("verify") || args[0].equals("bench"))) {
-            System.err.println("usage: SparkMain verify|bench [--master M] [--rows R] [--cols V] [--mode data|vocab]"
+        if (args.length == 0 || !(args[0].equals("verify") || args[0].equals("bench") || args[0].equals("train"))) {
+            System.err.println("usage: SparkMain verify|bench|train [--master M] [--rows R] [--cols V] [--mode data|vocab]"
                     + " [--shards S] [--reps K]");
             System.exit(2);
         }
@@ -55,7 +55,11 @@ public final class SparkMain {
                 ? spark.sparkContext().uiWebUrl().get() : "off"));
         int code;
         try {
-            code = args[0].equals("verify") ? verify(spark, args) : bench(spark, args);
+            code = switch (args[0]) {
+                case "verify" -> verify(spark, args);
+                case "train" -> train(spark, args);
+                default -> bench(spark, args);
+            };
         } finally {
             spark.stop();
         }
@@ -177,6 +181,31 @@ public final class SparkMain {
         System.out.printf("bench: %s master %s best %.2f s = %.1f M entries/s (%.1f MB/s of float32 gradOut)%n", mode,
                 spark.sparkContext().master(), best, (double) rows * cols / best / 1e6, rows * (double) cols * 4 / best / 1e6);
         return 0;
+    }
+
+    private static int train(SparkSession spark, String[] args) {
+        int vocab = Integer.parseInt(option(args, "--vocab", "64"));
+        int batch = Integer.parseInt(option(args, "--batch", "1024"));
+        int steps = Integer.parseInt(option(args, "--steps", "300"));
+        int parts = Integer.parseInt(option(args, "--parts", "8"));
+        MarkovTraining training = new MarkovTraining(vocab, batch, parts, 1);
+        System.out.printf("train: Markov source of %d tokens, entropy rate H = %.6f; batch %d in %d slices, %d steps%n",
+                vocab, training.entropyRate, batch, parts, steps);
+        JavaSparkContext jsc = JavaSparkContext.fromSparkContext(spark.sparkContext());
+        long t0 = System.nanoTime();
+        float[] w = training.train(jsc, steps, step -> {
+            if ((step + 1) % Math.max(1, steps / 10) == 0) {
+                System.out.printf("train: step %d/%d%n", step + 1, steps);
+            }
+        });
+        double seconds = (System.nanoTime() - t0) / 1e9;
+        double distributed = training.crossEntropy(w);
+        double local = training.crossEntropy(training.trainLocally(SoftmaxBackward.backend(), steps));
+        double diff = Math.abs(distributed - local) / local;
+        System.out.printf("train: final cross-entropy %.6f on Spark (%.1f s) vs %.6f on one machine: %.4f%% apart (%s 1%%);"
+                + " H = %.6f%n", distributed, seconds, local, 100 * diff, diff <= 0.01 ? "within" : "NOT within",
+                training.entropyRate);
+        return diff <= 0.01 ? 0 : 1;
     }
 
     private static Object singleMachine(SoftmaxBackwardBackend b, double[][] data, int rows, int cols, boolean isDouble) {
