@@ -85,7 +85,7 @@ public final class Main implements Callable<Integer> {
     private static int usageError(CommandLine.ParameterException e, String[] args) {
         CommandLine cl = e.getCommandLine();
         PrintWriter err = cl.getErr();
-        err.println(cl.getColorScheme().errorText(e.getMessage()));
+        err.println(cl.getColorScheme().errorText(Text.printable(String.valueOf(e.getMessage()))));
         CommandLine.UnmatchedArgumentException.printSuggestions(e, err);
         err.println("Try '" + cl.getCommandSpec().qualifiedName() + " --help' for more information.");
         err.flush();

@@ -41,5 +41,9 @@ class MainTest {
             "--out", "o"});
         assertEquals(Main.USAGE, code);
         assertEquals("softmax-backward run: no\\nsuch\\x01file: no such file", err.toString().strip());
+        StringWriter usage = new StringWriter();
+        cl.setErr(new PrintWriter(usage));
+        assertEquals(Main.USAGE, Main.execute(cl, new String[] {"bench", "--rows", "1\n2"}));
+        assertTrue(usage.toString().lines().findFirst().orElseThrow().contains("'1\\n2'"), usage.toString());
     }
 }
