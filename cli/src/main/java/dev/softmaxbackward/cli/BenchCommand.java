@@ -75,11 +75,8 @@ final class BenchCommand implements Callable<Integer> {
         // y, g, gradIn and the copy's two destinations live on the heap (and, while the data is made, y and
         // g in float64); ND4J's copies of y and g off it
         long heapBytes = 5 * n * dtype.bytes + 16 * n;
-        if (heapBytes > Runtime.getRuntime().maxMemory() * 0.8) {
-            throw new Main.CliException(Main.USAGE, String.format("[%d x %d] %s needs about %d MiB of heap, more "
-                    + "than this JVM has (%d MiB): use smaller --rows/--cols or java -Xmx...", rows, cols,
-                    dtype.label, heapBytes >> 20, Runtime.getRuntime().maxMemory() >> 20));
-        }
+        Memory.require(heapBytes, String.format("[%d x %d] %s (y, g, gradIn and the copy's two destinations)",
+                rows, cols, dtype.label));
         int size = (int) n;
         double bytes = 3.0 * size * dtype.bytes;
         out.printf("Bench: [%d x %d] %s, %.1f MB read + written per call (y, g, gradIn), %.1f s per subject, "

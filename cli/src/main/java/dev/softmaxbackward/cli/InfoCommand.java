@@ -55,10 +55,20 @@ final class InfoCommand implements Callable<Integer> {
         }
         out.println("  (choose with -Dsoftmaxbackward.backend=NAME or SOFTMAX_BACKWARD_BACKEND=NAME)");
         if (SoftmaxBackward.backends().stream().anyMatch(s -> s.name().equals("cpu") && s.available())) {
-            // this CLI restarts itself with the module (VectorRelaunch); the user's own JVM will not
-            out.println("  (the cpu backend's fast kernel needs your JVM started with --add-modules "
-                    + VectorRelaunch.MODULE + "; without it the same bits come from a kernel about 10x slower)");
+            out.println("  " + vectorModuleNote());
         }
+    }
+
+    /** What this JVM runs for the cpu backend's kernel, and why: the module is there or it is not. */
+    static String vectorModuleNote() {
+        if (ModuleLayer.boot().findModule(VectorRelaunch.MODULE).isPresent()) {
+            return "(this JVM has " + VectorRelaunch.MODULE + (System.getProperty(VectorRelaunch.PARENT) != null
+                    ? ", added by this CLI when it restarted itself" : "")
+                    + ": the cpu backend runs its vector kernel)";
+        }
+        return "(this JVM runs without " + VectorRelaunch.MODULE + ": the cpu backend runs its plain-Java kernel, "
+                + "the same bits about 10x slower; start the JVM with --add-modules " + VectorRelaunch.MODULE
+                + " for the vector kernel)";
     }
 
     /**

@@ -34,8 +34,27 @@ public final class Main implements Callable<Integer> {
     CommandSpec spec;
 
     public static void main(String[] args) {
+        VectorRelaunch.exitWithParent();
         java.util.OptionalInt relaunched = VectorRelaunch.relaunchIfNeeded(args);
-        System.exit(relaunched.isPresent() ? relaunched.getAsInt() : commandLine().execute(args));
+        System.exit(relaunched.isPresent() ? relaunched.getAsInt() : execute(commandLine(), args));
+    }
+
+    /**
+     * Runs {@code args} on {@code cl}; an OutOfMemoryError that the commands' heap checks did not foresee
+     * becomes one line and exit status 4 rather than a stack trace (the arrays that filled the heap are
+     * unreachable by the time it is caught, so printing works).
+     */
+    static int execute(CommandLine cl, String[] args) {
+        try {
+            return cl.execute(args);
+        } catch (OutOfMemoryError e) {
+            PrintWriter err = cl.getErr();
+            err.println(cl.getCommandSpec().qualifiedName() + ": out of memory (max heap "
+                    + (Runtime.getRuntime().maxMemory() >> 20) + " MiB): " + Text.quote(String.valueOf(e.getMessage()))
+                    + ": run with a larger java -Xmx or a smaller size");
+            err.flush();
+            return INTERNAL;
+        }
     }
 
     /** The configured command line; tests and {@link #main} both start here. */
@@ -66,7 +85,7 @@ public final class Main implements Callable<Integer> {
     private static int usageError(CommandLine.ParameterException e, String[] args) {
         CommandLine cl = e.getCommandLine();
         PrintWriter err = cl.getErr();
-        err.println(cl.getColorScheme().errorText(e.getMessage()));
+        err.println(cl.getColorScheme().errorText(Text.printable(String.valueOf(e.getMessage()))));
         CommandLine.UnmatchedArgumentException.printSuggestions(e, err);
         err.println("Try '" + cl.getCommandSpec().qualifiedName() + " --help' for more information.");
         err.flush();
@@ -78,10 +97,10 @@ public final class Main implements Callable<Integer> {
         String name = cl.getCommandSpec().qualifiedName();
         int code;
         if (e instanceof CliException ce) {
-            err.println(name + ": " + ce.getMessage());
+            err.println(name + ": " + Text.printable(ce.getMessage()));
             code = ce.exitCode;
         } else if (e instanceof BackendUnavailableException) {
-            err.println(name + ": " + e.getMessage());
+            err.println(name + ": " + Text.printable(e.getMessage()));
             code = NO_BACKEND;
         } else {
             err.println(name + ": unexpected error: " + e);

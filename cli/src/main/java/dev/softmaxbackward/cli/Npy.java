@@ -44,122 +44,179 @@ final class Npy {
         }
     }
 
-    /** A 1-D or 2-D float array as read: exactly one of {@code f32}/{@code f64} is set. */
-    record Array(int[] shape, float[] f32, double[] f64) {
+    /**
+     * An open .npy input, header checked, data not yet read: rows are read on demand, so a file far larger
+     * than the heap streams through {@code run} a few rows at a time.
+     */
+    static final class Input implements AutoCloseable {
+        private final Path file;
+        private final FileChannel ch;
+        private final Header header;
+        private final long dataStart;
+
+        private Input(Path file, FileChannel ch, Header header, long dataStart) {
+            this.file = file;
+            this.ch = ch;
+            this.header = header;
+            this.dataStart = dataStart;
+        }
+
+        int[] shape() {
+            return header.shape.clone();
+        }
+
         boolean isFloat32() {
-            return f32 != null;
+            return header.itemSize == 4;
+        }
+
+        int itemSize() {
+            return header.itemSize;
         }
 
         String dtype() {
-            return isFloat32() ? "float32" : "float64";
+            return header.dtypeName();
         }
 
-        int rows() {
-            return shape.length == 1 ? 1 : shape[0];
+        long rows() {
+            return header.shape.length == 1 ? 1 : header.shape[0];
         }
 
         int cols() {
-            return shape[shape.length - 1];
+            return header.shape[header.shape.length - 1];
         }
 
         String shapeString() {
-            return shape.length == 1 ? "(" + shape[0] + ",)" : "(" + shape[0] + ", " + shape[1] + ")";
+            return header.shapeString();
+        }
+
+        /** Reads rows {@code first} to {@code first + n} into {@code dst} (a float[] or double[] of n * cols). */
+        void readRows(long first, int n, Object dst) throws IOException {
+            long count = (long) n * cols();
+            long pos = dataStart + first * cols() * header.itemSize;
+            ByteBuffer data = ByteBuffer.allocate((int) Math.min(count * header.itemSize, CHUNK_BYTES))
+                    .order(header.order);
+            int filled = 0;
+            while (filled < count) {
+                data.clear();
+                data.limit((int) Math.min(data.capacity(), (count - filled) * header.itemSize));
+                readFully(ch, data, pos, file);
+                if (data.hasRemaining()) {
+                    throw new IOException(file + ": the file shrank while it was being read");
+                }
+                pos += data.position();
+                data.flip();
+                int k = data.remaining() / header.itemSize;
+                if (dst instanceof float[] f) {
+                    data.asFloatBuffer().get(f, filled, k);
+                } else {
+                    data.asDoubleBuffer().get((double[]) dst, filled, k);
+                }
+                filled += k;
+            }
+        }
+
+        @Override
+        public void close() throws IOException {
+            ch.close();
         }
     }
 
-    static Array read(Path file) throws FormatException {
-        try (FileChannel ch = FileChannel.open(file, StandardOpenOption.READ)) {
-            long size = ch.size();
-            ByteBuffer pre = ByteBuffer.allocate(12).order(ByteOrder.LITTLE_ENDIAN);
-            readFully(ch, pre, 0, file);
-            pre.flip();
-            if (pre.remaining() < 10) {
-                throw new FormatException(file + ": not a .npy file (" + size + " bytes, too short for the header)");
-            }
-            byte[] magic = new byte[6];
-            pre.get(magic);
-            if (!java.util.Arrays.equals(magic, MAGIC)) {
-                throw new FormatException(file + ": not a .npy file (no \\x93NUMPY magic at the start)");
-            }
-            int major = pre.get() & 0xff;
-            int minor = pre.get() & 0xff;
-            long headerLength;
-            int preamble;
-            if (major == 1 && minor == 0) {
-                headerLength = pre.getShort() & 0xffff;
-                preamble = 10;
-            } else if ((major == 2 || major == 3) && minor == 0) {
-                if (pre.remaining() < 4) {
-                    throw new FormatException(file + ": truncated in the .npy preamble");
-                }
-                headerLength = pre.getInt() & 0xffffffffL;
-                preamble = 12;
-            } else {
-                throw new FormatException(file + ": unsupported .npy format version " + major + "." + minor);
-            }
-            if (preamble + headerLength > size) {
-                throw new FormatException(file + ": truncated: the header says it is " + headerLength
-                        + " bytes but the file has only " + (size - preamble) + " after the preamble");
-            }
-            ByteBuffer hb = ByteBuffer.allocate((int) Math.min(headerLength, 1 << 20));
-            if (headerLength > hb.capacity()) {
-                throw new FormatException(file + ": implausible .npy header length " + headerLength);
-            }
-            readFully(ch, hb, preamble, file);
-            String header = new String(hb.array(), 0, hb.position(),
-                    major == 3 ? StandardCharsets.UTF_8 : StandardCharsets.ISO_8859_1);
-            Header h = Header.parse(header, file);
-            long dataStart = preamble + headerLength;
-            long count = 1;
-            for (int d : h.shape) {
-                count *= d;
-            }
-            long expected = count * h.itemSize;
-            long actual = size - dataStart;
-            if (actual < expected) {
-                throw new FormatException(file + ": truncated: shape " + h.shapeString() + " of " + h.dtypeName()
-                        + " needs " + expected + " data bytes but the file has " + actual);
-            }
-            if (actual > expected) {
-                throw new FormatException(file + ": malformed: " + (actual - expected)
-                        + " unexpected bytes after the data of shape " + h.shapeString());
-            }
-            ByteBuffer data = ByteBuffer.allocate((int) Math.min(expected, 1 << 20)).order(h.order);
-            if (h.itemSize == 4) {
-                float[] out = new float[(int) count];
-                int filled = 0;
-                long pos = dataStart;
-                while (filled < out.length) {
-                    data.clear();
-                    data.limit((int) Math.min(data.capacity(), (long) (out.length - filled) * 4));
-                    readFully(ch, data, pos, file);
-                    pos += data.position();
-                    data.flip();
-                    int n = data.remaining() / 4;
-                    data.asFloatBuffer().get(out, filled, n);
-                    filled += n;
-                }
-                return new Array(h.shape, out, null);
-            }
-            double[] out = new double[(int) count];
-            int filled = 0;
-            long pos = dataStart;
-            while (filled < out.length) {
-                data.clear();
-                data.limit((int) Math.min(data.capacity() / 8 * 8, (long) (out.length - filled) * 8));
-                readFully(ch, data, pos, file);
-                pos += data.position();
-                data.flip();
-                int n = data.remaining() / 8;
-                data.asDoubleBuffer().get(out, filled, n);
-                filled += n;
-            }
-            return new Array(h.shape, null, out);
-        } catch (NoSuchFileException e) {
-            throw new FormatException(file + ": no such file");
-        } catch (IOException e) {
-            throw new FormatException(file + ": cannot read: " + e);
+    /** The I/O buffer size: independent of the array's size, so memory use is bounded. */
+    static final int CHUNK_BYTES = 1 << 20;
+
+    /**
+     * Opens {@code file} and checks its header and size against each other; nothing of the data is read yet.
+     * Only a regular file is accepted: a pipe or a device (process substitution, /dev/stdin from a pipe, a
+     * FIFO) is refused from its attributes alone, before it is opened, since opening a FIFO without a writer
+     * would block forever.
+     */
+    static Input open(Path file) throws FormatException {
+        String name = Text.quote(file.toString());
+        if (!Files.exists(file)) {
+            throw new FormatException(name + ": no such file");
         }
+        if (!Files.isRegularFile(file)) {
+            throw new FormatException(name + ": not a regular file (a pipe, FIFO, device or directory): "
+                    + "save the array to a file and pass that");
+        }
+        FileChannel ch = null;
+        try {
+            ch = FileChannel.open(file, StandardOpenOption.READ);
+            Input in = open(file, name, ch);
+            ch = null;
+            return in;
+        } catch (NoSuchFileException e) {
+            throw new FormatException(name + ": no such file");
+        } catch (IOException e) {
+            throw new FormatException(name + ": cannot read: " + Text.quote(e.toString()));
+        } finally {
+            if (ch != null) {
+                try {
+                    ch.close();
+                } catch (IOException ignored) {
+                    // already failing with the reason that matters
+                }
+            }
+        }
+    }
+
+    private static Input open(Path file, String name, FileChannel ch) throws IOException, FormatException {
+        long size = ch.size();
+        ByteBuffer pre = ByteBuffer.allocate(12).order(ByteOrder.LITTLE_ENDIAN);
+        readFully(ch, pre, 0, file);
+        pre.flip();
+        if (pre.remaining() < 10) {
+            throw new FormatException(name + ": not a .npy file (" + size + " bytes, too short for the header)");
+        }
+        byte[] magic = new byte[6];
+        pre.get(magic);
+        if (!java.util.Arrays.equals(magic, MAGIC)) {
+            throw new FormatException(name + ": not a .npy file (no \\x93NUMPY magic at the start)");
+        }
+        int major = pre.get() & 0xff;
+        int minor = pre.get() & 0xff;
+        long headerLength;
+        int preamble;
+        if (major == 1 && minor == 0) {
+            headerLength = pre.getShort() & 0xffff;
+            preamble = 10;
+        } else if ((major == 2 || major == 3) && minor == 0) {
+            if (pre.remaining() < 4) {
+                throw new FormatException(name + ": truncated in the .npy preamble");
+            }
+            headerLength = pre.getInt() & 0xffffffffL;
+            preamble = 12;
+        } else {
+            throw new FormatException(name + ": unsupported .npy format version " + major + "." + minor);
+        }
+        if (preamble + headerLength > size) {
+            throw new FormatException(name + ": truncated: the header says it is " + headerLength
+                    + " bytes but the file has only " + (size - preamble) + " after the preamble");
+        }
+        if (headerLength > 1 << 20) {
+            throw new FormatException(name + ": implausible .npy header length " + headerLength);
+        }
+        ByteBuffer hb = ByteBuffer.allocate((int) headerLength);
+        readFully(ch, hb, preamble, file);
+        String text = new String(hb.array(), 0, hb.position(),
+                major == 3 ? StandardCharsets.UTF_8 : StandardCharsets.ISO_8859_1);
+        Header h = Header.parse(text, name);
+        long dataStart = preamble + headerLength;
+        long count = 1;
+        for (int d : h.shape) {
+            count *= d;
+        }
+        long expected = count * h.itemSize;
+        long actual = size - dataStart;
+        if (actual < expected) {
+            throw new FormatException(name + ": truncated: shape " + h.shapeString() + " of " + h.dtypeName()
+                    + " needs " + expected + " data bytes but the file has " + actual);
+        }
+        if (actual > expected) {
+            throw new FormatException(name + ": malformed: " + (actual - expected)
+                    + " unexpected bytes after the data of shape " + h.shapeString());
+        }
+        return new Input(file, ch, h, dataStart);
     }
 
     /** Fills {@code buf} from {@code pos} on, or up to the end of the file. */
@@ -174,47 +231,80 @@ final class Npy {
     }
 
     /**
-     * Writes {@code data} with {@code shape} (1-D or 2-D), little-endian, C order, format version 1.0, to
-     * {@code target} through a temporary file in the same directory and an atomic move; on any failure
-     * the temporary file is removed and the target is left as it was.
+     * A .npy file being written, little-endian, C order, format version 1.0: rows are appended to a
+     * temporary file in the target's directory, which {@link #commit} moves over the target atomically; on
+     * {@link #close} without a commit the temporary file is removed and the target is left as it was.
      */
-    static void write(Path target, int[] shape, float[] f32, double[] f64) throws IOException {
-        String dims = shape.length == 1 ? shape[0] + "," : shape[0] + ", " + shape[1];
-        StringBuilder header = new StringBuilder("{'descr': '" + (f32 != null ? "<f4" : "<f8")
-                + "', 'fortran_order': False, 'shape': (" + dims + "), }");
-        // NumPy pads the header with spaces so the data starts on a 64-byte boundary, and ends it with \n
-        while ((MAGIC.length + 4 + header.length() + 1) % 64 != 0) {
-            header.append(' ');
-        }
-        header.append('\n');
-        Path absolute = target.toAbsolutePath();
-        Path tmp = Files.createTempFile(absolute.getParent(), "." + absolute.getFileName() + ".", ".tmp");
-        try {
-            try (FileChannel ch = FileChannel.open(tmp, StandardOpenOption.WRITE)) {
+    static final class Output implements AutoCloseable {
+        private final Path target;
+        private final Path tmp;
+        private final FileChannel ch;
+        private final boolean float32;
+        private final ByteBuffer buf = ByteBuffer.allocate(CHUNK_BYTES).order(ByteOrder.LITTLE_ENDIAN);
+        private boolean committed;
+
+        Output(Path target, int[] shape, boolean float32) throws IOException {
+            this.target = target.toAbsolutePath();
+            this.float32 = float32;
+            String dims = shape.length == 1 ? shape[0] + "," : shape[0] + ", " + shape[1];
+            StringBuilder header = new StringBuilder("{'descr': '" + (float32 ? "<f4" : "<f8")
+                    + "', 'fortran_order': False, 'shape': (" + dims + "), }");
+            // NumPy pads the header with spaces so the data starts on a 64-byte boundary, and ends it with \n
+            while ((MAGIC.length + 4 + header.length() + 1) % 64 != 0) {
+                header.append(' ');
+            }
+            header.append('\n');
+            this.tmp = Files.createTempFile(this.target.getParent(), "." + this.target.getFileName() + ".", ".tmp");
+            // a JVM stopped part way (SIGTERM, the launcher gone) leaves no temporary file behind either
+            tmp.toFile().deleteOnExit();
+            FileChannel c = null;
+            try {
+                c = FileChannel.open(tmp, StandardOpenOption.WRITE);
                 ByteBuffer pre = ByteBuffer.allocate(MAGIC.length + 4 + header.length()).order(ByteOrder.LITTLE_ENDIAN);
                 pre.put(MAGIC).put((byte) 1).put((byte) 0).putShort((short) header.length())
                         .put(header.toString().getBytes(StandardCharsets.ISO_8859_1)).flip();
-                writeFully(ch, pre);
-                ByteBuffer buf = ByteBuffer.allocate(1 << 20).order(ByteOrder.LITTLE_ENDIAN);
-                int n = f32 != null ? f32.length : f64.length;
-                int per = buf.capacity() / (f32 != null ? 4 : 8);
-                for (int from = 0; from < n; from += per) {
-                    int len = Math.min(per, n - from);
-                    buf.clear();
-                    if (f32 != null) {
-                        buf.asFloatBuffer().put(f32, from, len);
-                        buf.limit(len * 4);
-                    } else {
-                        buf.asDoubleBuffer().put(f64, from, len);
-                        buf.limit(len * 8);
-                    }
-                    writeFully(ch, buf);
+                writeFully(c, pre);
+            } catch (IOException | RuntimeException e) {
+                if (c != null) {
+                    c.close();
                 }
-                ch.force(true);
+                Files.deleteIfExists(tmp);
+                throw e;
             }
-            Files.move(tmp, absolute, StandardCopyOption.ATOMIC_MOVE, StandardCopyOption.REPLACE_EXISTING);
-        } finally {
-            Files.deleteIfExists(tmp);
+            this.ch = c;
+        }
+
+        /** Appends the first {@code n} entries of {@code data} (a float[] or double[]). */
+        void append(Object data, int n) throws IOException {
+            int size = float32 ? 4 : 8;
+            int per = buf.capacity() / size;
+            for (int from = 0; from < n; from += per) {
+                int len = Math.min(per, n - from);
+                buf.clear();
+                if (float32) {
+                    buf.asFloatBuffer().put((float[]) data, from, len);
+                } else {
+                    buf.asDoubleBuffer().put((double[]) data, from, len);
+                }
+                buf.limit(len * size);
+                writeFully(ch, buf);
+            }
+        }
+
+        /** Flushes to disk and moves the file over the target. */
+        void commit() throws IOException {
+            ch.force(true);
+            ch.close();
+            Files.move(tmp, target, StandardCopyOption.ATOMIC_MOVE, StandardCopyOption.REPLACE_EXISTING);
+            committed = true;
+        }
+
+        @Override
+        public void close() throws IOException {
+            ch.close();
+            if (!committed) {
+                Files.deleteIfExists(tmp);
+            }
         }
     }
 
@@ -234,28 +324,30 @@ final class Npy {
             return itemSize == 4 ? "float32" : "float64";
         }
 
-        static Header parse(String text, Path file) throws FormatException {
+        /** Parses the header text of the file called {@code name} (already quoted for messages). */
+        static Header parse(String text, String name) throws FormatException {
             Map<String, Object> dict;
             try {
                 dict = new Literal(text).dict();
             } catch (IllegalArgumentException e) {
-                throw new FormatException(file + ": malformed .npy header (" + e.getMessage() + "): "
-                        + text.strip());
+                throw new FormatException(name + ": malformed .npy header (" + e.getMessage() + "): "
+                        + Text.quote(text.strip()));
             }
             if (!dict.keySet().equals(java.util.Set.of("descr", "fortran_order", "shape"))) {
-                throw new FormatException(file + ": malformed .npy header: keys " + dict.keySet()
+                throw new FormatException(name + ": malformed .npy header: keys " + Text.quote(dict.keySet().toString())
                         + ", expected descr, fortran_order, shape");
             }
             if (!(dict.get("descr") instanceof String descr)) {
-                throw new FormatException(file + ": unsupported dtype " + dict.get("descr")
+                throw new FormatException(name + ": unsupported dtype " + Text.quote(String.valueOf(dict.get("descr")))
                         + ": expected float32 or float64");
             }
             if (!(dict.get("fortran_order") instanceof Boolean fortran)) {
-                throw new FormatException(file + ": malformed .npy header: fortran_order is "
-                        + dict.get("fortran_order"));
+                throw new FormatException(name + ": malformed .npy header: fortran_order is "
+                        + Text.quote(String.valueOf(dict.get("fortran_order"))));
             }
             if (!(dict.get("shape") instanceof List<?> dims)) {
-                throw new FormatException(file + ": malformed .npy header: shape is " + dict.get("shape"));
+                throw new FormatException(name + ": malformed .npy header: shape is "
+                        + Text.quote(String.valueOf(dict.get("shape"))));
             }
             int itemSize;
             ByteOrder order;
@@ -264,28 +356,29 @@ final class Npy {
                 case ">f4" -> { itemSize = 4; order = ByteOrder.BIG_ENDIAN; }
                 case "<f8" -> { itemSize = 8; order = ByteOrder.LITTLE_ENDIAN; }
                 case ">f8" -> { itemSize = 8; order = ByteOrder.BIG_ENDIAN; }
-                default -> throw new FormatException(file + ": unsupported dtype '" + descr
+                default -> throw new FormatException(name + ": unsupported dtype '" + Text.quote(descr)
                         + "': expected float32 ('<f4') or float64 ('<f8')");
             }
             if (dims.size() != 1 && dims.size() != 2) {
-                throw new FormatException(file + ": unsupported shape " + tuple(dims) + ": expected 1-D or 2-D");
+                throw new FormatException(name + ": unsupported shape " + Text.quote(tuple(dims))
+                        + ": expected 1-D or 2-D");
             }
             int[] shape = new int[dims.size()];
-            long count = 1;
             for (int i = 0; i < shape.length; i++) {
                 long d = (Long) dims.get(i);
                 if (d > Integer.MAX_VALUE) {
-                    throw new FormatException(file + ": shape " + tuple(dims) + " is too large");
+                    throw new FormatException(name + ": shape " + tuple(dims) + " is too large");
                 }
                 shape[i] = (int) d;
-                count *= d;
-                if (count > Integer.MAX_VALUE - 8) {
-                    throw new FormatException(file + ": shape " + tuple(dims) + " is too large (more than 2^31 entries)");
-                }
+            }
+            // rows are streamed, so the total may exceed 2^31 entries; one row is one Java array
+            if (shape[shape.length - 1] > Integer.MAX_VALUE - 8) {
+                throw new FormatException(name + ": shape " + tuple(dims) + " has rows of more than 2^31 - 9 "
+                        + "entries, more than a Java array holds");
             }
             // A 1-D array has the same bytes in either order; a 2-D Fortran-order one is the transpose.
             if (fortran && shape.length == 2) {
-                throw new FormatException(file + ": Fortran-order (column-major) array of shape " + tuple(dims)
+                throw new FormatException(name + ": Fortran-order (column-major) array of shape " + tuple(dims)
                         + ": save it in C order (numpy.ascontiguousarray) first");
             }
             return new Header(shape, itemSize, order);
@@ -320,7 +413,7 @@ final class Npy {
                 expect(':');
                 Object value = value();
                 if (out.put(key, value) != null) {
-                    throw new IllegalArgumentException("duplicate key '" + key + "'");
+                    throw new IllegalArgumentException("duplicate key '" + Text.quote(key) + "'");
                 }
                 skip();
                 if (peek() == ',') {

@@ -5,8 +5,12 @@ import dev.softmaxbackward.SoftmaxBackwardBackend;
 import java.io.IOException;
 import java.io.PrintWriter;
 import java.nio.file.Files;
+import java.nio.file.LinkOption;
 import java.nio.file.Path;
+import java.nio.file.attribute.PosixFileAttributeView;
+import java.nio.file.attribute.PosixFilePermission;
 import java.util.Arrays;
+import java.util.Set;
 import java.util.concurrent.Callable;
 import picocli.CommandLine.Command;
 import picocli.CommandLine.Model.CommandSpec;
@@ -18,9 +22,15 @@ import picocli.CommandLine.Spec;
         description = {"Reads the upstream gradient g and the saved softmax output y from NumPy .npy files "
             + "(float32 or float64, C order, 1-D or 2-D; a 2-D array is a batch of rows), writes "
             + "gradIn = y * (g - sum(y*g)/sum(y)) per row to OUT with the same dtype and shape.",
-            "A malformed, truncated, Fortran-order or mismatched file gets a one-line error and exit status 2; "
-                + "OUT is written through a temporary file and an atomic move, so it is either complete or untouched."})
+            "Rows stream through a few MiB at a time, so the files may be larger than the heap; one row must fit.",
+            "A malformed, truncated, Fortran-order or mismatched file, an input that is not a regular file (a "
+                + "pipe, /dev/stdin), or an OUT that is read-only or one of the inputs, gets a one-line error and "
+                + "exit status 2; OUT is written through a temporary file and an atomic move, so it is either "
+                + "complete or untouched."})
 final class RunCommand implements Callable<Integer> {
+    /** Rows are processed in batches of about this many bytes per array (at least one row). */
+    static final long BATCH_BYTES = 4L << 20;
+
     @Spec
     CommandSpec spec;
 
@@ -38,47 +48,115 @@ final class RunCommand implements Callable<Integer> {
     String backend;
 
     @Override
-    public Integer call() {
-        Npy.Array g;
-        Npy.Array y;
+    public Integer call() throws IOException {
+        try (Npy.Input g = open(gradOut); Npy.Input y = open(softmaxOut)) {
+            if (g.isFloat32() != y.isFloat32()) {
+                throw usage("mismatched dtypes: " + quote(gradOut) + " is " + g.dtype() + ", " + quote(softmaxOut)
+                        + " is " + y.dtype());
+            }
+            if (!Arrays.equals(g.shape(), y.shape())) {
+                throw usage("mismatched shapes: " + quote(gradOut) + " is " + g.shapeString() + ", "
+                        + quote(softmaxOut) + " is " + y.shapeString());
+            }
+            checkOut();
+            long rows = g.rows();
+            int cols = g.cols();
+            long rowBytes = (long) cols * g.itemSize();
+            int batch = (int) Math.max(1, Math.min(rows, BATCH_BYTES / Math.max(1, rowBytes)));
+            // g, y and gradIn for one batch of rows, and the reader's and writer's buffers
+            Memory.require(3 * batch * rowBytes + 3L * Npy.CHUNK_BYTES, String.format("a batch of %d row%s of %d "
+                    + "%s (g, y and gradIn)", batch, batch == 1 ? "" : "s", cols, g.dtype()));
+            SoftmaxBackwardBackend b = backend == null ? SoftmaxBackward.backend() : SoftmaxBackward.backend(backend);
+            try (Npy.Output o = new Npy.Output(out, g.shape(), g.isFloat32())) {
+                Object gb = null;
+                Object yb = null;
+                Object rb = null;
+                for (long first = 0; first < rows; first += batch) {
+                    int n = (int) Math.min(batch, rows - first);
+                    if (gb == null || java.lang.reflect.Array.getLength(gb) != n * cols) {
+                        // the backend takes arrays of exactly rows * cols: the last, shorter batch gets its own
+                        gb = yb = rb = null;
+                        gb = array(g.isFloat32(), n * cols);
+                        yb = array(g.isFloat32(), n * cols);
+                        rb = array(g.isFloat32(), n * cols);
+                    }
+                    g.readRows(first, n, gb);
+                    y.readRows(first, n, yb);
+                    if (g.isFloat32()) {
+                        b.softmaxBackward((float[]) gb, (float[]) yb, (float[]) rb, n, cols);
+                    } else {
+                        b.softmaxBackward((double[]) gb, (double[]) yb, (double[]) rb, n, cols);
+                    }
+                    o.append(rb, n * cols);
+                }
+                o.commit();
+            } catch (IOException e) {
+                throw usage(quote(out) + ": cannot write: " + Text.quote(e.toString()));
+            }
+            PrintWriter w = spec.commandLine().getOut();
+            w.printf("wrote %s: %s %s, %d row%s of %d, backend %s%n", quote(out), g.dtype(), g.shapeString(), rows,
+                    rows == 1 ? "" : "s", cols, b.name());
+            w.flush();
+            return Main.OK;
+        }
+    }
+
+    private static Object array(boolean float32, int n) {
+        return float32 ? new float[n] : new double[n];
+    }
+
+    private static Npy.Input open(Path file) {
         try {
-            g = Npy.read(gradOut);
-            y = Npy.read(softmaxOut);
+            return Npy.open(file);
         } catch (Npy.FormatException e) {
-            throw new Main.CliException(Main.USAGE, e.getMessage());
+            throw usage(e.getMessage());
         }
-        if (g.isFloat32() != y.isFloat32()) {
-            throw new Main.CliException(Main.USAGE, "mismatched dtypes: " + gradOut + " is " + g.dtype() + ", "
-                    + softmaxOut + " is " + y.dtype());
-        }
-        if (!Arrays.equals(g.shape(), y.shape())) {
-            throw new Main.CliException(Main.USAGE, "mismatched shapes: " + gradOut + " is " + g.shapeString()
-                    + ", " + softmaxOut + " is " + y.shapeString());
-        }
+    }
+
+    /**
+     * OUT must be a new file or a writable regular file that is neither input: the atomic move would
+     * otherwise replace a read-only file (rename only needs the directory writable) or an input itself.
+     */
+    private void checkOut() throws IOException {
         Path parent = out.toAbsolutePath().getParent();
         if (parent == null || !Files.isDirectory(parent)) {
-            throw new Main.CliException(Main.USAGE, out + ": the directory " + parent + " does not exist");
+            throw usage(quote(out) + ": the directory " + quote(parent) + " does not exist");
         }
-        SoftmaxBackwardBackend b = backend == null ? SoftmaxBackward.backend() : SoftmaxBackward.backend(backend);
-        int rows = g.rows();
-        int cols = g.cols();
-        try {
-            if (g.isFloat32()) {
-                float[] result = new float[g.f32().length];
-                b.softmaxBackward(g.f32(), y.f32(), result, rows, cols);
-                Npy.write(out, g.shape(), result, null);
-            } else {
-                double[] result = new double[g.f64().length];
-                b.softmaxBackward(g.f64(), y.f64(), result, rows, cols);
-                Npy.write(out, g.shape(), null, result);
+        if (!Files.exists(out, LinkOption.NOFOLLOW_LINKS) && !Files.exists(out)) {
+            return;
+        }
+        if (!Files.isRegularFile(out)) {
+            throw usage(quote(out) + ": exists and is not a regular file: not replacing it");
+        }
+        if (readOnly(out)) {
+            throw usage(quote(out) + ": the file is read-only: not replacing it (make it writable or remove it)");
+        }
+        for (Path in : new Path[] {gradOut, softmaxOut}) {
+            if (Files.isSameFile(out, in)) {
+                throw usage(quote(out) + ": is the same file as the input " + quote(in) + ": write elsewhere");
             }
-        } catch (IOException e) {
-            throw new Main.CliException(Main.USAGE, out + ": cannot write: " + e);
         }
-        PrintWriter w = spec.commandLine().getOut();
-        w.printf("wrote %s: %s %s, %d row%s of %d, backend %s%n", out, g.dtype(), g.shapeString(), rows,
-                rows == 1 ? "" : "s", cols, b.name());
-        w.flush();
-        return Main.OK;
+    }
+
+    /** No write permission for us, or (as root, who may write anyway) no write bit at all. */
+    private static boolean readOnly(Path file) throws IOException {
+        if (!Files.isWritable(file)) {
+            return true;
+        }
+        PosixFileAttributeView view = Files.getFileAttributeView(file, PosixFileAttributeView.class);
+        if (view == null) {
+            return false;
+        }
+        Set<PosixFilePermission> p = view.readAttributes().permissions();
+        return !p.contains(PosixFilePermission.OWNER_WRITE) && !p.contains(PosixFilePermission.GROUP_WRITE)
+                && !p.contains(PosixFilePermission.OTHERS_WRITE);
+    }
+
+    private static String quote(Path p) {
+        return Text.quote(String.valueOf(p));
+    }
+
+    private static Main.CliException usage(String message) {
+        return new Main.CliException(Main.USAGE, message);
     }
 }

@@ -80,11 +80,24 @@ final class TrainCommand implements Callable<Integer> {
         if (lr != null && !(lr > 0 && lr < 1e9)) {
             throw new CommandLine.ParameterException(spec.commandLine(), "--lr must be positive (got " + lr + ")");
         }
+        Memory.require(heapBytes(vocab, batch), String.format("--vocab %d --batch %d (a %d x %d table, %d x %d "
+                + "batches)", vocab, batch, vocab, vocab, batch, vocab));
         SoftmaxBackwardBackend b = backend == null ? SoftmaxBackward.backend() : SoftmaxBackward.backend(backend);
         PrintWriter out = spec.commandLine().getOut();
         boolean ok = train(b, out);
         out.flush();
         return ok ? Main.OK : Main.FAILED;
+    }
+
+    /**
+     * The arrays {@link #train} allocates: the chain's transitions and their running sums (float64, V x V
+     * each), the table and its softmax (float32, V x V each), five float32 B x V batches (logits, softmax,
+     * fused gradient, dL/dy, long-way gradient) and two int token arrays.
+     */
+    static long heapBytes(int vocab, int batch) {
+        long table = (long) vocab * vocab;
+        long rows = (long) batch * vocab;
+        return 2 * 8 * table + 2 * 4 * table + 5 * 4 * rows + 2 * 4L * batch;
     }
 
     private boolean train(SoftmaxBackwardBackend b, PrintWriter out) {

@@ -24,12 +24,67 @@ class CliIT {
         assertEquals(0, r.exitCode(), r::toString);
         assertTrue(Pattern.compile("(?m)^  cpu +100  yes +cpu\\[fused, vector\\(").matcher(r.out()).find(), r::toString);
         assertFalse(r.err().contains("incubator"), r::toString);
+        // info says what this JVM runs: the relaunched one has the module, so no --add-modules hint
+        assertTrue(r.out().contains("(this JVM has jdk.incubator.vector, added by this CLI when it restarted itself: "
+                + "the cpu backend runs its vector kernel)"), r::toString);
+        assertFalse(r.out().contains("--add-modules"), r::toString);
 
         Jar.Result plain = Jar.run(dir, java.util.Map.of("JDK_JAVA_OPTIONS", "-Dsoftmaxbackward.cli.relaunch=false"),
                 "info");
         assertEquals(0, plain.exitCode(), plain::toString);
         assertTrue(Pattern.compile("(?m)^  cpu +100  yes +cpu\\[fused, scalar").matcher(plain.out()).find(),
                 plain::toString);
+        assertTrue(plain.out().contains("(this JVM runs without jdk.incubator.vector: the cpu backend runs its "
+                + "plain-Java kernel"), plain::toString);
+    }
+
+    @Test
+    void theRelaunchedChildEndsWithTheLauncherKilledBySigtermOrSigkill() throws Exception {
+        for (boolean sigkill : new boolean[] {false, true}) {
+            Process launcher = new ProcessBuilder(Jar.java(), "-jar", Jar.jar().toAbsolutePath().toString(), "train",
+                    "--vocab", "16", "--batch", "8", "--steps", "2000000000").directory(dir.toFile())
+                    .redirectOutput(ProcessBuilder.Redirect.DISCARD).redirectError(ProcessBuilder.Redirect.DISCARD)
+                    .start();
+            ProcessHandle child = null;
+            try {
+                long deadline = System.nanoTime() + 60_000_000_000L;
+                while (child == null && System.nanoTime() < deadline) {
+                    child = launcher.descendants().findFirst().orElse(null);
+                    Thread.sleep(100);
+                }
+                assertTrue(child != null, "no relaunched child appeared");
+                Thread.sleep(1500); // let the child get going: past its own start, into train
+                if (sigkill) {
+                    launcher.destroyForcibly();
+                } else {
+                    launcher.destroy();
+                }
+                assertTrue(launcher.waitFor(30, java.util.concurrent.TimeUnit.SECONDS), "the launcher did not end");
+                ProcessHandle c = child;
+                long end = System.nanoTime() + 15_000_000_000L;
+                while (c.isAlive() && System.nanoTime() < end) {
+                    Thread.sleep(100);
+                }
+                assertFalse(c.isAlive(), () -> "the child " + c.pid() + " outlived its launcher (SIG"
+                        + (sigkill ? "KILL" : "TERM") + ")");
+            } finally {
+                launcher.destroyForcibly();
+                if (child != null) {
+                    child.destroyForcibly();
+                }
+            }
+        }
+    }
+
+    @Test
+    void trainAtTheLargestSizeItsFlagsAllowIsCheckedAgainstTheHeap() throws Exception {
+        // before: an OutOfMemoryError stack trace and exit 1
+        Jar.Result r = Jar.run(dir, Map.of(), java.util.List.of("-Xmx256m"), 60, "train", "--vocab", "8192",
+                "--batch", "32768", "--steps", "1");
+        assertEquals(2, r.exitCode(), r::toString);
+        assertEquals(1, r.err().strip().lines().count(), r::toString);
+        assertTrue(r.err().contains("--vocab 8192 --batch 32768") && r.err().contains("run with java -Xmx9g -jar"),
+                r::toString);
     }
 
     @Test

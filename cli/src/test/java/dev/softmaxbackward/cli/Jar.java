@@ -35,8 +35,15 @@ final class Jar {
     }
 
     static Result run(Path workDir, Map<String, String> env, String... args) throws IOException, InterruptedException {
+        return run(workDir, env, List.of(), 240, args);
+    }
+
+    /** With JVM options before {@code -jar} (a small -Xmx) and a time limit in seconds. */
+    static Result run(Path workDir, Map<String, String> env, List<String> jvmOptions, int seconds, String... args)
+            throws IOException, InterruptedException {
         List<String> command = new ArrayList<>();
-        command.add(Paths.get(System.getProperty("java.home"), "bin", "java").toString());
+        command.add(java());
+        command.addAll(jvmOptions);
         command.add("-jar");
         command.add(jar().toAbsolutePath().toString());
         command.addAll(List.of(args));
@@ -49,9 +56,11 @@ final class Jar {
             pb.environment().remove("SOFTMAX_BACKWARD_BACKEND");
             pb.environment().putAll(env);
             Process p = pb.start();
-            if (!p.waitFor(240, TimeUnit.SECONDS)) {
+            if (!p.waitFor(seconds, TimeUnit.SECONDS)) {
+                p.descendants().forEach(ProcessHandle::destroyForcibly);
                 p.destroyForcibly();
-                throw new AssertionError("timed out: " + command);
+                throw new AssertionError("timed out after " + seconds + " s: " + command + "\n--- stderr\n"
+                        + Files.readString(err, StandardCharsets.UTF_8));
             }
             return new Result(p.exitValue(), Files.readString(out, StandardCharsets.UTF_8),
                     Files.readString(err, StandardCharsets.UTF_8));
@@ -59,5 +68,9 @@ final class Jar {
             Files.deleteIfExists(out);
             Files.deleteIfExists(err);
         }
+    }
+
+    static String java() {
+        return Paths.get(System.getProperty("java.home"), "bin", "java").toString();
     }
 }

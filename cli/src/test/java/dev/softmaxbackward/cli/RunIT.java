@@ -187,6 +187,135 @@ class RunIT {
         }
     }
 
+    // ---- issue 10: memory, pipes, overwrites, raw bytes in messages ---------------------------------------
+
+    /** A header for float64 of {@code shape}, and data written by {@code fill(row, dst)}, a batch at a time. */
+    private static void writeRows(Path file, int rows, int cols, java.util.function.ObjIntConsumer<double[]> fill)
+            throws Exception {
+        String header = "{'descr': '<f8', 'fortran_order': False, 'shape': (" + rows + ", " + cols + "), }";
+        try (java.nio.channels.FileChannel ch = java.nio.channels.FileChannel.open(file,
+                java.nio.file.StandardOpenOption.CREATE, java.nio.file.StandardOpenOption.WRITE)) {
+            ch.write(ByteBuffer.wrap(npy(header, 0)));
+            ByteBuffer buf = ByteBuffer.allocate(cols * 8).order(ByteOrder.LITTLE_ENDIAN);
+            double[] row = new double[cols];
+            for (int r = 0; r < rows; r++) {
+                fill.accept(row, r);
+                buf.clear();
+                buf.asDoubleBuffer().put(row);
+                while (buf.hasRemaining()) {
+                    ch.write(buf);
+                }
+            }
+        }
+    }
+
+    @Test
+    void inputsLargerThanTheHeapStreamThroughRowByRow() throws Exception {
+        // 2 x 32 MiB of input and 32 MiB out under a 32 MiB heap (before: OutOfMemoryError, exit 1).
+        // y = 2^-13 and g = j + r in row r: d = 4095.5 + r exactly, so gradIn = (j - 4095.5) / 8192 exactly.
+        int rows = 512;
+        int cols = 8192;
+        writeRows(dir.resolve("y.npy"), rows, cols, (row, r) -> java.util.Arrays.fill(row, 0x1p-13));
+        writeRows(dir.resolve("g.npy"), rows, cols, (row, r) -> {
+            for (int j = 0; j < cols; j++) {
+                row[j] = j + r;
+            }
+        });
+        Jar.Result r = Jar.run(dir, java.util.Map.of(), List.of("-Xmx32m"), 120, "run", "--grad-out", "g.npy",
+                "--softmax-out", "y.npy", "--out", "out.npy");
+        assertEquals(0, r.exitCode(), r::toString);
+        byte[] out = Files.readAllBytes(dir.resolve("out.npy"));
+        assertEquals(128 + 8L * rows * cols, out.length, r::toString);
+        java.nio.DoubleBuffer data = ByteBuffer.wrap(out, 128, out.length - 128).order(ByteOrder.LITTLE_ENDIAN)
+                .asDoubleBuffer();
+        for (int i = 0; i < rows * cols; i++) {
+            double expected = ((i % cols) - 4095.5) / 8192;
+            if (data.get(i) != expected) {
+                throw new AssertionError("entry " + i + ": " + data.get(i) + ", expected " + expected);
+            }
+        }
+    }
+
+    @Test
+    void aRowLargerThanTheHeapExitsTwoNamingTheXmxThatWouldDo() throws Exception {
+        // one row of 2^28 float64 (2 GiB, a sparse file: nothing written) under a 64 MiB heap
+        Path big = dir.resolve("big.npy");
+        Files.write(big, npy("{'descr': '<f8', 'fortran_order': False, 'shape': (1, 268435456), }", 0));
+        try (java.io.RandomAccessFile f = new java.io.RandomAccessFile(big.toFile(), "rw")) {
+            f.setLength(f.length() + (8L << 28));
+        }
+        Jar.Result r = Jar.run(dir, java.util.Map.of(), List.of("-Xmx64m"), 60, "run", "--grad-out", "big.npy",
+                "--softmax-out", "big.npy", "--out", "out.npy");
+        assertEquals(2, r.exitCode(), r::toString);
+        assertEquals(1, r.err().strip().lines().count(), r::toString);
+        assertTrue(r.err().contains("a batch of 1 row of 268435456 float64 (g, y and gradIn) needs about 6147 MiB")
+                && r.err().contains("run with java -Xmx8g -jar"), r::toString);
+        assertFalse(Files.exists(dir.resolve("out.npy")), r::toString);
+    }
+
+    @Test
+    void aReadOnlyOutOrAnOutThatIsAnInputIsRefused() throws Exception {
+        Files.write(dir.resolve("g.npy"), npy(F8_2X3, 48));
+        Files.write(dir.resolve("y.npy"), npy(F8_2X3, 48));
+        Path out = dir.resolve("out.npy");
+        Files.writeString(out, "previous contents");
+        Files.setPosixFilePermissions(out, java.nio.file.attribute.PosixFilePermissions.fromString("r--r--r--"));
+        assertRejected("out.npy: the file is read-only", "--grad-out", "g.npy", "--softmax-out", "y.npy");
+        assertEquals("previous contents", Files.readString(out));
+
+        byte[] g = Files.readAllBytes(dir.resolve("g.npy"));
+        Files.createLink(dir.resolve("link.npy"), dir.resolve("g.npy"));
+        for (String same : new String[] {"./g.npy", "link.npy"}) {
+            Jar.Result r = Jar.run(dir, "run", "--grad-out", "g.npy", "--softmax-out", "y.npy", "--out", same);
+            assertEquals(2, r.exitCode(), r::toString);
+            assertEquals(1, r.err().strip().lines().count(), r::toString);
+            assertTrue(r.err().contains("is the same file as the input g.npy"), r::toString);
+            assertArrayEquals(g, Files.readAllBytes(dir.resolve("g.npy")));
+        }
+    }
+
+    @Test
+    void rawBytesInAHeaderAreEscapedAndCutToOneShortLine() throws Exception {
+        StringBuilder junk = new StringBuilder("{'descr': '<f8\n\u0000\u0007\u00ff\r");
+        for (int i = 0; i < 200; i++) {
+            junk.append((char) (i * 37 % 256));
+        }
+        Files.write(dir.resolve("bad.npy"), npy(junk.toString(), 48));
+        Files.write(dir.resolve("y.npy"), npy(F8_2X3, 48));
+        assertRejected("malformed .npy header", "--grad-out", "bad.npy", "--softmax-out", "y.npy");
+        Jar.Result r = Jar.run(dir, "run", "--grad-out", "bad.npy", "--softmax-out", "y.npy", "--out", "out.npy");
+        String line = r.err().strip();
+        assertTrue(line.chars().allMatch(c -> c >= 0x20 && c < 0x7f), r::toString);
+        assertTrue(line.contains("'descr': '<f8\\n\\x00\\x07\\xff\\r"), r::toString);
+        assertTrue(line.length() < 300, r::toString);
+        // a dtype string with a newline in it, quoted in the dtype message
+        Files.write(dir.resolve("bad.npy"), npy("{'descr': '<f8\nx', 'fortran_order': False, 'shape': (2, 3), }", 48));
+        assertRejected("unsupported dtype '<f8\\nx'", "--grad-out", "bad.npy", "--softmax-out", "y.npy");
+    }
+
+    @Test
+    void inputsOnlyTheLauncherCanOpenAreRefusedInOneLineAndNeverHang() throws Exception {
+        Files.write(dir.resolve("y.npy"), npy(F8_2X3, 48));
+        Process mk = new ProcessBuilder("mkfifo", dir.resolve("fifo").toString()).inheritIO().start();
+        assertTrue(mk.waitFor(30, TimeUnit.SECONDS) && mk.exitValue() == 0, "mkfifo failed");
+        // a FIFO nobody writes to: opening it would block forever
+        Jar.Result fifo = Jar.run(dir, java.util.Map.of(), List.of(), 60, "run", "--grad-out", "fifo",
+                "--softmax-out", "y.npy", "--out", "out.npy");
+        assertEquals(2, fifo.exitCode(), fifo::toString);
+        assertEquals(1, fifo.err().strip().lines().count(), fifo::toString);
+        assertTrue(fifo.err().contains("fifo: not a regular file"), fifo::toString);
+        // process substitution: /dev/fd/63 exists in the launcher only
+        String cmd = "exec " + Jar.java() + " -jar " + Jar.jar().toAbsolutePath()
+                + " run --grad-out <(cat y.npy) --softmax-out y.npy --out out.npy";
+        Process p = new ProcessBuilder("bash", "-c", cmd).directory(dir.toFile()).redirectErrorStream(true).start();
+        String text = new String(p.getInputStream().readAllBytes(), StandardCharsets.UTF_8);
+        assertTrue(p.waitFor(60, TimeUnit.SECONDS), text);
+        assertEquals(2, p.exitValue(), text);
+        assertEquals(1, text.strip().lines().count(), text);
+        assertTrue(text.matches("(?s).*/dev/fd/\\d+: not a regular file.*"), text);
+        assertFalse(Files.exists(dir.resolve("out.npy")));
+    }
+
     private static byte[] withData(String header, byte[] data) {
         byte[] head = npy(header, 0);
         byte[] out = java.util.Arrays.copyOf(head, head.length + data.length);
