@@ -279,25 +279,33 @@ public final class CpuBackend implements SoftmaxBackwardBackend {
     public INDArray softmaxBackward(INDArray gradOut, INDArray softmaxOut, INDArray gradIn) {
         NdArrays.Batch b = NdArrays.check(gradOut, softmaxOut, gradIn);
         requireAvailable();
-        int rows = b.rows();
-        int cols = b.cols();
-        if (rows == 0 || cols == 0) {
+        if (b.empty()) {
             return gradIn;
         }
-        if (strategy == Strategy.ND4J_OPS) {
-            Nd4jOps.backward(gradOut, softmaxOut, gradIn);
-            return gradIn;
+        try {
+            if (strategy == Strategy.ND4J_OPS) {
+                Nd4jOps.backward(gradOut, softmaxOut, gradIn);
+            } else {
+                fused(b);
+            }
+        } finally {
+            b.keepAlive(); // the kernel holds only ByteBuffers, which do not keep ND4J's memory allocated
         }
-        NdArrays.View g = b.gradOut();
-        NdArrays.View y = b.softmaxOut();
-        NdArrays.View o = b.gradIn();
+        return gradIn;
+    }
+
+    private void fused(NdArrays.Batch b) {
+        NdArrays.View g = b.view(0);
+        NdArrays.View y = b.view(1);
+        NdArrays.View o = b.view(2);
         RowKernel k = kernel;
         DataType dtype = b.dtype();
-        executor.get().forEachRow(rows, cols, (from, to, s) -> {
+        int cols = b.cols();
+        executor.get().forEachRow(b.rows(), cols, (from, to, s) -> {
             for (int r = from; r < to; r++) {
-                int go = g.offset() + r * g.rowStride();
-                int yo = y.offset() + r * y.rowStride();
-                int oo = o.offset() + r * o.rowStride();
+                int go = g.row(r);
+                int yo = y.row(r);
+                int oo = o.row(r);
                 switch (dtype) {
                     case FLOAT -> k.backwardFloat(g.buffer(), go, y.buffer(), yo, o.buffer(), oo, cols, s);
                     case DOUBLE -> k.backwardDouble(g.buffer(), go, y.buffer(), yo, o.buffer(), oo, cols, s);
@@ -308,6 +316,113 @@ public final class CpuBackend implements SoftmaxBackwardBackend {
                 }
             }
         });
+    }
+
+    /**
+     * The forward softmax of a {@code [B, V]} batch, row by row, written into {@code out}, which is
+     * returned; {@code out} may be {@code logits} itself (in place). Same checks as
+     * {@link #softmaxBackward(INDArray, INDArray, INDArray)} (dtype FLOAT, DOUBLE, HALF or BFLOAT16,
+     * the same shape and dtype, row-contiguous, usable memory). FLOAT and DOUBLE give exactly the bits
+     * of the array method of {@code reference}; HALF and BFLOAT16 follow the float32 steps and round
+     * each quotient once to the 16-bit dtype.
+     *
+     * @throws NullPointerException     for a null argument
+     * @throws IllegalArgumentException for bad shapes, dtypes, layouts or memory; nothing is written then
+     */
+    public INDArray softmax(INDArray logits, INDArray out) {
+        NdArrays.Batch b = NdArrays.check(new String[] {"logits", "out"}, logits, out);
+        requireAvailable();
+        if (b.empty()) {
+            return out;
+        }
+        DataType dtype = b.dtype();
+        int cols = b.cols();
+        try {
+            executor.get().forEachRow(b.rows(), cols, (from, to, s) -> {
+                double[] x = s.input();
+                for (int r = from; r < to; r++) {
+                    NdArrays.readRow(dtype, b.view(0), r, x, cols);
+                    double sum = RowOps.exps(x, cols, dtype == DataType.DOUBLE, s);
+                    double[] e = s.row();
+                    for (int k = 0; k < cols; k++) {
+                        e[k] = e[k] / sum;
+                    }
+                    NdArrays.writeRow(dtype, b.view(1), r, e, cols);
+                }
+            });
+        } finally {
+            b.keepAlive();
+        }
+        return out;
+    }
+
+    /** The forward softmax into a new C-order array of the same shape and dtype; see {@link #softmax(INDArray, INDArray)}. */
+    public INDArray softmax(INDArray logits) {
+        Arguments.notNull(logits, "logits");
+        NdArrays.requireUsable(logits, "logits");
+        long[] shape = NdArrays.matrixShape(logits, "logits");
+        requireAvailable();
+        return softmax(logits, Nd4j.createUninitialized(logits.dataType(), shape, 'c'));
+    }
+
+    /**
+     * The gradient of the mean-free cross-entropy loss with respect to the logits, {@code scale *
+     * (softmaxOut - onehot(label))} per row, written into {@code gradIn} (which may be
+     * {@code softmaxOut}) and returned. A label of {@value Arguments#IGNORE_INDEX} gives a zero row.
+     * Same checks as {@link #softmax(INDArray, INDArray)}, and one label per row in {@code [0, V)} or
+     * the ignore index. FLOAT and DOUBLE give exactly the bits of the array method of {@code reference}
+     * (for FLOAT, {@code scale} is first rounded to float32, as that method takes a float); HALF and
+     * BFLOAT16 follow the float32 steps and round once.
+     *
+     * @throws NullPointerException     for a null argument
+     * @throws IllegalArgumentException for a bad label (naming its row), shape, dtype, layout or memory;
+     *                                  nothing is written then
+     */
+    public INDArray crossEntropyBackward(INDArray softmaxOut, int[] labels, double scale, INDArray gradIn) {
+        return crossEntropyBackward(softmaxOut, labels, null, scale, gradIn);
+    }
+
+    /**
+     * {@link #crossEntropyBackward(INDArray, int[], double, INDArray)} with a scale per row:
+     * {@code rowScale.length} must be the number of rows.
+     */
+    public INDArray crossEntropyBackward(INDArray softmaxOut, int[] labels, double[] rowScale, INDArray gradIn) {
+        Arguments.notNull(rowScale, "rowScale");
+        return crossEntropyBackward(softmaxOut, labels, rowScale, Double.NaN, gradIn);
+    }
+
+    private INDArray crossEntropyBackward(INDArray softmaxOut, int[] labels, double[] rowScale, double scale,
+                                          INDArray gradIn) {
+        Arguments.notNull(labels, "labels");
+        NdArrays.Batch b = NdArrays.check(new String[] {"softmaxOut", "gradIn"}, softmaxOut, gradIn);
+        Arguments.labels(labels, b.rows(), b.cols());
+        if (rowScale != null && rowScale.length != b.rows()) {
+            throw new IllegalArgumentException("rowScale.length " + rowScale.length + " != rows " + b.rows());
+        }
+        requireAvailable();
+        if (b.empty()) {
+            return gradIn;
+        }
+        DataType dtype = b.dtype();
+        int cols = b.cols();
+        try {
+            executor.get().forEachRow(b.rows(), cols, (from, to, s) -> {
+                double[] y = s.input();
+                double[] out = s.row();
+                for (int r = from; r < to; r++) {
+                    double sc = rowScale == null ? scale : rowScale[r];
+                    // float32 and 16-bit rows take a float32 scale, as the float[] method does
+                    sc = dtype == DataType.DOUBLE ? sc : (float) sc;
+                    NdArrays.readRow(dtype, b.view(0), r, y, cols);
+                    for (int i = 0; i < cols; i++) {
+                        out[i] = RowOps.crossEntropyGradient(y[i], i, labels[r], sc);
+                    }
+                    NdArrays.writeRow(dtype, b.view(1), r, out, cols);
+                }
+            });
+        } finally {
+            b.keepAlive();
+        }
         return gradIn;
     }
 

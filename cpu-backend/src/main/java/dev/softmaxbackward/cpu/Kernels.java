@@ -15,6 +15,19 @@ final class Kernels {
 
     private Kernels() {}
 
+    /**
+     * The one warning a value of {@value #VECTOR_PROPERTY} other than unset, {@code true} or {@code false}
+     * (any case) gets; null for those. Such a value is treated as unset.
+     */
+    static String vectorPropertyWarning(String value) {
+        String v = value == null ? "" : value.strip();
+        if (v.isEmpty() || v.equalsIgnoreCase("true") || v.equalsIgnoreCase("false")) {
+            return null;
+        }
+        return "softmax-backward cpu: " + VECTOR_PROPERTY + "=" + value + " is unknown (true or false);"
+                + " using the default (the Vector API kernel when its module is present)";
+    }
+
     private static final class Holder {
         static final RowKernel DEFAULT = choose();
     }
@@ -23,11 +36,24 @@ final class Kernels {
         return Holder.DEFAULT;
     }
 
-    /** The Vector API kernel, or null when this JVM cannot run it (and why is logged at debug). */
+    /**
+     * The Vector API kernel for this JDK, or null when this JVM cannot run it (and why is logged at
+     * debug). Arrays always run {@link VectorKernel}. INDArrays (off-heap ByteBuffers) need an access
+     * path that exists on the running JDK:
+     * <ul>
+     *   <li>JDK 17-19: {@link VectorKernel} itself, through {@code FloatVector.fromByteBuffer};</li>
+     *   <li>JDK 22+: {@code SegmentKernel}, through {@code MemorySegment}, from the multi-release jar's
+     *       {@code META-INF/versions/22} (final API there; it is absent from a jar built without a
+     *       JDK 22+ javac, and from a plain class directory);</li>
+     *   <li>JDK 20-21, or 22+ without that variant: {@link StagedKernel}, rows copied to the heap and
+     *       back, because {@code fromByteBuffer} is gone and {@code MemorySegment} is a preview API there.</li>
+     * </ul>
+     */
     static RowKernel vectorKernel() {
         if (ModuleLayer.boot().findModule("jdk.incubator.vector").isEmpty()) {
             return null;
         }
+        RowKernel arrays;
         try {
             // By name, so that this class never links against the incubator module when it is absent.
             Class<?> type = Class.forName("dev.softmaxbackward.cpu.VectorKernel");
@@ -35,15 +61,34 @@ final class Kernels {
                 LOG.debug("softmax-backward cpu: the preferred vector shape does not fit 32 lanes");
                 return null;
             }
-            return (RowKernel) type.getDeclaredConstructor().newInstance();
+            arrays = (RowKernel) type.getDeclaredConstructor().newInstance();
         } catch (ReflectiveOperationException | LinkageError e) {
             LOG.debug("softmax-backward cpu: the Vector API kernel cannot load: {}", e.toString());
             return null;
         }
+        int feature = Runtime.version().feature();
+        if (feature < 20) {
+            return arrays;
+        }
+        if (feature >= 22) {
+            try {
+                return (RowKernel) Class.forName("dev.softmaxbackward.cpu.SegmentKernel")
+                        .getDeclaredConstructor(RowKernel.class).newInstance(arrays);
+            } catch (ReflectiveOperationException | LinkageError e) {
+                LOG.debug("softmax-backward cpu: no JDK 22 MemorySegment kernel in this jar ({}); INDArray rows"
+                        + " are staged through the heap", e.toString());
+            }
+        }
+        return new StagedKernel(arrays);
     }
 
     private static RowKernel choose() {
-        if ("false".equalsIgnoreCase(System.getProperty(VECTOR_PROPERTY, "").strip())) {
+        String value = System.getProperty(VECTOR_PROPERTY, "");
+        String warning = vectorPropertyWarning(value);
+        if (warning != null) {
+            LOG.warn(warning);
+        }
+        if ("false".equalsIgnoreCase(value.strip())) {
             LOG.info("softmax-backward cpu: scalar kernel ({}=false)", VECTOR_PROPERTY);
             return ScalarKernel.INSTANCE;
         }

@@ -17,39 +17,47 @@ final class RowOps {
     private RowOps() {}
 
     static void softmax(float[] x, float[] out, int base, int cols, Scratch s) {
-        if (cols == 0) {
-            return;
-        }
-        double max = Double.NEGATIVE_INFINITY;
-        for (int i = base; i < base + cols; i++) {
-            max = Math.max(max, x[i]);
-        }
-        double[] e = s.row();
+        double[] in = s.input();
         for (int k = 0; k < cols; k++) {
-            e[k] = StrictMath.exp((double) x[base + k] - max);
+            in[k] = x[base + k]; // exact
         }
-        double sum = plainSum(e, cols, s);
+        double sum = exps(in, cols, false, s);
+        double[] e = s.row();
         for (int k = 0; k < cols; k++) {
             out[base + k] = (float) (e[k] / sum);
         }
     }
 
     static void softmax(double[] x, double[] out, int base, int cols, Scratch s) {
-        if (cols == 0) {
-            return;
-        }
-        double max = Double.NEGATIVE_INFINITY;
-        for (int i = base; i < base + cols; i++) {
-            max = Math.max(max, x[i]);
-        }
+        double[] in = s.input();
+        System.arraycopy(x, base, in, 0, cols);
+        double sum = exps(in, cols, true, s);
         double[] e = s.row();
-        for (int k = 0; k < cols; k++) {
-            e[k] = StrictMath.exp(x[base + k] - max);
-        }
-        double sum = compensatedSum(e, cols, s);
         for (int k = 0; k < cols; k++) {
             out[base + k] = e[k] / sum;
         }
+    }
+
+    /**
+     * The reference's softmax steps up to the division, for one row already widened to float64 in
+     * {@code x[0, cols)}: {@code e[k] = exp(x[k] - max)} into {@link Scratch#row()}, and their canonical
+     * sum, returned: double-double for float64 rows ({@code compensated}), float64 otherwise (float32
+     * rows, and 16-bit rows, which follow the float32 steps). Each output is then {@code e[k] / sum}
+     * rounded once to the row's dtype.
+     */
+    static double exps(double[] x, int cols, boolean compensated, Scratch s) {
+        if (cols == 0) {
+            return 0.0;
+        }
+        double max = Double.NEGATIVE_INFINITY;
+        for (int k = 0; k < cols; k++) {
+            max = Math.max(max, x[k]);
+        }
+        double[] e = s.row();
+        for (int k = 0; k < cols; k++) {
+            e[k] = StrictMath.exp(x[k] - max);
+        }
+        return compensated ? compensatedSum(e, cols, s) : plainSum(e, cols, s);
     }
 
     /** The canonical order with float64 accumulators. */
@@ -98,23 +106,25 @@ final class RowOps {
     }
 
     static void crossEntropyBackward(float[] y, int label, float scale, float[] out, int base, int cols) {
-        if (label == Arguments.IGNORE_INDEX) {
-            Arrays.fill(out, base, base + cols, 0.0f);
-            return;
-        }
         double sc = scale;
         for (int i = 0; i < cols; i++) {
-            out[base + i] = (float) (sc * ((double) y[base + i] - (i == label ? 1.0 : 0.0)));
+            out[base + i] = (float) crossEntropyGradient(y[base + i], i, label, sc);
         }
     }
 
     static void crossEntropyBackward(double[] y, int label, double scale, double[] out, int base, int cols) {
-        if (label == Arguments.IGNORE_INDEX) {
-            Arrays.fill(out, base, base + cols, 0.0);
-            return;
-        }
         for (int i = 0; i < cols; i++) {
-            out[base + i] = scale * (y[base + i] - (i == label ? 1.0 : 0.0));
+            out[base + i] = crossEntropyGradient(y[base + i], i, label, scale);
         }
+    }
+
+    /**
+     * Entry {@code i} of a row's cross-entropy gradient before its rounding to the row's dtype:
+     * {@code scale * (y - onehot(label))} in float64, +0.0 on an ignored row. For float32 (and 16-bit)
+     * rows {@code scale} is a float32 value and {@code y} a widened entry, so this is the reference's
+     * float64 value, which the caller rounds once.
+     */
+    static double crossEntropyGradient(double y, int i, int label, double scale) {
+        return label == Arguments.IGNORE_INDEX ? 0.0 : scale * (y - (i == label ? 1.0 : 0.0));
     }
 }

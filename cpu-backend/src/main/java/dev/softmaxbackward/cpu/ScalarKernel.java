@@ -56,9 +56,7 @@ final class ScalarKernel implements RowKernel {
             s.segAS[seg] = RowNumerics.reduceLanes(a);
             s.segBS[seg] = RowNumerics.reduceLanes(b);
         }
-        double sumY = RowNumerics.reduceSegments(s.segAS, segments);
-        double sumYG = RowNumerics.reduceSegments(s.segBS, segments);
-        float d = RowNumerics.constantRowMean(RowNumerics.weightedMean(sumYG, sumY), g, go, go + cols);
+        float d = RowNumerics.constantRowMean(mean32(s, segments), g, go, go + cols);
         for (int i = 0; i < cols; i++) {
             out[oo + i] = (float) ((double) y[yo + i] * ((double) g[go + i] - d));
         }
@@ -87,9 +85,7 @@ final class ScalarKernel implements RowKernel {
             s.segAS[seg] = RowNumerics.reduceLanes(a);
             s.segBS[seg] = RowNumerics.reduceLanes(b);
         }
-        double sumY = RowNumerics.reduceSegments(s.segAS, segments);
-        double sumYG = RowNumerics.reduceSegments(s.segBS, segments);
-        float d = constantRowMeanFloat(RowNumerics.weightedMean(sumYG, sumY), g, go, cols);
+        float d = constantRowMeanFloat(mean32(s, segments), g, go, cols);
         for (int i = 0; i < cols; i++) {
             out.putFloat(oo + 4 * i, (float) ((double) y.getFloat(yo + 4 * i) * ((double) g.getFloat(go + 4 * i) - d)));
         }
@@ -122,9 +118,7 @@ final class ScalarKernel implements RowKernel {
             s.segAS[seg] = RowNumerics.reduceLanes(a);
             s.segBS[seg] = RowNumerics.reduceLanes(b);
         }
-        double sumY = RowNumerics.reduceSegments(s.segAS, segments);
-        double sumYG = RowNumerics.reduceSegments(s.segBS, segments);
-        float d = constantRowMean16(bf16, RowNumerics.weightedMean(sumYG, sumY), g, go, cols);
+        float d = constantRowMean16(bf16, mean32(s, segments), g, go, cols);
         for (int i = 0; i < cols; i++) {
             double yv = Float16.toFloat(bf16, y.getShort(yo + 2 * i));
             double gv = Float16.toFloat(bf16, g.getShort(go + 2 * i));
@@ -255,6 +249,13 @@ final class ScalarKernel implements RowKernel {
             }
         }
         return first == first ? first : d;
+    }
+
+    /** The segment tree over both float64 sums, then {@code d} for float32 (and 16-bit) inputs. */
+    static float mean32(Scratch s, int segments) {
+        double sumY = RowNumerics.reduceSegments(s.segAS, segments);
+        double sumYG = RowNumerics.reduceSegments(s.segBS, segments);
+        return RowNumerics.weightedMean(sumYG, sumY);
     }
 
     /** The segment tree over both sums, then {@code d} for float64 inputs. */

@@ -18,6 +18,9 @@ final class Scratch {
     final double[] segBC;
     private final int cols;
     private double[] row;
+    private double[] input;
+    private final float[][] floats = new float[2][];
+    private final double[][] doubles = new double[2][];
 
     Scratch(int cols) {
         this.cols = cols;
@@ -34,6 +37,30 @@ final class Scratch {
         java.util.Arrays.fill(aC, 0.0);
         java.util.Arrays.fill(bS, 0.0);
         java.util.Arrays.fill(bC, 0.0);
+    }
+
+    /** Row buffer {@code i} (0 or 1) of floats, for staging INDArray rows on the heap; allocated on first use. */
+    float[] floats(int i) {
+        if (floats[i] == null) {
+            floats[i] = new float[cols];
+        }
+        return floats[i];
+    }
+
+    /** Row buffer {@code i} (0 or 1) of doubles, for staging INDArray rows on the heap; allocated on first use. */
+    double[] doubles(int i) {
+        if (doubles[i] == null) {
+            doubles[i] = new double[cols];
+        }
+        return doubles[i];
+    }
+
+    /** A second row of doubles (an INDArray row widened to float64), allocated on first use. */
+    double[] input() {
+        if (input == null) {
+            input = new double[cols];
+        }
+        return input;
     }
 
     /** A row of doubles (the exps of the forward pass), allocated on first use. */

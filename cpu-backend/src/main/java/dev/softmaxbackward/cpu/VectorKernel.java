@@ -6,7 +6,6 @@ import static dev.softmaxbackward.spi.RowNumerics.SEGMENT;
 import dev.softmaxbackward.spi.RowNumerics;
 import java.nio.ByteBuffer;
 import java.nio.ByteOrder;
-import java.util.Arrays;
 import jdk.incubator.vector.DoubleVector;
 import jdk.incubator.vector.FloatVector;
 import jdk.incubator.vector.VectorOperators;
@@ -15,24 +14,34 @@ import jdk.incubator.vector.VectorSpecies;
 
 /**
  * The fused kernel on JDK 17's incubating Vector API ({@code --add-modules jdk.incubator.vector}).
- * The 32 canonical lanes are 32/L vectors of L doubles (L = 8 with AVX-512): a vector at lane offset
- * {@code l} holds lanes {@code l..l+L-1} and is fed the entries {@code 32j+l..32j+l+L-1}, so every lane
- * sees exactly the reference's additions in the reference's order; every vector operation is the
- * same IEEE operation lane by lane (float-to-double widening is exact, double-to-float narrowing
- * rounds to nearest even like a Java cast, {@code fma} is one rounding like {@link Math#fma}).
- * Loaded only by name, after checking that the module is in the boot layer.
+ *
+ * <p>The 32 canonical lanes of a segment are held in local vectors for the whole segment: four
+ * vectors of L doubles per sum (L = 8 with AVX-512: lanes 0-7, 8-15, 16-23, 24-31), fed the entries
+ * {@code 32j+l..32j+l+L-1}; with L < 8 a segment takes 32/(4L) passes, each over its own group of
+ * 4L lanes (lanes are independent sums, so the order within each lane is still the reference's). Only
+ * at the segment's end are the lanes stored, then reduced by the fixed tree. Every vector operation is
+ * the same IEEE operation lane by lane (float-to-double widening is exact, double-to-float narrowing
+ * rounds to nearest even like a Java cast, {@code fma} is one rounding like {@link Math#fma}), so the
+ * bits are the reference's.
+ *
+ * <p>Each dtype has two package-private pieces, so that rows can also be split by segments: the
+ * partial sums of a range of segments of one row ({@code sums}), and the outputs of a range of entries
+ * given {@code d} ({@code outputs}). Vectors are never passed to a helper: C2 boxes a vector argument
+ * of a call it does not inline. Loaded only by name, after checking that the module is in the boot layer.
  */
 final class VectorKernel implements RowKernel {
-    private static final VectorSpecies<Double> D = DoubleVector.SPECIES_PREFERRED;
+    static final VectorSpecies<Double> D = DoubleVector.SPECIES_PREFERRED;
     /** Floats with as many lanes as D, so one float load widens to one double vector. */
-    private static final VectorSpecies<Float> F =
+    static final VectorSpecies<Float> F =
             VectorSpecies.of(float.class, VectorShape.forBitSize(D.vectorBitSize() / 2));
-    private static final int L = D.length();
+    static final int L = D.length();
+    /** Lanes held in local vectors per pass over a segment: four vectors. */
+    static final int GROUP = 4 * L;
     private static final ByteOrder LE = ByteOrder.LITTLE_ENDIAN;
 
     /** Whether this machine's preferred shape fits the 32-lane layout (it does on every x86 and ARM). */
     static boolean usable() {
-        return L >= 2 && LANES % L == 0;
+        return L >= 2 && GROUP <= LANES && LANES % GROUP == 0;
     }
 
     @Override
@@ -48,7 +57,7 @@ final class VectorKernel implements RowKernel {
         return (FloatVector) v.convertShape(VectorOperators.D2F, F, 0);
     }
 
-    // ---- float32 ----------------------------------------------------------------------------------
+    // ---- arrays -----------------------------------------------------------------------------------
 
     @Override
     public void backward(float[] g, int go, float[] y, int yo, float[] out, int oo, int cols, Scratch s) {
@@ -56,46 +65,176 @@ final class VectorKernel implements RowKernel {
             return;
         }
         int segments = RowNumerics.segments(cols);
-        double[] a = s.aS;
-        double[] b = s.bS;
-        for (int seg = 0; seg < segments; seg++) {
+        sums(g, go, y, yo, cols, 0, segments, s);
+        float d = RowNumerics.constantRowMean(ScalarKernel.mean32(s, segments), g, go, go + cols);
+        outputs(g, go, y, yo, out, oo, 0, cols, d);
+    }
+
+    @Override
+    public void backward(double[] g, int go, double[] y, int yo, double[] out, int oo, int cols, Scratch s) {
+        if (cols == 0) {
+            return;
+        }
+        int segments = RowNumerics.segments(cols);
+        sums(g, go, y, yo, cols, 0, segments, s);
+        double d = RowNumerics.constantRowMean(ScalarKernel.mean64(s, segments), g, go, go + cols);
+        outputs(g, go, y, yo, out, oo, 0, cols, d);
+    }
+
+    /** Segments {@code [from, to)} of a float32 row of {@code cols}: their partials into {@code s.segAS/segBS}. */
+    static void sums(float[] g, int go, float[] y, int yo, int cols, int from, int to, Scratch s) {
+        for (int seg = from; seg < to; seg++) {
             int start = seg * SEGMENT;
             int length = Math.min(SEGMENT, cols - start);
-            Arrays.fill(a, 0.0);
-            Arrays.fill(b, 0.0);
             int full = length & -LANES;
-            for (int k = 0; k < full; k += LANES) {
-                int yi = yo + start + k;
-                int gi = go + start + k;
-                for (int l = 0; l < LANES; l += L) {
-                    DoubleVector yv = widen(FloatVector.fromArray(F, y, yi + l));
-                    DoubleVector gv = widen(FloatVector.fromArray(F, g, gi + l));
-                    DoubleVector.fromArray(D, a, l).add(yv).intoArray(a, l);
-                    DoubleVector.fromArray(D, b, l).add(yv.mul(gv)).intoArray(b, l);
+            for (int lo = 0; lo < LANES; lo += GROUP) {
+                DoubleVector a0 = DoubleVector.zero(D), a1 = a0, a2 = a0, a3 = a0;
+                DoubleVector b0 = a0, b1 = a0, b2 = a0, b3 = a0;
+                for (int k = 0; k < full; k += LANES) {
+                    int yi = yo + start + k + lo;
+                    int gi = go + start + k + lo;
+                    DoubleVector y0 = widen(FloatVector.fromArray(F, y, yi));
+                    DoubleVector y1 = widen(FloatVector.fromArray(F, y, yi + L));
+                    DoubleVector y2 = widen(FloatVector.fromArray(F, y, yi + 2 * L));
+                    DoubleVector y3 = widen(FloatVector.fromArray(F, y, yi + 3 * L));
+                    a0 = a0.add(y0);
+                    a1 = a1.add(y1);
+                    a2 = a2.add(y2);
+                    a3 = a3.add(y3);
+                    b0 = b0.add(y0.mul(widen(FloatVector.fromArray(F, g, gi))));
+                    b1 = b1.add(y1.mul(widen(FloatVector.fromArray(F, g, gi + L))));
+                    b2 = b2.add(y2.mul(widen(FloatVector.fromArray(F, g, gi + 2 * L))));
+                    b3 = b3.add(y3.mul(widen(FloatVector.fromArray(F, g, gi + 3 * L))));
                 }
+                store(s.aS, lo, a0, a1, a2, a3);
+                store(s.bS, lo, b0, b1, b2, b3);
             }
             for (int l = 0; l < length - full; l++) {
                 double yv = y[yo + start + full + l];
-                a[l] = a[l] + yv;
-                b[l] = b[l] + yv * (double) g[go + start + full + l];
+                s.aS[l] = s.aS[l] + yv;
+                s.bS[l] = s.bS[l] + yv * (double) g[go + start + full + l];
             }
-            s.segAS[seg] = RowNumerics.reduceLanes(a);
-            s.segBS[seg] = RowNumerics.reduceLanes(b);
+            s.segAS[seg] = RowNumerics.reduceLanes(s.aS);
+            s.segBS[seg] = RowNumerics.reduceLanes(s.bS);
         }
-        double sumY = RowNumerics.reduceSegments(s.segAS, segments);
-        double sumYG = RowNumerics.reduceSegments(s.segBS, segments);
-        float d = RowNumerics.constantRowMean(RowNumerics.weightedMean(sumYG, sumY), g, go, go + cols);
+    }
+
+    /** Segments {@code [from, to)} of a float64 row: their double-double partials into {@code s.seg*}. */
+    static void sums(double[] g, int go, double[] y, int yo, int cols, int from, int to, Scratch s) {
+        for (int seg = from; seg < to; seg++) {
+            int start = seg * SEGMENT;
+            int length = Math.min(SEGMENT, cols - start);
+            int full = length & -LANES;
+            for (int lo = 0; lo < LANES; lo += GROUP) {
+                DoubleVector z = DoubleVector.zero(D);
+                DoubleVector as0 = z, as1 = z, as2 = z, as3 = z, ac0 = z, ac1 = z, ac2 = z, ac3 = z;
+                DoubleVector bs0 = z, bs1 = z, bs2 = z, bs3 = z, bc0 = z, bc1 = z, bc2 = z, bc3 = z;
+                for (int k = 0; k < full; k += LANES) {
+                    int yi = yo + start + k + lo;
+                    int gi = go + start + k + lo;
+                    // per vector: sum(y) by TwoSum(s, y), c += e; sum(y*g) by TwoProd(y, g) = p + q,
+                    // TwoSum(s, p), c += q + e. Written out: a helper would box its vector arguments.
+                    DoubleVector y0 = DoubleVector.fromArray(D, y, yi);
+                    DoubleVector g0 = DoubleVector.fromArray(D, g, gi);
+                    DoubleVector t = as0.add(y0), v = t.sub(as0);
+                    ac0 = ac0.add(as0.sub(t.sub(v)).add(y0.sub(v)));
+                    as0 = t;
+                    DoubleVector p = y0.mul(g0), q = y0.fma(g0, p.neg());
+                    t = bs0.add(p);
+                    v = t.sub(bs0);
+                    bc0 = bc0.add(q.add(bs0.sub(t.sub(v)).add(p.sub(v))));
+                    bs0 = t;
+
+                    DoubleVector y1 = DoubleVector.fromArray(D, y, yi + L);
+                    DoubleVector g1 = DoubleVector.fromArray(D, g, gi + L);
+                    t = as1.add(y1);
+                    v = t.sub(as1);
+                    ac1 = ac1.add(as1.sub(t.sub(v)).add(y1.sub(v)));
+                    as1 = t;
+                    p = y1.mul(g1);
+                    q = y1.fma(g1, p.neg());
+                    t = bs1.add(p);
+                    v = t.sub(bs1);
+                    bc1 = bc1.add(q.add(bs1.sub(t.sub(v)).add(p.sub(v))));
+                    bs1 = t;
+
+                    DoubleVector y2 = DoubleVector.fromArray(D, y, yi + 2 * L);
+                    DoubleVector g2 = DoubleVector.fromArray(D, g, gi + 2 * L);
+                    t = as2.add(y2);
+                    v = t.sub(as2);
+                    ac2 = ac2.add(as2.sub(t.sub(v)).add(y2.sub(v)));
+                    as2 = t;
+                    p = y2.mul(g2);
+                    q = y2.fma(g2, p.neg());
+                    t = bs2.add(p);
+                    v = t.sub(bs2);
+                    bc2 = bc2.add(q.add(bs2.sub(t.sub(v)).add(p.sub(v))));
+                    bs2 = t;
+
+                    DoubleVector y3 = DoubleVector.fromArray(D, y, yi + 3 * L);
+                    DoubleVector g3 = DoubleVector.fromArray(D, g, gi + 3 * L);
+                    t = as3.add(y3);
+                    v = t.sub(as3);
+                    ac3 = ac3.add(as3.sub(t.sub(v)).add(y3.sub(v)));
+                    as3 = t;
+                    p = y3.mul(g3);
+                    q = y3.fma(g3, p.neg());
+                    t = bs3.add(p);
+                    v = t.sub(bs3);
+                    bc3 = bc3.add(q.add(bs3.sub(t.sub(v)).add(p.sub(v))));
+                    bs3 = t;
+                }
+                store(s.aS, lo, as0, as1, as2, as3);
+                store(s.aC, lo, ac0, ac1, ac2, ac3);
+                store(s.bS, lo, bs0, bs1, bs2, bs3);
+                store(s.bC, lo, bc0, bc1, bc2, bc3);
+            }
+            for (int l = 0; l < length - full; l++) {
+                ScalarKernel.accumulate(s, l, y[yo + start + full + l], g[go + start + full + l]);
+            }
+            ScalarKernel.finishSegment(s, seg);
+        }
+    }
+
+    /** Entries {@code [from, to)} of a float32 row: {@code y * (g - d)} in float64, rounded once. */
+    static void outputs(float[] g, int go, float[] y, int yo, float[] out, int oo, int from, int to, float d) {
         DoubleVector dv = DoubleVector.broadcast(D, d);
-        int i = 0;
-        for (int end = cols & -L; i < end; i += L) {
+        int i = from;
+        for (int end = from + ((to - from) & -L); i < end; i += L) {
             DoubleVector yv = widen(FloatVector.fromArray(F, y, yo + i));
             DoubleVector gv = widen(FloatVector.fromArray(F, g, go + i));
             narrow(yv.mul(gv.sub(dv))).intoArray(out, oo + i);
         }
-        for (; i < cols; i++) {
-            out[oo + i] = (float) ((double) y[yo + i] * ((double) g[go + i] - d));
+        for (; i < to; i++) {
+            out[oo + i] = RowNumerics.gradIn(y[yo + i], g[go + i], d);
         }
     }
+
+    /** Entries {@code [from, to)} of a float64 row: {@code y * (g - d)}. */
+    static void outputs(double[] g, int go, double[] y, int yo, double[] out, int oo, int from, int to, double d) {
+        DoubleVector dv = DoubleVector.broadcast(D, d);
+        int i = from;
+        for (int end = from + ((to - from) & -L); i < end; i += L) {
+            DoubleVector yv = DoubleVector.fromArray(D, y, yo + i);
+            DoubleVector gv = DoubleVector.fromArray(D, g, go + i);
+            yv.mul(gv.sub(dv)).intoArray(out, oo + i);
+        }
+        for (; i < to; i++) {
+            out[oo + i] = RowNumerics.gradIn(y[yo + i], g[go + i], d);
+        }
+    }
+
+    /** Lanes {@code lo..lo+4L-1} from four vectors, at a segment's end. */
+    private static void store(double[] lanes, int lo, DoubleVector v0, DoubleVector v1, DoubleVector v2,
+                              DoubleVector v3) {
+        v0.intoArray(lanes, lo);
+        v1.intoArray(lanes, lo + L);
+        v2.intoArray(lanes, lo + 2 * L);
+        v3.intoArray(lanes, lo + 3 * L);
+    }
+
+    // ---- ND4J's off-heap memory, JDK 17-19 (ByteBuffer; fromByteBuffer is gone from JDK 20) --------
+    // The same loops as the arrays' above, on byte offsets.
 
     @Override
     public void backwardFloat(ByteBuffer g, int go, ByteBuffer y, int yo, ByteBuffer out, int oo, int cols,
@@ -104,110 +243,9 @@ final class VectorKernel implements RowKernel {
             return;
         }
         int segments = RowNumerics.segments(cols);
-        for (int seg = 0; seg < segments; seg++) {
-            int start = seg * SEGMENT;
-            segmentFloat(g, go + 4 * start, y, yo + 4 * start, Math.min(SEGMENT, cols - start), s.aS, s.bS);
-            s.segAS[seg] = RowNumerics.reduceLanes(s.aS);
-            s.segBS[seg] = RowNumerics.reduceLanes(s.bS);
-        }
-        double sumY = RowNumerics.reduceSegments(s.segAS, segments);
-        double sumYG = RowNumerics.reduceSegments(s.segBS, segments);
-        float d = ScalarKernel.constantRowMeanFloat(RowNumerics.weightedMean(sumYG, sumY), g, go, cols);
-        outputsFloat(g, go, y, yo, out, oo, cols, d);
-    }
-
-    /** One segment's 32 lane sums of y and y*g, from byte offsets {@code go}, {@code yo}. Kept small for C2. */
-    private static void segmentFloat(ByteBuffer g, int go, ByteBuffer y, int yo, int length, double[] a, double[] b) {
-        Arrays.fill(a, 0.0);
-        Arrays.fill(b, 0.0);
-        int full = length & -LANES;
-        for (int k = 0; k < full; k += LANES) {
-            for (int l = 0; l < LANES; l += L) {
-                DoubleVector yv = widen(FloatVector.fromByteBuffer(F, y, yo + 4 * (k + l), LE));
-                DoubleVector gv = widen(FloatVector.fromByteBuffer(F, g, go + 4 * (k + l), LE));
-                DoubleVector.fromArray(D, a, l).add(yv).intoArray(a, l);
-                DoubleVector.fromArray(D, b, l).add(yv.mul(gv)).intoArray(b, l);
-            }
-        }
-        for (int l = 0; l < length - full; l++) {
-            double yv = y.getFloat(yo + 4 * (full + l));
-            a[l] = a[l] + yv;
-            b[l] = b[l] + yv * (double) g.getFloat(go + 4 * (full + l));
-        }
-    }
-
-    private static void outputsFloat(ByteBuffer g, int go, ByteBuffer y, int yo, ByteBuffer out, int oo, int cols,
-                                     float d) {
-        DoubleVector dv = DoubleVector.broadcast(D, d);
-        int i = 0;
-        for (int end = cols & -L; i < end; i += L) {
-            DoubleVector yv = widen(FloatVector.fromByteBuffer(F, y, yo + 4 * i, LE));
-            DoubleVector gv = widen(FloatVector.fromByteBuffer(F, g, go + 4 * i, LE));
-            narrow(yv.mul(gv.sub(dv))).intoByteBuffer(out, oo + 4 * i, LE);
-        }
-        for (; i < cols; i++) {
-            out.putFloat(oo + 4 * i, (float) ((double) y.getFloat(yo + 4 * i) * ((double) g.getFloat(go + 4 * i) - d)));
-        }
-    }
-
-    // ---- float64 ----------------------------------------------------------------------------------
-
-    @Override
-    public void backward(double[] g, int go, double[] y, int yo, double[] out, int oo, int cols, Scratch s) {
-        if (cols == 0) {
-            return;
-        }
-        int segments = RowNumerics.segments(cols);
-        double[] aS = s.aS;
-        double[] aC = s.aC;
-        double[] bS = s.bS;
-        double[] bC = s.bC;
-        for (int seg = 0; seg < segments; seg++) {
-            int start = seg * SEGMENT;
-            int length = Math.min(SEGMENT, cols - start);
-            s.clearLanes();
-            int full = length & -LANES;
-            for (int k = 0; k < full; k += LANES) {
-                int yi = yo + start + k;
-                int gi = go + start + k;
-                for (int l = 0; l < LANES; l += L) {
-                    DoubleVector yv = DoubleVector.fromArray(D, y, yi + l);
-                    DoubleVector gv = DoubleVector.fromArray(D, g, gi + l);
-                    // written out here, not in a helper: vectors passed to a call C2 does not inline are boxed
-                    // sum(y): TwoSum(s, y), c += e
-                    DoubleVector sv = DoubleVector.fromArray(D, aS, l);
-                    DoubleVector sum = sv.add(yv);
-                    DoubleVector v = sum.sub(sv);
-                    DoubleVector e = sv.sub(sum.sub(v)).add(yv.sub(v));
-                    sum.intoArray(aS, l);
-                    DoubleVector.fromArray(D, aC, l).add(e).intoArray(aC, l);
-                    // sum(y*g): TwoProd(y, g) = p + q, TwoSum(s, p), c += q + e
-                    DoubleVector p = yv.mul(gv);
-                    DoubleVector q = yv.fma(gv, p.neg());
-                    sv = DoubleVector.fromArray(D, bS, l);
-                    sum = sv.add(p);
-                    v = sum.sub(sv);
-                    e = sv.sub(sum.sub(v)).add(p.sub(v));
-                    sum.intoArray(bS, l);
-                    DoubleVector.fromArray(D, bC, l).add(q.add(e)).intoArray(bC, l);
-                }
-            }
-            for (int l = 0; l < length - full; l++) {
-                ScalarKernel.accumulate(s, l, y[yo + start + full + l], g[go + start + full + l]);
-            }
-            ScalarKernel.finishSegment(s, seg);
-        }
-        double d = RowNumerics.constantRowMean(ScalarKernel.mean64(s, segments), g, go, go + cols);
-        DoubleVector dv = DoubleVector.broadcast(D, d);
-        int i = 0;
-        for (int end = cols & -L; i < end; i += L) {
-            DoubleVector yv = DoubleVector.fromArray(D, y, yo + i);
-            DoubleVector gv = DoubleVector.fromArray(D, g, go + i);
-            yv.mul(gv.sub(dv)).intoArray(out, oo + i);
-        }
-        for (; i < cols; i++) {
-            out[oo + i] = y[yo + i] * (g[go + i] - d);
-        }
+        sumsFloat(g, go, y, yo, cols, 0, segments, s);
+        float d = ScalarKernel.constantRowMeanFloat(ScalarKernel.mean32(s, segments), g, go, cols);
+        outputsFloat(g, go, y, yo, out, oo, 0, cols, d);
     }
 
     @Override
@@ -217,53 +255,148 @@ final class VectorKernel implements RowKernel {
             return;
         }
         int segments = RowNumerics.segments(cols);
-        double[] aS = s.aS;
-        double[] aC = s.aC;
-        double[] bS = s.bS;
-        double[] bC = s.bC;
-        for (int seg = 0; seg < segments; seg++) {
+        sumsDouble(g, go, y, yo, cols, 0, segments, s);
+        double d = ScalarKernel.constantRowMeanDouble(ScalarKernel.mean64(s, segments), g, go, cols);
+        outputsDouble(g, go, y, yo, out, oo, 0, cols, d);
+    }
+
+    static void sumsFloat(ByteBuffer g, int go, ByteBuffer y, int yo, int cols, int from, int to, Scratch s) {
+        for (int seg = from; seg < to; seg++) {
             int start = seg * SEGMENT;
             int length = Math.min(SEGMENT, cols - start);
-            s.clearLanes();
             int full = length & -LANES;
-            for (int k = 0; k < full; k += LANES) {
-                int yi = yo + 8 * (start + k);
-                int gi = go + 8 * (start + k);
-                for (int l = 0; l < LANES; l += L) {
-                    DoubleVector yv = DoubleVector.fromByteBuffer(D, y, yi + 8 * l, LE);
-                    DoubleVector gv = DoubleVector.fromByteBuffer(D, g, gi + 8 * l, LE);
-                    // as in backward(double[], ...), inline
-                    DoubleVector sv = DoubleVector.fromArray(D, aS, l);
-                    DoubleVector sum = sv.add(yv);
-                    DoubleVector v = sum.sub(sv);
-                    DoubleVector e = sv.sub(sum.sub(v)).add(yv.sub(v));
-                    sum.intoArray(aS, l);
-                    DoubleVector.fromArray(D, aC, l).add(e).intoArray(aC, l);
-                    DoubleVector p = yv.mul(gv);
-                    DoubleVector q = yv.fma(gv, p.neg());
-                    sv = DoubleVector.fromArray(D, bS, l);
-                    sum = sv.add(p);
-                    v = sum.sub(sv);
-                    e = sv.sub(sum.sub(v)).add(p.sub(v));
-                    sum.intoArray(bS, l);
-                    DoubleVector.fromArray(D, bC, l).add(q.add(e)).intoArray(bC, l);
+            for (int lo = 0; lo < LANES; lo += GROUP) {
+                DoubleVector a0 = DoubleVector.zero(D), a1 = a0, a2 = a0, a3 = a0;
+                DoubleVector b0 = a0, b1 = a0, b2 = a0, b3 = a0;
+                for (int k = 0; k < full; k += LANES) {
+                    int yi = yo + 4 * (start + k + lo);
+                    int gi = go + 4 * (start + k + lo);
+                    DoubleVector y0 = widen(FloatVector.fromByteBuffer(F, y, yi, LE));
+                    DoubleVector y1 = widen(FloatVector.fromByteBuffer(F, y, yi + 4 * L, LE));
+                    DoubleVector y2 = widen(FloatVector.fromByteBuffer(F, y, yi + 8 * L, LE));
+                    DoubleVector y3 = widen(FloatVector.fromByteBuffer(F, y, yi + 12 * L, LE));
+                    a0 = a0.add(y0);
+                    a1 = a1.add(y1);
+                    a2 = a2.add(y2);
+                    a3 = a3.add(y3);
+                    b0 = b0.add(y0.mul(widen(FloatVector.fromByteBuffer(F, g, gi, LE))));
+                    b1 = b1.add(y1.mul(widen(FloatVector.fromByteBuffer(F, g, gi + 4 * L, LE))));
+                    b2 = b2.add(y2.mul(widen(FloatVector.fromByteBuffer(F, g, gi + 8 * L, LE))));
+                    b3 = b3.add(y3.mul(widen(FloatVector.fromByteBuffer(F, g, gi + 12 * L, LE))));
                 }
+                store(s.aS, lo, a0, a1, a2, a3);
+                store(s.bS, lo, b0, b1, b2, b3);
             }
             for (int l = 0; l < length - full; l++) {
-                ScalarKernel.accumulate(s, l, y.getDouble(yo + 8 * (start + full + l)), g.getDouble(go + 8 * (start + full + l)));
+                double yv = y.getFloat(yo + 4 * (start + full + l));
+                s.aS[l] = s.aS[l] + yv;
+                s.bS[l] = s.bS[l] + yv * (double) g.getFloat(go + 4 * (start + full + l));
+            }
+            s.segAS[seg] = RowNumerics.reduceLanes(s.aS);
+            s.segBS[seg] = RowNumerics.reduceLanes(s.bS);
+        }
+    }
+
+    static void sumsDouble(ByteBuffer g, int go, ByteBuffer y, int yo, int cols, int from, int to, Scratch s) {
+        for (int seg = from; seg < to; seg++) {
+            int start = seg * SEGMENT;
+            int length = Math.min(SEGMENT, cols - start);
+            int full = length & -LANES;
+            for (int lo = 0; lo < LANES; lo += GROUP) {
+                DoubleVector z = DoubleVector.zero(D);
+                DoubleVector as0 = z, as1 = z, as2 = z, as3 = z, ac0 = z, ac1 = z, ac2 = z, ac3 = z;
+                DoubleVector bs0 = z, bs1 = z, bs2 = z, bs3 = z, bc0 = z, bc1 = z, bc2 = z, bc3 = z;
+                for (int k = 0; k < full; k += LANES) {
+                    int yi = yo + 8 * (start + k + lo);
+                    int gi = go + 8 * (start + k + lo);
+                    DoubleVector y0 = DoubleVector.fromByteBuffer(D, y, yi, LE);
+                    DoubleVector g0 = DoubleVector.fromByteBuffer(D, g, gi, LE);
+                    DoubleVector t = as0.add(y0), v = t.sub(as0);
+                    ac0 = ac0.add(as0.sub(t.sub(v)).add(y0.sub(v)));
+                    as0 = t;
+                    DoubleVector p = y0.mul(g0), q = y0.fma(g0, p.neg());
+                    t = bs0.add(p);
+                    v = t.sub(bs0);
+                    bc0 = bc0.add(q.add(bs0.sub(t.sub(v)).add(p.sub(v))));
+                    bs0 = t;
+
+                    DoubleVector y1 = DoubleVector.fromByteBuffer(D, y, yi + 8 * L, LE);
+                    DoubleVector g1 = DoubleVector.fromByteBuffer(D, g, gi + 8 * L, LE);
+                    t = as1.add(y1);
+                    v = t.sub(as1);
+                    ac1 = ac1.add(as1.sub(t.sub(v)).add(y1.sub(v)));
+                    as1 = t;
+                    p = y1.mul(g1);
+                    q = y1.fma(g1, p.neg());
+                    t = bs1.add(p);
+                    v = t.sub(bs1);
+                    bc1 = bc1.add(q.add(bs1.sub(t.sub(v)).add(p.sub(v))));
+                    bs1 = t;
+
+                    DoubleVector y2 = DoubleVector.fromByteBuffer(D, y, yi + 16 * L, LE);
+                    DoubleVector g2 = DoubleVector.fromByteBuffer(D, g, gi + 16 * L, LE);
+                    t = as2.add(y2);
+                    v = t.sub(as2);
+                    ac2 = ac2.add(as2.sub(t.sub(v)).add(y2.sub(v)));
+                    as2 = t;
+                    p = y2.mul(g2);
+                    q = y2.fma(g2, p.neg());
+                    t = bs2.add(p);
+                    v = t.sub(bs2);
+                    bc2 = bc2.add(q.add(bs2.sub(t.sub(v)).add(p.sub(v))));
+                    bs2 = t;
+
+                    DoubleVector y3 = DoubleVector.fromByteBuffer(D, y, yi + 24 * L, LE);
+                    DoubleVector g3 = DoubleVector.fromByteBuffer(D, g, gi + 24 * L, LE);
+                    t = as3.add(y3);
+                    v = t.sub(as3);
+                    ac3 = ac3.add(as3.sub(t.sub(v)).add(y3.sub(v)));
+                    as3 = t;
+                    p = y3.mul(g3);
+                    q = y3.fma(g3, p.neg());
+                    t = bs3.add(p);
+                    v = t.sub(bs3);
+                    bc3 = bc3.add(q.add(bs3.sub(t.sub(v)).add(p.sub(v))));
+                    bs3 = t;
+                }
+                store(s.aS, lo, as0, as1, as2, as3);
+                store(s.aC, lo, ac0, ac1, ac2, ac3);
+                store(s.bS, lo, bs0, bs1, bs2, bs3);
+                store(s.bC, lo, bc0, bc1, bc2, bc3);
+            }
+            for (int l = 0; l < length - full; l++) {
+                ScalarKernel.accumulate(s, l, y.getDouble(yo + 8 * (start + full + l)),
+                        g.getDouble(go + 8 * (start + full + l)));
             }
             ScalarKernel.finishSegment(s, seg);
         }
-        double d = ScalarKernel.constantRowMeanDouble(ScalarKernel.mean64(s, segments), g, go, cols);
+    }
+
+    static void outputsFloat(ByteBuffer g, int go, ByteBuffer y, int yo, ByteBuffer out, int oo, int from, int to,
+                             float d) {
         DoubleVector dv = DoubleVector.broadcast(D, d);
-        int i = 0;
-        for (int end = cols & -L; i < end; i += L) {
+        int i = from;
+        for (int end = from + ((to - from) & -L); i < end; i += L) {
+            DoubleVector yv = widen(FloatVector.fromByteBuffer(F, y, yo + 4 * i, LE));
+            DoubleVector gv = widen(FloatVector.fromByteBuffer(F, g, go + 4 * i, LE));
+            narrow(yv.mul(gv.sub(dv))).intoByteBuffer(out, oo + 4 * i, LE);
+        }
+        for (; i < to; i++) {
+            out.putFloat(oo + 4 * i, RowNumerics.gradIn(y.getFloat(yo + 4 * i), g.getFloat(go + 4 * i), d));
+        }
+    }
+
+    static void outputsDouble(ByteBuffer g, int go, ByteBuffer y, int yo, ByteBuffer out, int oo, int from, int to,
+                              double d) {
+        DoubleVector dv = DoubleVector.broadcast(D, d);
+        int i = from;
+        for (int end = from + ((to - from) & -L); i < end; i += L) {
             DoubleVector yv = DoubleVector.fromByteBuffer(D, y, yo + 8 * i, LE);
             DoubleVector gv = DoubleVector.fromByteBuffer(D, g, go + 8 * i, LE);
             yv.mul(gv.sub(dv)).intoByteBuffer(out, oo + 8 * i, LE);
         }
-        for (; i < cols; i++) {
-            out.putDouble(oo + 8 * i, y.getDouble(yo + 8 * i) * (g.getDouble(go + 8 * i) - d));
+        for (; i < to; i++) {
+            out.putDouble(oo + 8 * i, RowNumerics.gradIn(y.getDouble(yo + 8 * i), g.getDouble(go + 8 * i), d));
         }
     }
 }

@@ -22,7 +22,8 @@ class FusedBitIdentityTest {
         RowKernel vector = Kernels.vectorKernel();
         // surefire starts the JVM with --add-modules jdk.incubator.vector: the vector kernel must be tested
         assertNotNull(vector, "the Vector API kernel did not load");
-        return List.of(ScalarKernel.INSTANCE, vector);
+        // the JDK 20/21 path (rows staged through the heap) is plain JDK 17 code: tested on every JDK
+        return List.of(ScalarKernel.INSTANCE, vector, new StagedKernel(vector), new StagedKernel(ScalarKernel.INSTANCE));
     }
 
     static Stream<Arguments> cases() {

@@ -160,7 +160,7 @@ class NdArrayTest {
     }
 
     /** The canonical order, from CONTRACT.md §4, literally. */
-    private static double canonicalSum(int cols, java.util.function.IntToDoubleFunction term) {
+    static double canonicalSum(int cols, java.util.function.IntToDoubleFunction term) {
         int segments = (cols + 4095) / 4096;
         double[] seg = new double[segments];
         for (int s = 0; s < segments; s++) {

@@ -89,4 +89,14 @@ class RowExecutorTest {
         }
         assertThrows(IllegalArgumentException.class, () -> new RowExecutor(0));
     }
+
+    @Test
+    void aBadVectorPropertyValueGetsOneWarningNamingThePropertyAndTheAcceptedValues() {
+        assertEquals("softmax-backward cpu: softmaxbackward.cpu.vector=maybe is unknown (true or false);"
+                + " using the default (the Vector API kernel when its module is present)",
+                Kernels.vectorPropertyWarning("maybe"));
+        for (String ok : new String[] {null, "", " ", "true", "FALSE", " false "}) {
+            assertEquals(null, Kernels.vectorPropertyWarning(ok), ok);
+        }
+    }
 }
