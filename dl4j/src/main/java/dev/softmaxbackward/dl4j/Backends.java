@@ -1,0 +1,156 @@
+package dev.softmaxbackward.dl4j;
+
+import dev.softmaxbackward.SoftmaxBackward;
+import dev.softmaxbackward.SoftmaxBackwardBackend;
+import org.nd4j.linalg.api.buffer.DataType;
+import org.nd4j.linalg.api.ndarray.INDArray;
+import org.nd4j.linalg.factory.Nd4j;
+
+/**
+ * The one place where the DL4J classes call the library: forward softmax, fused cross-entropy backward
+ * and softmax backward on [B, V] INDArrays of FLOAT or DOUBLE.
+ *
+ * <p>This path goes through the SPI with heap arrays, so it works with every backend (reference, cpu,
+ * cuda). The cpu backend's INDArray entry points (no heap copy) replace it for {@code cpu} once they
+ * exist in cpu-backend.
+ */
+final class Backends {
+    private Backends() {
+    }
+
+    static SoftmaxBackwardBackend backend() {
+        return SoftmaxBackward.backend();
+    }
+
+    /** out = softmax(logits) per row; out may be logits. Returns out. */
+    static INDArray softmax(INDArray logits, INDArray out) {
+        int[] rc = rowsCols("logits", logits);
+        requireSameShape("out", out, "logits", logits);
+        SoftmaxBackwardBackend b = backend();
+        if (logits.dataType() == DataType.DOUBLE) {
+            double[] x = flatDouble(logits);
+            double[] y = new double[x.length];
+            b.softmax(x, y, rc[0], rc[1]);
+            write(out, Nd4j.createFromArray(y));
+        } else {
+            float[] x = flatFloat(logits);
+            float[] y = new float[x.length];
+            b.softmax(x, y, rc[0], rc[1]);
+            write(out, Nd4j.createFromArray(y));
+        }
+        return out;
+    }
+
+    /**
+     * gradIn = rowScale[r] * (y - onehot(labels[r])) per row (label -100: a zero row); gradIn may be y.
+     * Rows with the same scale are batched into one SPI call; with one scale for all rows that is one call.
+     */
+    static INDArray crossEntropyBackward(INDArray y, int[] labels, double[] rowScale, INDArray gradIn) {
+        int[] rc = rowsCols("softmaxOut", y);
+        requireSameShape("gradIn", gradIn, "softmaxOut", y);
+        int rows = rc[0];
+        int cols = rc[1];
+        SoftmaxBackwardBackend b = backend();
+        boolean uniform = true;
+        for (double s : rowScale) {
+            uniform &= s == rowScale[0];
+        }
+        if (y.dataType() == DataType.DOUBLE) {
+            double[] yy = flatDouble(y);
+            double[] g = new double[yy.length];
+            if (uniform) {
+                b.crossEntropyBackward(yy, labels, rows == 0 ? 1 : rowScale[0], g, rows, cols);
+            } else {
+                double[] rowY = new double[cols];
+                double[] rowG = new double[cols];
+                int[] one = new int[1];
+                for (int r = 0; r < rows; r++) {
+                    System.arraycopy(yy, r * cols, rowY, 0, cols);
+                    one[0] = labels[r];
+                    b.crossEntropyBackward(rowY, one, rowScale[r], rowG, 1, cols);
+                    System.arraycopy(rowG, 0, g, r * cols, cols);
+                }
+            }
+            write(gradIn, Nd4j.createFromArray(g));
+        } else {
+            float[] yy = flatFloat(y);
+            float[] g = new float[yy.length];
+            if (uniform) {
+                b.crossEntropyBackward(yy, labels, rows == 0 ? 1f : (float) rowScale[0], g, rows, cols);
+            } else {
+                float[] rowY = new float[cols];
+                float[] rowG = new float[cols];
+                int[] one = new int[1];
+                for (int r = 0; r < rows; r++) {
+                    System.arraycopy(yy, r * cols, rowY, 0, cols);
+                    one[0] = labels[r];
+                    b.crossEntropyBackward(rowY, one, (float) rowScale[r], rowG, 1, cols);
+                    System.arraycopy(rowG, 0, g, r * cols, cols);
+                }
+            }
+            write(gradIn, Nd4j.createFromArray(g));
+        }
+        return gradIn;
+    }
+
+    /** gradIn = y * (gradOut - sum(y*gradOut)/sum(y)) per row; gradIn may be gradOut. */
+    static INDArray softmaxBackward(INDArray gradOut, INDArray y, INDArray gradIn) {
+        int[] rc = rowsCols("softmaxOut", y);
+        requireSameShape("gradOut", gradOut, "softmaxOut", y);
+        requireSameShape("gradIn", gradIn, "softmaxOut", y);
+        SoftmaxBackwardBackend b = backend();
+        if (y.dataType() == DataType.DOUBLE) {
+            double[] g = flatDouble(gradOut);
+            double[] out = new double[g.length];
+            b.softmaxBackward(g, flatDouble(y), out, rc[0], rc[1]);
+            write(gradIn, Nd4j.createFromArray(out));
+        } else {
+            float[] g = flatFloat(gradOut);
+            float[] out = new float[g.length];
+            b.softmaxBackward(g, flatFloat(y), out, rc[0], rc[1]);
+            write(gradIn, Nd4j.createFromArray(out));
+        }
+        return gradIn;
+    }
+
+    /** The elements in C order, on the heap (the SPI takes Java arrays). */
+    private static double[] flatDouble(INDArray a) {
+        return a.reshape('c', new long[] {a.length()}).toDoubleVector();
+    }
+
+    private static float[] flatFloat(INDArray a) {
+        return a.reshape('c', new long[] {a.length()}).toFloatVector();
+    }
+
+    private static void write(INDArray target, INDArray flat) {
+        target.assign(flat.reshape('c', new long[] {target.size(0), target.size(1)}));
+    }
+
+    static int[] rowsCols(String name, INDArray a) {
+        if (a == null) {
+            throw new NullPointerException(name);
+        }
+        if (a.rank() != 2) {
+            throw new IllegalArgumentException(name + " must be [rows, cols], got rank " + a.rank() + " shape "
+                    + java.util.Arrays.toString(a.shape()));
+        }
+        DataType t = a.dataType();
+        if (t != DataType.FLOAT && t != DataType.DOUBLE) {
+            throw new IllegalArgumentException(name + " dtype must be FLOAT or DOUBLE, got " + t);
+        }
+        if (a.size(0) > Integer.MAX_VALUE || a.size(1) > Integer.MAX_VALUE || a.length() > Integer.MAX_VALUE) {
+            throw new IllegalArgumentException(name + " is too large: shape " + java.util.Arrays.toString(a.shape()));
+        }
+        return new int[] {(int) a.size(0), (int) a.size(1)};
+    }
+
+    static void requireSameShape(String name, INDArray a, String refName, INDArray ref) {
+        if (a == null) {
+            throw new NullPointerException(name);
+        }
+        if (!java.util.Arrays.equals(a.shape(), ref.shape()) || a.dataType() != ref.dataType()) {
+            throw new IllegalArgumentException(name + " " + a.dataType() + java.util.Arrays.toString(a.shape())
+                    + " != " + refName + " " + ref.dataType() + java.util.Arrays.toString(ref.shape()));
+        }
+    }
+}
