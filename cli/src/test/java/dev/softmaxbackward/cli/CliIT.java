@@ -22,7 +22,7 @@ class CliIT {
     void plainJavaJarRunsTheCpuBackendsVectorKernelWithoutTheLaunchersWarning() throws Exception {
         Jar.Result r = Jar.run(dir, "info");
         assertEquals(0, r.exitCode(), r::toString);
-        assertTrue(Pattern.compile("(?m)^  cpu +100  yes +cpu\\[fused, vector\\(").matcher(r.out()).find(), r::toString);
+        assertTrue(Pattern.compile("(?m)^  cpu +100  yes +fused strategy, vector\\(").matcher(r.out()).find(), r::toString);
         assertFalse(r.err().contains("incubator"), r::toString);
         // info says what this JVM runs: the relaunched one has the module, so no --add-modules hint
         assertTrue(r.out().contains("(this JVM has jdk.incubator.vector, added by this CLI when it restarted itself: "
@@ -32,7 +32,7 @@ class CliIT {
         Jar.Result plain = Jar.run(dir, java.util.Map.of("JDK_JAVA_OPTIONS", "-Dsoftmaxbackward.cli.relaunch=false"),
                 "info");
         assertEquals(0, plain.exitCode(), plain::toString);
-        assertTrue(Pattern.compile("(?m)^  cpu +100  yes +cpu\\[fused, scalar").matcher(plain.out()).find(),
+        assertTrue(Pattern.compile("(?m)^  cpu +100  yes +fused strategy, scalar kernel").matcher(plain.out()).find(),
                 plain::toString);
         assertTrue(plain.out().contains("(this JVM runs without jdk.incubator.vector: the cpu backend runs its "
                 + "plain-Java kernel"), plain::toString);
