@@ -22,13 +22,13 @@ class CliIT {
     void plainJavaJarRunsTheCpuBackendsVectorKernelWithoutTheLaunchersWarning() throws Exception {
         Jar.Result r = Jar.run(dir, "info");
         assertEquals(0, r.exitCode(), r::toString);
-        assertTrue(Pattern.compile("(?m)^  cpu +100  yes +cpu\\[fused, vector\\(").matcher(r.out()).find(), r::toString);
+        assertTrue(Pattern.compile("(?m)^  cpu +100  yes +fused strategy, vector\\(").matcher(r.out()).find(), r::toString);
         assertFalse(r.err().contains("incubator"), r::toString);
 
         Jar.Result plain = Jar.run(dir, java.util.Map.of("JDK_JAVA_OPTIONS", "-Dsoftmaxbackward.cli.relaunch=false"),
                 "info");
         assertEquals(0, plain.exitCode(), plain::toString);
-        assertTrue(Pattern.compile("(?m)^  cpu +100  yes +cpu\\[fused, scalar").matcher(plain.out()).find(),
+        assertTrue(Pattern.compile("(?m)^  cpu +100  yes +fused strategy, scalar").matcher(plain.out()).find(),
                 plain::toString);
     }
 
