@@ -10,9 +10,9 @@ import org.nd4j.linalg.factory.Nd4j;
  * The one place where the DL4J classes call the library: forward softmax, fused cross-entropy backward
  * and softmax backward on [B, V] INDArrays of FLOAT or DOUBLE.
  *
- * <p>This path goes through the SPI with heap arrays, so it works with every backend (reference, cpu,
- * cuda). The cpu backend's INDArray entry points (no heap copy) replace it for {@code cpu} once they
- * exist in cpu-backend.
+ * <p>When the selected backend is {@code cpu}, its INDArray entry points run on ND4J's off-heap memory
+ * with no copy; any other backend ({@code reference}, {@code cuda}) gets heap arrays through the SPI.
+ * cpu-backend is an optional dependency: {@link CpuPath} is loaded only when {@code cpu} is selected.
  */
 final class Backends {
     private Backends() {
@@ -27,6 +27,9 @@ final class Backends {
         int[] rc = rowsCols("logits", logits);
         requireSameShape("out", out, "logits", logits);
         SoftmaxBackwardBackend b = backend();
+        if (isCpu(b)) {
+            return CpuPath.softmax(b, logits, out);
+        }
         if (logits.dataType() == DataType.DOUBLE) {
             double[] x = flatDouble(logits);
             double[] y = new double[x.length];
@@ -51,6 +54,9 @@ final class Backends {
         int rows = rc[0];
         int cols = rc[1];
         SoftmaxBackwardBackend b = backend();
+        if (isCpu(b)) {
+            return CpuPath.crossEntropyBackward(b, y, labels, rowScale, gradIn);
+        }
         boolean uniform = true;
         for (double s : rowScale) {
             uniform &= s == rowScale[0];
@@ -111,6 +117,26 @@ final class Backends {
             write(gradIn, Nd4j.createFromArray(out));
         }
         return gradIn;
+    }
+
+    private static boolean isCpu(SoftmaxBackwardBackend b) {
+        return "cpu".equals(b.name());
+    }
+
+    /** The cpu backend's INDArray entry points; referencing CpuBackend only here keeps cpu-backend optional. */
+    private static final class CpuPath {
+        static INDArray softmax(SoftmaxBackwardBackend b, INDArray logits, INDArray out) {
+            return ((dev.softmaxbackward.cpu.CpuBackend) b).softmax(logits, out);
+        }
+
+        static INDArray crossEntropyBackward(SoftmaxBackwardBackend b, INDArray y, int[] labels, double[] rowScale,
+                INDArray gradIn) {
+            return ((dev.softmaxbackward.cpu.CpuBackend) b).crossEntropyBackward(y, labels, rowScale, gradIn);
+        }
+
+        static INDArray softmaxBackward(SoftmaxBackwardBackend b, INDArray gradOut, INDArray y, INDArray gradIn) {
+            return ((dev.softmaxbackward.cpu.CpuBackend) b).softmaxBackward(gradOut, y, gradIn);
+        }
     }
 
     /** The elements in C order, on the heap (the SPI takes Java arrays). */
