@@ -7,7 +7,7 @@
 // (__dadd_rn, __dmul_rn, __ddiv_rn, __fma_rn, __double2float_rn), so the bits do not depend on
 // contraction or on compiler flags.
 //
-// The canonical order (CONTRACT.md section 4), which every variant below follows exactly:
+// The canonical order (docs/contract.md §4), which every variant below follows exactly:
 //  - a row is cut into segments of 4096 entries (the last one shorter);
 //  - in a segment, entry k belongs to lane k % 32, and each lane adds its entries' terms in increasing
 //    index order starting from +0.0 (lane_sum);
