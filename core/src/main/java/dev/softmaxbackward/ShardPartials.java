@@ -12,9 +12,11 @@ import java.io.Serializable;
  *
  * <p>float32 inputs give one float64 per segment and sum; float64 inputs give double-double pairs
  * {@code (s, c)}. Per row the shard also reports whether its {@code g} is constant (every entry
- * {@code ==} its first entry, which is not NaN), that first entry, and {@code max |g|} (NaN if any
- * {@code g} is NaN). The last is not used yet: it is carried so that rescaling rows whose float64
- * sums overflow (issue 10 item 7) can be added without changing this format.
+ * {@code ==} its first entry, which is not NaN), that first entry, and {@code max |g|} and
+ * {@code max |y|} (NaN if one is NaN). For float64, a segment whose partials overflowed (while its
+ * entries are finite) also carries them recomputed at the segment's own scale
+ * ({@link RowNumerics#scaledSegment}); with the row's maxima these give a rescaled row's {@code d}
+ * with the unsharded bits ({@link RowNumerics#rescaledMean(double, double, int, double[], double[], double[], double[], int[], int[])}).
  *
  * <p>Backends fill an instance with {@link #setSegment} and {@link #setRow}; callers only pass it on
  * (it is {@link Serializable}, for shipping between machines) to
@@ -34,6 +36,12 @@ public final class ShardPartials implements Serializable {
     private final double[] firstG;
     private final boolean[] constantG;
     private final double[] maxAbsG;
+    private final double[] maxAbsY;
+    // float64 only, allocated at the first overflowed segment: {sY, cY, sYG, cYG} at scale 2^-(kG, kY)
+    private double[] scaledPartials;
+    private int[] scaleG;
+    private int[] scaleY;
+    private boolean[] scaled;
 
     private ShardPartials(boolean float64, int rows, int cols) {
         Arguments.size(rows, cols);
@@ -52,6 +60,7 @@ public final class ShardPartials implements Serializable {
         firstG = new double[rows];
         constantG = new boolean[rows];
         maxAbsG = new double[rows];
+        maxAbsY = new double[rows];
     }
 
     /** Empty partials for a float32 shard of {@code rows} rows and {@code cols >= 1} columns. */
@@ -98,14 +107,37 @@ public final class ShardPartials implements Serializable {
     }
 
     /**
-     * Sets what row {@code row}'s {@code g} looks like in this shard: its first entry, whether every
-     * entry {@code ==} it and it is not NaN, and {@code max |g|}.
+     * Sets what row {@code row} looks like in this shard: the first entry of {@code g}, whether every
+     * entry {@code ==} it and it is not NaN, {@code max |g|} and {@code max |y|} (NaN if one is NaN).
      */
-    public void setRow(int row, double first, boolean constant, double maxAbs) {
+    public void setRow(int row, double first, boolean constant, double maxAbsG, double maxAbsY) {
         checkRow(row);
         firstG[row] = first;
         constantG[row] = constant;
-        maxAbsG[row] = maxAbs;
+        this.maxAbsG[row] = maxAbsG;
+        this.maxAbsY[row] = maxAbsY;
+    }
+
+    /**
+     * Sets segment {@code segment} of row {@code row} recomputed scaled ({@link RowNumerics#scaledSegment}'s
+     * {@code res = {sY, cY, sYG, cYG, kG, kY}}), kept beside its canonical partials; float64 only.
+     */
+    public void setScaledSegment(int row, int segment, double[] res) {
+        int i = index(row, segment);
+        if (!float64) {
+            throw new IllegalStateException("scaled segments are for float64 partials; these are float32");
+        }
+        if (scaled == null) {
+            int n = sumY.length;
+            scaledPartials = new double[4 * n];
+            scaleG = new int[n];
+            scaleY = new int[n];
+            scaled = new boolean[n];
+        }
+        System.arraycopy(res, 0, scaledPartials, 4 * i, 4);
+        scaleG[i] = (int) res[4];
+        scaleY[i] = (int) res[5];
+        scaled[i] = true;
     }
 
     /** {@link #setRow} from the shard row {@code g[from, to)} (float32). */
@@ -117,25 +149,42 @@ public final class ShardPartials implements Serializable {
             constant &= g[i] == first;
             max = Math.max(max, Math.abs((double) g[i])); // Math.max: a NaN makes max NaN
         }
-        setRow(row, first, constant, max);
+        setRow(row, first, constant, max, Double.NaN); // float32 rows never rescale: max |y| unused
     }
 
-    /** {@link #setRow} from the shard row {@code g[from, to)} (float64). */
-    public void setRowFrom(int row, double[] g, int from, int to) {
+    /**
+     * {@link #setRow} from the shard row {@code g[from, to)}, {@code y[from, to)} (float64), after its
+     * segments are set: each segment whose partials overflowed is recomputed scaled
+     * ({@link #setScaledSegment}), so that a rescaled row gets the unsharded bits.
+     */
+    public void setRowFrom(int row, double[] g, double[] y, int from, int to) {
         double first = g[from];
         boolean constant = first == first;
-        double max = 0.0;
         for (int i = from; i < to; i++) {
             constant &= g[i] == first;
-            max = Math.max(max, Math.abs(g[i]));
         }
-        setRow(row, first, constant, max);
+        setRow(row, first, constant, RowNumerics.maxAbs(g, from, to - from), RowNumerics.maxAbs(y, from, to - from));
+        double[] res = new double[6];
+        for (int s = 0; s < segments; s++) {
+            int i = index(row, s);
+            int start = from + s * RowNumerics.SEGMENT;
+            if (RowNumerics.overflowed(sumY[i], sumYG[i])
+                    && RowNumerics.scaledSegment(g, start, y, start, Math.min(RowNumerics.SEGMENT, to - start), res)) {
+                setScaledSegment(row, s, res);
+            }
+        }
     }
 
-    /** {@code max |g|} of row {@code row} in this shard (NaN if a g is NaN); reserved for rescaling. */
+    /** {@code max |g|} of row {@code row} in this shard (NaN if a g is NaN). */
     public double maxAbsG(int row) {
         checkRow(row);
         return maxAbsG[row];
+    }
+
+    /** {@code max |y|} of row {@code row} in this shard (NaN if a y is NaN; NaN for float32 partials). */
+    public double maxAbsY(int row) {
+        checkRow(row);
+        return maxAbsY[row];
     }
 
     // ---- read by ShardedBackward ----
@@ -154,6 +203,24 @@ public final class ShardPartials implements Serializable {
 
     double sumYGErr(int row, int segment) {
         return sumYGErr[index(row, segment)];
+    }
+
+    /** Whether segment {@code segment} of row {@code row} carries scaled partials. */
+    boolean scaled(int row, int segment) {
+        return scaled != null && scaled[index(row, segment)];
+    }
+
+    /** Component {@code c} (0..3: sY, cY, sYG, cYG) of a scaled segment. */
+    double scaledPartial(int row, int segment, int c) {
+        return scaledPartials[4 * index(row, segment) + c];
+    }
+
+    int scaleG(int row, int segment) {
+        return scaleG[index(row, segment)];
+    }
+
+    int scaleY(int row, int segment) {
+        return scaleY[index(row, segment)];
     }
 
     double firstG(int row) {

@@ -27,9 +27,11 @@ import java.util.List;
  * float64: 32 bytes, two pairs) plus 17 bytes of row summary, against {@code 4} or {@code 8} bytes per
  * column of data.
  *
- * <p>Not yet: rows whose float64 sums overflow are not rescaled (issue 10 item 7); when that comes,
- * the per-shard {@link ShardPartials#maxAbsG(int)} already in phase 1's result gives the row's
- * {@code max |g|}, and so the common power-of-two scale, without another exchange.
+ * <p>float64 rows whose sums overflow are rescaled without another exchange: phase 1 already
+ * recomputes each overflowed segment at its own scale, and the shards' {@code max |g|, max |y|} give
+ * the row's scale, so {@link #meansDouble} forms the unsharded row's rescaled {@code d}
+ * ({@link RowNumerics#rescaledMean(double, double, int, double[], double[], double[], double[], int[], int[])}).
+ * Phase 2's outputs follow {@link RowNumerics#gradIn(double, double, double)}, overflow rule included.
  */
 public final class ShardedBackward {
     private ShardedBackward() {}
@@ -76,9 +78,44 @@ public final class ShardedBackward {
             RowNumerics.reduceSegments(yS, yC, n);
             RowNumerics.reduceSegments(ygS, ygC, n);
             double d = RowNumerics.weightedMean(ygS[0], ygC[0], yS[0], yC[0]);
+            if (RowNumerics.overflowed(yS[0], ygS[0])) {
+                d = rescaledMean(d, shards, r, yS, yC, ygS, ygC);
+            }
             means[r] = constantRow(d, shards, r) ? shards.get(0).firstG(r) : d;
         }
         return means;
+    }
+
+    /**
+     * Row {@code r}'s rescaled {@code d} from every shard's segments (the scaled partials where phase 1
+     * made them), or {@code d} itself when an entry of the row is NaN or infinite.
+     */
+    private static double rescaledMean(double d, List<ShardPartials> shards, int r, double[] yS, double[] yC,
+                                       double[] ygS, double[] ygC) {
+        double maxG = 0.0;
+        double maxY = 0.0;
+        for (ShardPartials p : shards) {
+            maxG = Math.max(maxG, p.maxAbsG(r));
+            maxY = Math.max(maxY, p.maxAbsY(r));
+        }
+        if (!(Double.isFinite(maxG) && Double.isFinite(maxY))) {
+            return d;
+        }
+        int[] kG = new int[yS.length];
+        int[] kY = new int[yS.length];
+        int n = 0;
+        for (ShardPartials p : shards) {
+            for (int s = 0; s < p.segments(); s++, n++) {
+                boolean scaled = p.scaled(r, s);
+                yS[n] = scaled ? p.scaledPartial(r, s, 0) : p.sumY(r, s);
+                yC[n] = scaled ? p.scaledPartial(r, s, 1) : p.sumYErr(r, s);
+                ygS[n] = scaled ? p.scaledPartial(r, s, 2) : p.sumYG(r, s);
+                ygC[n] = scaled ? p.scaledPartial(r, s, 3) : p.sumYGErr(r, s);
+                kG[n] = scaled ? p.scaleG(r, s) : 0;
+                kY[n] = scaled ? p.scaleY(r, s) : 0;
+            }
+        }
+        return RowNumerics.rescaledMean(maxG, maxY, n, yS, yC, ygS, ygC, kG, kY);
     }
 
     /**

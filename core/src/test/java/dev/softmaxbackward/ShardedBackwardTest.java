@@ -152,6 +152,63 @@ class ShardedBackwardTest {
         assertTrue(layouts > 24, "some layouts have several shards");
     }
 
+    /**
+     * float64 rows near overflow (numerics §2, float64 step 3a): sums that overflow only in the segment
+     * tree, inside segments, in sum(y); g - d overflowing; the same with a NaN or an infinity; a
+     * constant row of MAX; an ordinary row.
+     */
+    static double[][] overflowRows(Random random, int rows, int cols) {
+        double[] g = new double[rows * cols];
+        double[] y = new double[rows * cols];
+        double max = Double.MAX_VALUE;
+        for (int r = 0; r < rows; r++) {
+            int kind = r % 8;
+            for (int i = r * cols; i < (r + 1) * cols; i++) {
+                double u = random.nextDouble();
+                y[i] = switch (kind) {
+                    case 0, 6 -> 1.0;
+                    case 2 -> 1e308 * u;
+                    case 3, 7 -> u / cols;
+                    default -> u / 64;
+                };
+                g[i] = switch (kind) {
+                    case 0 -> max / cols * (1.5 + u * 1e-3);
+                    case 1, 4, 5 -> max * (u - 0.25);
+                    case 2 -> random.nextGaussian() * 1e-10;
+                    case 3 -> (i % 4 == 0 ? -max : max) * (1 - u * 1e-3);
+                    case 6 -> max;
+                    default -> random.nextGaussian();
+                };
+            }
+            if (kind == 4) {
+                g[r * cols + cols - 1] = Double.NaN;
+            } else if (kind == 5) {
+                g[r * cols + cols / 2] = Double.NEGATIVE_INFINITY;
+            }
+        }
+        return new double[][] {g, y};
+    }
+
+    @Test
+    void rowsNearOverflowGiveTheUnshardedBitsOnAnyLayout() {
+        Random random = new Random(15);
+        for (int trial = 0; trial < 12; trial++) {
+            int cols = (2 + random.nextInt(6)) * RowNumerics.SEGMENT - random.nextInt(3000);
+            int rows = 8;
+            double[][] data = overflowRows(random, rows, cols);
+            int[] bounds = randomCuts(random, cols);
+            double[] expected = new double[rows * cols];
+            REFERENCE.softmaxBackward(data[0], data[1], expected, rows, cols);
+            for (int r : new int[] {0, 1, 2, 3, 6}) { // the rescaled rows come out finite
+                for (int i = r * cols; i < (r + 1) * cols; i++) {
+                    assertTrue(Double.isFinite(expected[i]), "row kind " + r + " entry " + (i - r * cols));
+                }
+            }
+            double[] actual = sharded(REFERENCE, data[0], data[1], rows, cols, bounds);
+            assertArrayEquals(bits(expected), bits(actual), "cols " + cols + " cuts " + Arrays.toString(bounds));
+        }
+    }
+
     @Test
     void constantRowsAcrossShardsGiveZerosWhereTheSumsAloneWouldNot() {
         // g = 1e-300 constant: y*g underflows and d from the sums alone is not g (numerics.md §4).

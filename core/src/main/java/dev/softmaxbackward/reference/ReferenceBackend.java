@@ -76,9 +76,8 @@ public final class ReferenceBackend implements SoftmaxBackwardBackend {
             CanonicalSum.Pair sumYG = sums.compensatedDot(cols, k -> softmaxOut[base + k], k -> gradOut[base + k]);
             double d = RowNumerics.weightedMean(sumYG.s(), sumYG.c(), sumY.s(), sumY.c());
             d = RowNumerics.constantRowMean(d, gradOut, base, base + cols);
-            for (int i = base; i < base + cols; i++) {
-                gradIn[i] = RowNumerics.gradIn(softmaxOut[i], gradOut[i], d);
-            }
+            // Sums that overflowed are recomputed scaled; outputs whose g - d overflows are taken halved.
+            RowNumerics.finishRow(gradOut, base, softmaxOut, base, gradIn, base, cols, sumY.s(), sumYG.s(), d);
         }
     }
 
@@ -187,7 +186,7 @@ public final class ReferenceBackend implements SoftmaxBackwardBackend {
             for (int s = 0; s < n; s++) {
                 p.setSegment(r, s, yS[s], yC[s], sums.segment(s), sums.segmentError(s));
             }
-            p.setRowFrom(r, gradOut, base, base + cols);
+            p.setRowFrom(r, gradOut, softmaxOut, base, base + cols);
         }
         return p;
     }

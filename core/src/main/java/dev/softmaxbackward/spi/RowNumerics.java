@@ -190,8 +190,207 @@ public final class RowNumerics {
         return first == first ? first : d;
     }
 
-    /** One output for float64 inputs: {@code fl(y * fl(g - d))}, no fma. */
+    /**
+     * One output for float64 inputs: {@code fl(y * fl(g - d))}, no fma; where {@code g - d} overflows
+     * although {@code g} and {@code d} are finite, {@code 2 * fl(y * fl(g/2 - d/2))}. Then both
+     * {@code |g|, |d| >= 2^970}, so the halving is exact and the result is the unscaled formula's in an
+     * unbounded exponent range: finite exactly when the output itself is representable.
+     */
     public static double gradIn(double y, double g, double d) {
-        return y * (g - d);
+        double t = g - d;
+        if (Double.isInfinite(t) && Double.isFinite(g) && Double.isFinite(d)) {
+            return 2.0 * (y * (0.5 * g - 0.5 * d));
+        }
+        return y * t;
+    }
+
+    // ---- float64 rows near overflow (docs/numerics.md §2, float64 steps 3a and 5) -------------------
+
+    /**
+     * Scaled maxima stay below {@code 2^(SCALE_TARGET + 1)}: then a scaled product {@code y*g} is below
+     * {@code 2^990}, every sum of a row of fewer than {@code 2^31} entries below {@code 2^1021}, and the
+     * scaled sum of y below {@code 2^526}: the rescaled sums cannot overflow.
+     */
+    public static final int SCALE_TARGET = 494;
+
+    /** With {@code |d|} below this, no {@code g - d} with a finite {@code g} rounds to infinity (numerics §5.5). */
+    private static final double WIDE_MEAN = 0x1p970;
+
+    /**
+     * Whether a double-double sum's plain parts are not both finite: for a whole row, the row then takes
+     * {@link #rescaledMean(double[], int, double[], int, int, double)}; for one segment, its partials are
+     * recomputed scaled ({@link #scaledSegment}).
+     */
+    public static boolean overflowed(double sY, double sYG) {
+        return !(Double.isFinite(sY) && Double.isFinite(sYG));
+    }
+
+    /**
+     * The per-row test the fast kernels run after {@code d} (scalar work, once per row): true when the
+     * row's plain sums {@code sY, sYG} are not finite or {@code |d| >= 2^970} (or NaN); such a row is
+     * handed whole to {@link #finishRow}. On every other row {@link #finishRow} gives the fast path's
+     * bits ({@code fl(y * fl(g - d))}), so the test only decides speed.
+     */
+    public static boolean needsFinishRow(double sY, double sYG, double d) {
+        return overflowed(sY, sYG) || !(Math.abs(d) < WIDE_MEAN);
+    }
+
+    /**
+     * The steps of a float64 row after its sums (the reference runs it on every row, the fast kernels on
+     * the rows {@link #needsFinishRow} picks), given the row's plain sums and its {@code d} (after the
+     * constant-row rule): when the sums overflowed, {@code d} is recomputed by
+     * {@link #rescaledMean(double[], int, double[], int, int, double)} and the constant-row rule applied
+     * again; then every output is {@link #gradIn(double, double, double)}. {@code out} may be {@code g}
+     * at the same offset: all of {@code g} is read before the first write.
+     */
+    public static void finishRow(double[] g, int go, double[] y, int yo, double[] out, int oo, int cols,
+                               double sY, double sYG, double d) {
+        if (overflowed(sY, sYG)) {
+            d = constantRowMean(rescaledMean(g, go, y, yo, cols, d), g, go, go + cols);
+        }
+        for (int i = 0; i < cols; i++) {
+            out[oo + i] = gradIn(y[yo + i], g[go + i], d);
+        }
+    }
+
+    /**
+     * {@code d} of a float64 row whose plain sums overflowed, recomputed scaled (docs/numerics.md §2,
+     * float64 step 3a); the given {@code d} when an entry of the row is NaN or infinite (the plain sums
+     * then decide, as for every row with special values). Each segment's partials are the canonical
+     * ones, or, where those overflowed, {@link #scaledSegment}'s; then
+     * {@link #rescaledMean(double, double, int, double[], double[], double[], double[], int[], int[])}.
+     */
+    public static double rescaledMean(double[] g, int go, double[] y, int yo, int cols, double d) {
+        double maxG = maxAbs(g, go, cols);
+        double maxY = maxAbs(y, yo, cols);
+        if (!(Double.isFinite(maxG) && Double.isFinite(maxY))) {
+            return d;
+        }
+        int n = segments(cols);
+        double[] yS = new double[n];
+        double[] yC = new double[n];
+        double[] ygS = new double[n];
+        double[] ygC = new double[n];
+        int[] kG = new int[n];
+        int[] kY = new int[n];
+        double[] seg = new double[6];
+        for (int s = 0; s < n; s++) {
+            int start = s * SEGMENT;
+            int length = Math.min(SEGMENT, cols - start);
+            segmentPairs(g, go + start, y, yo + start, length, 0, 0, seg);
+            if (overflowed(seg[0], seg[2])) {
+                scaledSegment(g, go + start, y, yo + start, length, seg);
+            }
+            yS[s] = seg[0];
+            yC[s] = seg[1];
+            ygS[s] = seg[2];
+            ygC[s] = seg[3];
+            kG[s] = (int) seg[4];
+            kY[s] = (int) seg[5];
+        }
+        return rescaledMean(maxG, maxY, n, yS, yC, ygS, ygC, kG, kY);
+    }
+
+    /**
+     * One segment's partials recomputed scaled, for a segment whose canonical partials overflowed: with
+     * {@code kG = scaleExponent(max|g|)}, {@code kY = scaleExponent(max|y|)} over the segment, the
+     * canonical in-segment sums of {@code y' = fl(y * 2^-kY)} and {@code y' * g'}, {@code g' = fl(g * 2^-kG)},
+     * into {@code res = {sY, cY, sYG, cYG, kG, kY}}. Returns false, leaving {@code res} alone, when an
+     * entry of the segment is not finite (then the row is never rescaled).
+     */
+    public static boolean scaledSegment(double[] g, int go, double[] y, int yo, int length, double[] res) {
+        double maxG = maxAbs(g, go, length);
+        double maxY = maxAbs(y, yo, length);
+        if (!(Double.isFinite(maxG) && Double.isFinite(maxY))) {
+            return false;
+        }
+        segmentPairs(g, go, y, yo, length, scaleExponent(maxG), scaleExponent(maxY), res);
+        return true;
+    }
+
+    /**
+     * {@code d} of a rescaled row from its segments' partials in order, each at its own scale
+     * ({@code kG[s], kY[s]}: zero for canonical partials) and the row's {@code max|g|, max|y|}: with
+     * {@code KG = scaleExponent(maxG)}, {@code KY = scaleExponent(maxY)}, every component of segment
+     * {@code s} is multiplied by {@code 2^(kY[s] - KY)} (sums of y) or {@code 2^(kG[s] - KG + kY[s] - KY)}
+     * (sums of y*g), the two pair lists are reduced by the segment tree, and {@code d} is
+     * {@code weightedMean} of them times {@code 2^KG}. Overwrites the arrays. The sharded path calls this
+     * with the partials of every shard, so it gives the unsharded bits.
+     */
+    public static double rescaledMean(double maxG, double maxY, int n, double[] yS, double[] yC, double[] ygS,
+                                      double[] ygC, int[] kG, int[] kY) {
+        int rowG = scaleExponent(maxG);
+        int rowY = scaleExponent(maxY);
+        for (int s = 0; s < n; s++) {
+            double fy = pow2(kY[s] - rowY);
+            double fyg = pow2(kG[s] - rowG + kY[s] - rowY);
+            yS[s] = yS[s] * fy;
+            yC[s] = yC[s] * fy;
+            ygS[s] = ygS[s] * fyg;
+            ygC[s] = ygC[s] * fyg;
+        }
+        reduceSegments(yS, yC, n);
+        reduceSegments(ygS, ygC, n);
+        return weightedMean(ygS[0], ygC[0], yS[0], yC[0]) * pow2(rowG);
+    }
+
+    /** {@code max(0, exponent(max) - SCALE_TARGET)}: the power of two a row or segment is scaled down by. */
+    public static int scaleExponent(double max) {
+        return Math.max(0, Math.getExponent(max) - SCALE_TARGET);
+    }
+
+    /** {@code 2^e} for {@code -1074 <= e <= 1023}, exactly (subnormal below -1022). */
+    static double pow2(int e) {
+        return e >= Double.MIN_EXPONENT ? Double.longBitsToDouble((long) (e + 1023) << 52)
+                : Double.longBitsToDouble(1L << (e + 1074));
+    }
+
+    /** {@code max |x[from, from + n)|}, NaN if one is NaN (Math.max), 0 when empty. */
+    public static double maxAbs(double[] x, int from, int n) {
+        double max = 0.0;
+        for (int i = from; i < from + n; i++) {
+            max = Math.max(max, Math.abs(x[i]));
+        }
+        return max;
+    }
+
+    /**
+     * The canonical in-segment double-double sums (lanes, lane tree) of {@code y' = fl(y * 2^-kY)} and of
+     * {@code y' * g'}, {@code g' = fl(g * 2^-kG)}, into {@code res = {sY, cY, sYG, cYG, kG, kY}}. With
+     * {@code kG = kY = 0} these are the fast kernels' segment partials, bit for bit.
+     */
+    private static void segmentPairs(double[] g, int go, double[] y, int yo, int length, int kG, int kY,
+                                     double[] res) {
+        double fg = pow2(-kG);
+        double fy = pow2(-kY);
+        double[] aS = new double[LANES];
+        double[] aC = new double[LANES];
+        double[] bS = new double[LANES];
+        double[] bC = new double[LANES];
+        for (int k = 0; k < length; k++) {
+            int l = k % LANES;
+            double yv = y[yo + k] * fy;
+            double gv = g[go + k] * fg;
+            double s = aS[l];
+            double sum = s + yv;
+            double v = sum - s;
+            aC[l] = aC[l] + ((s - (sum - v)) + (yv - v));
+            aS[l] = sum;
+            double p = yv * gv;
+            double q = Math.fma(yv, gv, -p);
+            s = bS[l];
+            sum = s + p;
+            v = sum - s;
+            bC[l] = bC[l] + (q + ((s - (sum - v)) + (p - v)));
+            bS[l] = sum;
+        }
+        reduceLanes(aS, aC);
+        reduceLanes(bS, bC);
+        res[0] = aS[0];
+        res[1] = aC[0];
+        res[2] = bS[0];
+        res[3] = bC[0];
+        res[4] = kG;
+        res[5] = kY;
     }
 }

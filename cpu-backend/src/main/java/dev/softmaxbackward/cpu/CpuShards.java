@@ -84,7 +84,7 @@ final class CpuShards {
                     RowNumerics.reduceLanes(ygS, ygC);
                     p.setSegment(r, seg, yS[0], yC[0], ygS[0], ygC[0]);
                 }
-                p.setRowFrom(r, g, base, base + cols);
+                p.setRowFrom(r, g, y, base, base + cols);
             }
         });
         return p;
