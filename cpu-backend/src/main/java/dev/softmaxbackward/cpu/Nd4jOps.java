@@ -1,5 +1,6 @@
 package dev.softmaxbackward.cpu;
 
+import dev.softmaxbackward.spi.RowNumerics;
 import org.nd4j.linalg.api.buffer.DataType;
 import org.nd4j.linalg.api.ndarray.INDArray;
 import org.nd4j.linalg.factory.Nd4j;
@@ -27,6 +28,7 @@ final class Nd4jOps {
         INDArray correction = t.assign(gd).subiColumnVector(d0).muli(yd).sum(true, 1).divi(sumY);
         double[] sy = sumY.reshape(rows).toDoubleVector();
         double[] d = d0.reshape(rows).toDoubleVector();
+        double[] d0Plain = d.clone(); // sum(y*g)/sum(y): not finite where sum(y*g) overflowed
         double[] c = correction.reshape(rows).toDoubleVector();
         double[] gMax = gd.max(true, 1).reshape(rows).toDoubleVector();
         double[] gMin = gd.min(true, 1).reshape(rows).toDoubleVector();
@@ -45,6 +47,14 @@ final class Nd4jOps {
             }
             d[r] = roundToFloat ? (double) (float) dr : dr; // d is rounded once to the working precision
         }
+        // float64 rows near overflow (sums not finite, |d| >= 2^970): copied out before out (maybe g) is
+        // written, then finished with core's RowNumerics steps below
+        double[][] rare = new double[rows][];
+        for (int r = 0; r < rows; r++) {
+            if (!roundToFloat && RowNumerics.needsFinishRow(sy[r], d0Plain[r], d[r])) {
+                rare[r] = gd.getRow(r).toDoubleVector();
+            }
+        }
         INDArray dv = Nd4j.createFromArray(d).reshape(rows, 1);
         t.assign(gd).subiColumnVector(dv).muli(yd);
         out.assign(t); // ND4J's assign converts float64 to the output dtype, rounding once
@@ -56,6 +66,20 @@ final class Nd4jOps {
                 for (long j = 0; j < cols; j++) {
                     out.putScalar(r, j, Double.NaN);
                 }
+            }
+        }
+        for (int r = 0; r < rows; r++) {
+            if (rare[r] != null) {
+                double[] gr = rare[r];
+                double[] yr = yd.getRow(r).toDoubleVector();
+                int n = (int) cols;
+                // d from the canonical partials, scaled where they overflow: ND4J's d has no working
+                // correction step here (g - d0 overflowed in it)
+                double dr = RowNumerics.constantRowMean(RowNumerics.rescaledMean(gr, 0, yr, 0, n, d[r]), gr, 0, n);
+                for (int i = 0; i < n; i++) {
+                    gr[i] = RowNumerics.gradIn(yr[i], gr[i], dr);
+                }
+                out.getRow(r).assign(Nd4j.createFromArray(gr));
             }
         }
     }

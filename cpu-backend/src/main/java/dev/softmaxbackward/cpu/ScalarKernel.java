@@ -5,6 +5,7 @@ import static dev.softmaxbackward.spi.RowNumerics.SEGMENT;
 
 import dev.softmaxbackward.spi.RowNumerics;
 import java.nio.ByteBuffer;
+import java.nio.ByteOrder;
 import java.util.Arrays;
 
 /**
@@ -145,6 +146,9 @@ final class ScalarKernel implements RowKernel {
             finishSegment(s, seg);
         }
         double d = RowNumerics.constantRowMean(mean64(s, segments), g, go, go + cols);
+        if (finishedRare(g, go, y, yo, out, oo, cols, s, d)) {
+            return;
+        }
         for (int i = 0; i < cols; i++) {
             out[oo + i] = y[yo + i] * (g[go + i] - d);
         }
@@ -168,6 +172,9 @@ final class ScalarKernel implements RowKernel {
             finishSegment(s, seg);
         }
         double d = constantRowMeanDouble(mean64(s, segments), g, go, cols);
+        if (finishedRare(g, go, y, yo, out, oo, cols, s, d)) {
+            return;
+        }
         for (int i = 0; i < cols; i++) {
             out.putDouble(oo + 8 * i, y.getDouble(yo + 8 * i) * (g.getDouble(go + 8 * i) - d));
         }
@@ -256,6 +263,36 @@ final class ScalarKernel implements RowKernel {
         double sumY = RowNumerics.reduceSegments(s.segAS, segments);
         double sumYG = RowNumerics.reduceSegments(s.segBS, segments);
         return RowNumerics.weightedMean(sumYG, sumY);
+    }
+
+    /**
+     * Every float64 kernel's one test per row after {@link #mean64} (which leaves the plain sums in
+     * {@code segAS[0]}, {@code segBS[0]}): when {@link RowNumerics#needsFinishRow} picks the row (sums
+     * that overflowed, {@code |d| >= 2^970}, NaN), core's {@link RowNumerics#finishRow} computes its
+     * outputs and this returns true; the fast output loop is never reached for it.
+     */
+    static boolean finishedRare(double[] g, int go, double[] y, int yo, double[] out, int oo, int cols, Scratch s,
+                                double d) {
+        if (!RowNumerics.needsFinishRow(s.segAS[0], s.segBS[0], d)) {
+            return false;
+        }
+        RowNumerics.finishRow(g, go, y, yo, out, oo, cols, s.segAS[0], s.segBS[0], d);
+        return true;
+    }
+
+    /** {@link #finishedRare(double[], int, double[], int, double[], int, int, Scratch, double)} on INDArray rows, via the heap. */
+    static boolean finishedRare(ByteBuffer g, int go, ByteBuffer y, int yo, ByteBuffer out, int oo, int cols,
+                                Scratch s, double d) {
+        if (!RowNumerics.needsFinishRow(s.segAS[0], s.segBS[0], d)) {
+            return false;
+        }
+        double[] gr = s.doubles(0);
+        double[] yr = s.doubles(1);
+        g.slice(go, 8 * cols).order(ByteOrder.LITTLE_ENDIAN).asDoubleBuffer().get(0, gr, 0, cols);
+        y.slice(yo, 8 * cols).order(ByteOrder.LITTLE_ENDIAN).asDoubleBuffer().get(0, yr, 0, cols);
+        RowNumerics.finishRow(gr, 0, yr, 0, gr, 0, cols, s.segAS[0], s.segBS[0], d);
+        out.slice(oo, 8 * cols).order(ByteOrder.LITTLE_ENDIAN).asDoubleBuffer().put(0, gr, 0, cols);
+        return true;
     }
 
     /** The segment tree over both sums, then {@code d} for float64 inputs. */

@@ -78,6 +78,9 @@ final class VectorKernel implements RowKernel {
         int segments = RowNumerics.segments(cols);
         sums(g, go, y, yo, cols, 0, segments, s);
         double d = RowNumerics.constantRowMean(ScalarKernel.mean64(s, segments), g, go, go + cols);
+        if (ScalarKernel.finishedRare(g, go, y, yo, out, oo, cols, s, d)) {
+            return;
+        }
         outputs(g, go, y, yo, out, oo, 0, cols, d);
     }
 
@@ -257,6 +260,9 @@ final class VectorKernel implements RowKernel {
         int segments = RowNumerics.segments(cols);
         sumsDouble(g, go, y, yo, cols, 0, segments, s);
         double d = ScalarKernel.constantRowMeanDouble(ScalarKernel.mean64(s, segments), g, go, cols);
+        if (ScalarKernel.finishedRare(g, go, y, yo, out, oo, cols, s, d)) {
+            return;
+        }
         outputsDouble(g, go, y, yo, out, oo, 0, cols, d);
     }
 

@@ -56,6 +56,32 @@ final class Data {
         return g;
     }
 
+    /**
+     * float64 rows near overflow, by {@code r % 6}: sums that overflow (in a segment, or only in the
+     * segment tree for long rows), sum(y) overflowing, g - d overflowing, the first with a NaN, an
+     * ordinary row. Rows 0-3 have finite exact results.
+     */
+    static double[] nearOverflowG(SplittableRandom rnd, double[] y, int rows, int cols) {
+        double[] g = new double[rows * cols];
+        double max = Double.MAX_VALUE;
+        for (int i = 0; i < g.length; i++) {
+            int kind = (i / Math.max(1, cols)) % 6;
+            double u = rnd.nextDouble();
+            y[i] = kind == 0 ? 1.0 : kind == 1 ? u / 64 : kind == 2 ? 1e308 * u : u / cols;
+            g[i] = switch (kind) {
+                case 0 -> max / cols * (1.5 + u * 1e-3);
+                case 1, 4 -> max * (u - 0.25);
+                case 2 -> rnd.nextGaussian() * 1e-10;
+                case 3 -> (i % 4 == 0 ? -max : max) * (1 - u * 1e-3);
+                default -> rnd.nextGaussian();
+            };
+            if (kind == 4 && i % cols == cols - 1) {
+                g[i] = Double.NaN;
+            }
+        }
+        return g;
+    }
+
     static float[] toFloat(double[] a) {
         float[] f = new float[a.length];
         for (int i = 0; i < a.length; i++) {

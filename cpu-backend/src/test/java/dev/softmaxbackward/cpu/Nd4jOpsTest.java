@@ -35,6 +35,27 @@ class Nd4jOpsTest {
     }
 
     @Test
+    void float64NearOverflowWithinTheContractsBoundOfTheReference() {
+        SplittableRandom rnd = new SplittableRandom(3);
+        // not cols = 2: there nd4j-ops returns a finite row for [x, NaN] (observed; not an overflow matter)
+        for (int cols : new int[] {3, 33, 8192}) {
+            int rows = 12;
+            double[] y = new double[rows * cols];
+            double[] g = Data.nearOverflowG(rnd, y, rows, cols);
+            double[] expected = new double[rows * cols];
+            double[] actual = new double[rows * cols];
+            REFERENCE.softmaxBackward(g, y, expected, rows, cols);
+            cpu.softmaxBackward(g, y, actual, rows, cols);
+            for (int i = 0; i < rows * cols; i++) {
+                if ((i / cols) % 6 < 4) {
+                    assertTrue(Double.isFinite(actual[i]), "entry " + i + " = " + actual[i]);
+                }
+            }
+            check(g, y, expected, actual, rows, cols, 0x1p-53, Double.MIN_VALUE);
+        }
+    }
+
+    @Test
     void float32AndIndArraysWithinTheContractsBoundOfTheReference() {
         SplittableRandom rnd = new SplittableRandom(2);
         int rows = 24;
