@@ -61,6 +61,25 @@ final class BoundedPool<T> {
         }
     }
 
+    /**
+     * Runs {@code work} on an item: the item goes back to the pool when {@code work} returns, and is
+     * destroyed when it throws (the exception is passed on).
+     */
+    void use(Consumer<T> work) {
+        T item = acquire();
+        boolean ok = false;
+        try {
+            work.accept(item);
+            ok = true;
+        } finally {
+            if (ok) {
+                release(item);
+            } else {
+                discard(item);
+            }
+        }
+    }
+
     /** Gives back an item whose use succeeded. */
     void release(T item) {
         boolean keep;

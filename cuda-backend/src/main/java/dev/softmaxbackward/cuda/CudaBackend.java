@@ -261,21 +261,11 @@ public final class CudaBackend implements SoftmaxBackwardBackend, AutoCloseable 
      */
     private static void staged(long bytes, StagedWork work) {
         try (CudaRuntime.Call call = CudaRuntime.call()) {
-            BoundedPool<HostStaging> pool = call.runtime().staging();
-            HostStaging staging = pool.acquire();
-            boolean ok = false;
-            try {
+            call.runtime().staging().use(staging -> {
                 staging.ensure(bytes);
                 work.run(call.runtime(), staging);
                 staging.synchronize();
-                ok = true;
-            } finally {
-                if (ok) {
-                    pool.release(staging);
-                } else {
-                    pool.discard(staging);
-                }
-            }
+            });
         }
     }
 

@@ -171,6 +171,9 @@ final class CudaRuntime {
     /** Tests only: forget a simulated sticky error. */
     static synchronized void reviveForTests() {
         dead = null;
+        if (probeOnce().runtime() == null) { // without a GPU a test may simulate close() and take it back
+            closed = false;
+        }
         lastLaunch = "no kernel launched yet";
     }
 

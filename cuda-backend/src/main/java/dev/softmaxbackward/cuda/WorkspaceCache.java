@@ -102,7 +102,7 @@ final class WorkspaceCache<S, B> {
                 Iterator<Map.Entry<Long, Entry<B>>> it = entries.entrySet().iterator();
                 while (entries.size() > maxStreams && it.hasNext()) {
                     Entry<B> oldest = it.next().getValue();
-                    if (oldest != entry && oldest.lock.tryLock()) { // one in use stays
+                    if (oldest != entry && !oldest.lock.isHeldByCurrentThread() && oldest.lock.tryLock()) { // in use: stays
                         evicted.add(oldest);
                         it.remove();
                     }
