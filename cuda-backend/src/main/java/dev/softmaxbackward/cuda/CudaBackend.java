@@ -26,9 +26,11 @@ import jcuda.driver.CUstream;
  *       copied through pinned staging buffers reused across calls, computed, copied back;</li>
  *   <li>the device-resident methods ({@link #softmaxBackward(CUdeviceptr, CUdeviceptr, CUdeviceptr, int, int,
  *       long, DType, CUstream)} and the others) for tensors already on the GPU: pointers, a row stride, a
- *       dtype and a stream; the work is only enqueued on the stream (no host synchronisation, except
- *       on a device without stream-ordered memory pools, where the split variant's scratch is freed
- *       after a stream synchronise). {@link DeviceBuffer} owns device memory for callers who need it.</li>
+ *       dtype and a stream; the work is only enqueued on the stream. The split and forward kernels'
+ *       scratch is one block per stream, kept between calls: a call that needs a bigger block than
+ *       its stream has synchronises that stream once, to free the old one (the first call on a
+ *       stream, or a larger shape); every other call allocates and synchronises nothing.
+ *       {@link DeviceBuffer} owns device memory for callers who need it.</li>
  * </ul>
  * Every result is bit-identical to the {@code reference} backend for softmaxBackward and
  * crossEntropyBackward (the canonical summation order); forward {@code softmax} uses the GPU's

@@ -229,4 +229,19 @@ class LaunchPlannerTest {
         LaunchPlan warp = LaunchPlanner.plan(Integer.MAX_VALUE, 32, DType.FLOAT32, t4);
         assertEquals((Integer.MAX_VALUE / 4) + 1, warp.gridX());
     }
+
+    @Test
+    void theSmokeShapesTakeEveryVariantForEveryDtype() {
+        // DeviceCheck smoke stops with a mismatch when they do not: check here, before a GPU run
+        for (DeviceLimits device : DEVICES) {
+            for (DType dtype : DType.values()) {
+                java.util.Set<Variant> variants = java.util.EnumSet.noneOf(Variant.class);
+                for (int[] shape : DeviceCheck.SMOKE_SHAPES) {
+                    variants.add(LaunchPlanner.plan(shape[0], shape[1], dtype, device).variant());
+                }
+                assertEquals(java.util.EnumSet.complementOf(java.util.EnumSet.of(Variant.NONE)), variants,
+                        dtype + " on " + device);
+            }
+        }
+    }
 }
