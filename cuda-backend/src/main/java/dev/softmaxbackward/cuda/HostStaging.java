@@ -52,11 +52,14 @@ final class HostStaging {
         public void run() {
             try (ContextBracket<?> current = runtime.enter()) {
                 JCudaDriver.cuStreamSynchronize(stream);
-                runtime.workspaces().forget(stream);
                 try {
-                    freeBuffers();
+                    runtime.workspaces().forget(stream);
                 } finally {
-                    check(JCudaDriver.cuStreamDestroy(stream), "cuStreamDestroy");
+                    try {
+                        freeBuffers();
+                    } finally {
+                        check(JCudaDriver.cuStreamDestroy(stream), "cuStreamDestroy");
+                    }
                 }
             }
         }
