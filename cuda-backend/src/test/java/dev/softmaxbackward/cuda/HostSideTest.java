@@ -6,6 +6,7 @@ import static org.junit.jupiter.api.Assertions.assertThrows;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import dev.softmaxbackward.BackendUnavailableException;
+import dev.softmaxbackward.reference.ReferenceBackend;
 import java.util.ArrayList;
 import java.util.HashMap;
 import java.util.List;
@@ -416,5 +417,29 @@ class HostSideTest {
         assertEquals(6, DevicePointers.address(new CUdeviceptr().withByteOffset(6)));
         assertEquals(70, DevicePointers.address(new CUdeviceptr().withByteOffset(6).withByteOffset(64)));
         assertEquals(0, DevicePointers.address(null));
+    }
+
+    // ---- what the smoke step compares the row kernels with (computed without a GPU) ----
+
+    @Test
+    void theSmokeStepsExpectationsForCrossEntropyAndForward() {
+        ReferenceBackend reference = new ReferenceBackend();
+        double[] y = {0.25, 0.5, 0.25, 0.125, 0.625, 0.25, 0.5, 0.25, 0.25};
+        int[] labels = {1, -100, 3}; // 3 == cols: out of range, a NaN row on the device
+        for (DType dtype : DType.values()) {
+            long[] ce = DeviceCheck.expectedCrossEntropy(reference, dtype, y, labels, 0.37f, 3, 3);
+            assertEquals(DeviceCheck.narrow(dtype, (double) 0.37f * (0.5 - 1.0)), ce[1], dtype + " the label's entry");
+            assertEquals(DeviceCheck.narrow(dtype, (double) 0.37f * 0.25), ce[0], dtype.toString());
+            for (int i = 3; i < 6; i++) {
+                assertEquals(0L, ce[i], dtype + ": label -100 gives +0.0");
+            }
+            for (int i = 6; i < 9; i++) {
+                assertTrue(Double.isNaN(CudaGpuTest.widen(dtype, ce[i])), dtype + ": a label out of range gives NaN");
+            }
+            long[] sm = DeviceCheck.expectedSoftmax(reference, dtype, new double[] {0, 0, 0, 1, 1, 1}, 2, 3);
+            for (long bits : sm) {
+                assertEquals(DeviceCheck.narrow(dtype, 1.0 / 3), bits, dtype + ": equal logits give 1/3, rounded once");
+            }
+        }
     }
 }
