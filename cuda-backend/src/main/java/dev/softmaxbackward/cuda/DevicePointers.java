@@ -5,6 +5,7 @@ import java.lang.invoke.MethodHandles;
 import java.lang.invoke.MethodType;
 import jcuda.NativePointerObject;
 import jcuda.Pointer;
+import jcuda.driver.CUdeviceptr;
 
 /**
  * Addresses of JCuda handles and the alignment rule of the device-resident API.
@@ -49,9 +50,10 @@ final class DevicePointers {
      * access would raise CUDA_ERROR_MISALIGNED_ADDRESS, a sticky error that ends the backend for the
      * process; the 16-byte loads need no more than this (each row's head up to the first 16-byte
      * boundary is read with scalar loads, and the output sweep uses scalars when y, g and gradIn are
-     * aligned differently).
+     * aligned differently). Takes CUdeviceptr, the callers' own type: a wider parameter type would
+     * make the verifier load JCuda's classes with CudaBackend, before any probe (LazyProbingTest).
      */
-    static void requireAligned(Pointer p, String name, int alignment, String why) {
+    static void requireAligned(CUdeviceptr p, String name, int alignment, String why) {
         long address = address(p);
         if (address == 0) {
             throw new IllegalArgumentException(name + " is a null device pointer (address 0x0)");
