@@ -1,8 +1,8 @@
 #!/usr/bin/env bash
 # Builds .devrt/ for a GPU machine that has no Java, no Maven and no network: a jlink JRE and the jars
 # that device-check.sh needs. Run from the project root of a checkout on a development machine (JDK 17,
-# network for Maven Central the first time); .devrt is git-ignored and must be carried next to the
-# working tree to the GPU machine.
+# network for Maven Central the first time); .devrt is git-ignored: copy it, next to the working tree,
+# to the GPU machine.
 #
 #   cuda-backend/scripts/build-devrt.sh            # or: build-devrt.sh OTHER_DIR
 #
@@ -11,7 +11,8 @@
 #   lib/   the project's jars: core, cuda-backend (main and test jar), tests (the conformance kit);
 #          jcuda and jcuda-natives (linux-x86_64); slf4j-api and slf4j-simple; jqwik's api and engine;
 #          the JUnit console launcher (standalone). Versions are the build's own.
-# Limit: 60 MiB in all (checked at the end; the script fails above it).
+# Size: at most 60 MiB in all, so that the tree and .devrt copy quickly (checked at the end; the script
+# fails above it).
 set -euo pipefail
 root="$(cd "$(dirname "${BASH_SOURCE[0]}")/../.." && pwd)"
 dest="${1:-$root/.devrt}"
@@ -22,7 +23,7 @@ mkdir -p "$dest/lib"
 # package (never install: a shared local repository must not get this checkout's snapshots) and, in
 # the same reactor, the run-time dependencies of core, cuda-backend and tests: jcuda, jcuda-natives,
 # slf4j-api, JUnit Jupiter and jqwik (the tests module's kit is written against them; its test-scoped
-# cpu backend and ND4J are not carried)
+# cpu backend and ND4J are left out)
 ./mvnw -B -q package dependency:copy-dependencies -DskipTests -pl core,cuda-backend,tests -am \
       -DincludeScope=runtime -DexcludeGroupIds=dev.softmaxbackward -DoutputDirectory="$dest/deps"
 # -am brings the cpu backend (a test dependency of tests) into the reactor: keep only what is named here
@@ -50,6 +51,6 @@ ls -1 "$dest/lib"
 size_mib=$(( $(du -sk "$dest" | cut -f1) / 1024 ))
 echo ".devrt: ${size_mib} MiB (jre $(du -sh "$dest/jre" | cut -f1), lib $(du -sh "$dest/lib" | cut -f1)); limit ${limit_mib} MiB"
 if (( size_mib > limit_mib )); then
-  echo "FAILED: .devrt is ${size_mib} MiB, over the ${limit_mib} MiB that may be carried" >&2
+  echo "FAILED: .devrt is ${size_mib} MiB, over its ${limit_mib} MiB limit" >&2
   exit 1
 fi

@@ -2,34 +2,37 @@
 # The cuda backend's whole GPU check, in one command, on a GPU machine that has an NVIDIA GPU, a CUDA 13
 # driver, nvcc/cuobjdump, nvidia-smi and Python with PyTorch, but no Java, no Maven and no network.
 # It needs the working tree plus .devrt (built by cuda-backend/scripts/build-devrt.sh on a development
-# machine, at most 60 MiB) next to it.
+# machine, at most 60 MiB) copied next to it.
 #
 #   bash cuda-backend/scripts/device-check.sh [OUTDIR]            # on the GPU machine
 #   bash cuda-backend/scripts/device-check.sh --dry-run [OUTDIR]  # anywhere, without a GPU (see below)
 #
-# OUTDIR defaults to $OUT, else ./device-check-out. It receives at most 8 files:
+# OUTDIR defaults to $OUT, else ./device-check-out. It receives at most 8 files, so that the results
+# are few to collect:
 #   device-check.log   everything, step by step, with times     nvidia-smi.txt  the device and driver
 #   sass-128bit.txt    16-byte LDG/STG per kernel in the SASS    bench-cuda.md   our sweep
 #   bench-torch.md     PyTorch eager on the same shapes          junit/          the conformance reports (2)
 #
 # Steps, each under `timeout`, with the time written down for it (the whole run must fit 6 minutes):
 #   1. device        nvidia-smi, java -version                                         est.   5 s
-#   2. smoke         the PTX loads (JIT time printed); every softmaxBackward kernel family for all four
-#                    dtypes, in place and not, bitwise against the kernel model (== reference); on a
-#                    mismatch it names the plan and the run stops                       est.  30 s
+#   2. smoke         the PTX loads (JIT time printed); every kernel family for all four dtypes, in place
+#                    and not: sb_warp, sb_block, sb_reread, sb_split bitwise against the kernel model
+#                    (== reference), ce_bwd bitwise against reference, sm_fwd within the documented
+#                    2 ulp (GPU exp); on a mismatch it names the plan and the run stops est.  40 s
 #   3. conformance   the conformance suite and properties with cuda selected, and CudaGpuTest
 #                    (not PtxCurrencyTest: no sources to hash there)                   est.  90 s
 #   4. leak          10^5 device-resident calls, device memory steady                  est.  40 s
-#   5. bench         our sweep: CUDA events, 10 launches per event pair, inputs rotated past L2,
-#                    the device-to-device copy of the same bytes                       est.  90 s
+#   5. bench         our sweep: CUDA events, 10 launches per event pair, L2 flushed (256 MiB memset)
+#                    outside the events, inputs rotated through >= 256 MiB, next to the
+#                    device-to-device copy of the same bytes rotated the same way      est.  90 s
 #   6. torch         torch._softmax_backward_data and autograd of torch.softmax, and the copy, the same
 #                    shapes timed the same way                                         est.  60 s
 #   7. sass          count of 128-bit loads and stores in the sm_90 SASS               est.  20 s
-#                                                                             total    est. 335 s
+#                                                                             total    est. 345 s
 # Correctness steps (2-4) run with CUDA_LAUNCH_BLOCKING=1. Exit status: 0 when every step passed.
 #
 # --dry-run (no GPU needed): builds .devrt (cuda-backend/scripts/build-devrt.sh, JDK 17 and Maven
-# needed there) and checks its size, then runs every step that needs no GPU: the carried JVM starts,
+# needed there) and checks its size, then runs every step that needs no GPU: the JVM from .devrt starts,
 # the smoke step reports cuda unavailable, the launcher finds the selected tests, cuda is reported
 # unavailable and the GPU tests skip with the reason, the SASS count runs if nvcc and cuobjdump are
 # there. Exits 0 when all of that holds.
@@ -68,9 +71,9 @@ else
   timeout 20 nvidia-smi --query-gpu=name,driver_version,memory.total --format=csv >> "$OUTDIR/nvidia-smi.txt" 2>&1
   cat "$OUTDIR/nvidia-smi.txt"
 fi
-timeout 30 "$JAVA" -version || fail "the carried JVM does not start"
+timeout 30 "$JAVA" -version || fail "the JVM from .devrt does not start"
 
-step "2. smoke (est. 30 s)"
+step "2. smoke (est. 40 s)"
 CUDA_LAUNCH_BLOCKING=1 timeout 90 "$JAVA" -cp "$CP" dev.softmaxbackward.cuda.DeviceCheck smoke
 rc=$?
 if ((dry)); then

@@ -26,19 +26,26 @@ import jcuda.driver.CUstream;
  *       copied through pinned staging buffers reused across calls, computed, copied back;</li>
  *   <li>the device-resident methods ({@link #softmaxBackward(CUdeviceptr, CUdeviceptr, CUdeviceptr, int, int,
  *       long, DType, CUstream)} and the others) for tensors already on the GPU: pointers, a row stride, a
- *       dtype and a stream; the work is only enqueued on the stream (no host synchronisation, except
- *       on a device without stream-ordered memory pools, where the split variant's scratch is freed
- *       after a stream synchronise). {@link DeviceBuffer} owns device memory for callers who need it.</li>
+ *       dtype and a stream; the work is only enqueued on the stream. The split and forward kernels'
+ *       scratch is one block per stream, kept between calls: a call that needs a bigger block than
+ *       its stream has synchronises that stream once, to free the old one (the first call on a
+ *       stream, or a larger shape); every other call allocates and synchronises nothing.
+ *       {@link DeviceBuffer} owns device memory for callers who need it.</li>
  * </ul>
  * Every result is bit-identical to the {@code reference} backend for softmaxBackward and
  * crossEntropyBackward (the canonical summation order); forward {@code softmax} uses the GPU's
  * {@code exp} and agrees within 2 ulp per entry. All of this is NOT yet run on a GPU.
  *
- * <p>Safe for concurrent callers: each call makes the primary context current on its own thread and
- * uses its own stream and staging buffers.
+ * <p>Safe for concurrent callers: each call makes the primary context current on its own thread (and
+ * puts the caller's current context back before it returns, also when it throws) and uses its own
+ * stream and staging buffers.
+ *
+ * <p>{@link #close()} frees what the backend holds in this process (pinned staging buffers, streams,
+ * kernel scratch, {@link DeviceBuffer}s still open, the module) and releases the device's primary
+ * context; every instance shares that state, so afterwards {@code cuda} is unavailable in the process.
  */
 @BackendDescriptor(name = CudaBackend.NAME, priority = CudaBackend.PRIORITY)
-public final class CudaBackend implements SoftmaxBackwardBackend {
+public final class CudaBackend implements SoftmaxBackwardBackend, AutoCloseable {
     public static final String NAME = "cuda";
     public static final int PRIORITY = 200;
     /** System property naming the device ordinal; default 0. */
@@ -59,7 +66,7 @@ public final class CudaBackend implements SoftmaxBackwardBackend {
 
     @Override
     public boolean isAvailable() {
-        return CudaRuntime.deadContext() == null && CudaRuntime.probeOnce().runtime() != null;
+        return CudaRuntime.deadContext() == null && !CudaRuntime.isClosed() && CudaRuntime.probeOnce().runtime() != null;
     }
 
     /** The probe's reason, or, after a sticky CUDA error, that error (naming the launch before it). */
@@ -68,6 +75,9 @@ public final class CudaBackend implements SoftmaxBackwardBackend {
         CudaRuntime.DeadContext dead = CudaRuntime.deadContext();
         if (dead != null) {
             return Optional.of(new CudaUnavailableException(dead.message(), dead.cause()));
+        }
+        if (CudaRuntime.isClosed()) {
+            return Optional.of(new CudaUnavailableException(CudaRuntime.CLOSED));
         }
         return Optional.ofNullable(CudaRuntime.probeOnce().cause());
     }
@@ -123,18 +133,26 @@ public final class CudaBackend implements SoftmaxBackwardBackend {
     /**
      * {@code gradIn = y * (gradOut - d)} per row on device memory, enqueued on {@code stream}.
      * Row {@code r} of each tensor starts at element {@code r * rowStride}; pointers must be aligned
-     * to the element size (16-byte alignment of rows gets the vector loads). {@code gradIn} may equal
-     * {@code gradOut}. A null stream is the legacy default stream.
+     * to the element size (16-byte alignment of rows gets the vector loads; other rows are read with
+     * scalar loads up to their first 16-byte boundary). {@code rows * cols} may exceed 2^31.
+     * {@code gradIn} may equal {@code gradOut}. A null stream is the legacy default stream.
+     *
+     * @throws IllegalArgumentException for a negative size, {@code rowStride < cols}, an extent whose
+     *     byte count overflows, or a null or misaligned pointer (naming it, its address and the alignment)
      */
     public void softmaxBackward(CUdeviceptr gradOut, CUdeviceptr softmaxOut, CUdeviceptr gradIn, int rows, int cols,
                                 long rowStride, DType dtype, CUstream stream) {
         Arguments.notNull(gradOut, "gradOut");
         Arguments.notNull(softmaxOut, "softmaxOut");
         Arguments.notNull(gradIn, "gradIn");
-        deviceShape(rows, cols, rowStride, dtype);
-        CudaRuntime runtime = CudaRuntime.require();
-        runtime.makeCurrent();
-        runtime.softmaxBackward(dtype, gradOut, softmaxOut, gradIn, rows, cols, rowStride, stream);
+        if (deviceShape(rows, cols, rowStride, dtype)) {
+            aligned(gradOut, "gradOut", dtype);
+            aligned(softmaxOut, "softmaxOut", dtype);
+            aligned(gradIn, "gradIn", dtype);
+        }
+        try (CudaRuntime.Call call = CudaRuntime.call()) {
+            call.runtime().softmaxBackward(dtype, gradOut, softmaxOut, gradIn, rows, cols, rowStride, stream);
+        }
     }
 
     /** Forward softmax per row on device memory, enqueued on {@code stream} (GPU exp: within 2 ulp). */
@@ -142,10 +160,13 @@ public final class CudaBackend implements SoftmaxBackwardBackend {
                         CUstream stream) {
         Arguments.notNull(logits, "logits");
         Arguments.notNull(out, "out");
-        deviceShape(rows, cols, rowStride, dtype);
-        CudaRuntime runtime = CudaRuntime.require();
-        runtime.makeCurrent();
-        runtime.softmax(dtype, logits, out, rows, cols, rowStride, stream);
+        if (deviceShape(rows, cols, rowStride, dtype)) {
+            aligned(logits, "logits", dtype);
+            aligned(out, "out", dtype);
+        }
+        try (CudaRuntime.Call call = CudaRuntime.call()) {
+            call.runtime().softmax(dtype, logits, out, rows, cols, rowStride, stream);
+        }
     }
 
     /**
@@ -158,18 +179,56 @@ public final class CudaBackend implements SoftmaxBackwardBackend {
         Arguments.notNull(softmaxOut, "softmaxOut");
         Arguments.notNull(labels, "labels");
         Arguments.notNull(gradIn, "gradIn");
-        deviceShape(rows, cols, rowStride, dtype);
-        CudaRuntime runtime = CudaRuntime.require();
-        runtime.makeCurrent();
-        runtime.crossEntropyBackward(dtype, softmaxOut, labels, scale, gradIn, rows, cols, rowStride, stream);
+        if (deviceShape(rows, cols, rowStride, dtype)) {
+            aligned(softmaxOut, "softmaxOut", dtype);
+            DevicePointers.requireAligned(labels, "labels", 4, "int32 labels");
+            aligned(gradIn, "gradIn", dtype);
+        }
+        try (CudaRuntime.Call call = CudaRuntime.call()) {
+            call.runtime().crossEntropyBackward(dtype, softmaxOut, labels, scale, gradIn, rows, cols, rowStride, stream);
+        }
     }
 
-    private static void deviceShape(int rows, int cols, long rowStride, DType dtype) {
+    /**
+     * The device-resident shape rules; true when there is data to touch. Unlike the SPI's arrays,
+     * rows * cols may pass 2^31 (the kernels take 64-bit sizes): only the extent's byte count
+     * ((rows - 1) * rowStride + cols elements) must fit a long.
+     */
+    static boolean deviceShape(int rows, int cols, long rowStride, DType dtype) {
         Arguments.notNull(dtype, "dtype");
-        Arguments.size(rows, cols);
+        if (rows < 0) {
+            throw new IllegalArgumentException("rows " + rows + " < 0");
+        }
+        if (cols < 0) {
+            throw new IllegalArgumentException("cols " + cols + " < 0");
+        }
         if (rowStride < cols) {
             throw new IllegalArgumentException("rowStride " + rowStride + " < cols " + cols);
         }
+        if (rows == 0 || cols == 0) {
+            return false;
+        }
+        long maxElements = Long.MAX_VALUE / dtype.bytes();
+        if (rows > 1 && rowStride > (maxElements - cols) / (rows - 1)) {
+            throw new IllegalArgumentException("rows " + rows + ", cols " + cols + ", rowStride " + rowStride + " of "
+                    + dtype + ": (rows - 1) * rowStride + cols elements overflow a 64-bit byte count");
+        }
+        return true;
+    }
+
+    private static void aligned(CUdeviceptr p, String name, DType dtype) {
+        DevicePointers.requireAligned(p, name, dtype.bytes(), dtype + " elements");
+    }
+
+    /**
+     * Frees the pinned staging buffers, streams, kernel scratch, the {@link DeviceBuffer}s still open
+     * and the module, and releases the primary context, once the calls in flight have ended. The
+     * state is the process's (shared by every instance): afterwards {@code cuda} is unavailable here,
+     * with the reason that it was closed. Idempotent.
+     */
+    @Override
+    public void close() {
+        CudaRuntime.shutdown();
     }
 
     // ---- host-array plumbing -------------------------------------------------------------------------
@@ -193,18 +252,33 @@ public final class CudaBackend implements SoftmaxBackwardBackend {
         }
     }
 
+    /** One call's work on a staging set; the set's stream is synchronised before the set is given back. */
+    private interface StagedWork {
+        void run(CudaRuntime runtime, HostStaging staging);
+    }
+
+    /**
+     * Runs {@code work} on a staging set of at least {@code bytes}: the set goes back to the pool only
+     * when the work and the final synchronisation succeeded; a set whose use failed is destroyed.
+     */
+    private static void staged(long bytes, StagedWork work) {
+        try (CudaRuntime.Call call = CudaRuntime.call()) {
+            call.runtime().staging().use(staging -> {
+                staging.ensure(bytes);
+                work.run(call.runtime(), staging);
+                staging.synchronize();
+            });
+        }
+    }
+
     private void hostBackward(DType dtype, Object g, Object y, Object out, int rows, int cols) {
         if (rows == 0 || cols == 0) {
             return;
         }
-        CudaRuntime runtime = CudaRuntime.require();
-        runtime.makeCurrent();
         int es = dtype.bytes();
         int chunk = HostStaging.chunkRows(rows, cols, es);
         long region = HostStaging.region((long) chunk * cols * es);
-        HostStaging staging = HostStaging.acquire();
-        try {
-            staging.ensure(3 * region);
+        staged(3 * region, (runtime, staging) -> {
             for (int r0 = 0; r0 < rows; r0 += chunk) {
                 int nr = Math.min(chunk, rows - r0);
                 int offset = r0 * cols;
@@ -221,23 +295,17 @@ public final class CudaBackend implements SoftmaxBackwardBackend {
                 // gradIn may be gradOut: it is written only after this chunk's inputs were copied in
                 get(staging.hostBytes(2 * region, bytes), out, offset, n);
             }
-        } finally {
-            finish(staging);
-        }
+        });
     }
 
     private void hostForward(DType dtype, Object x, Object out, int rows, int cols) {
         if (rows == 0 || cols == 0) {
             return;
         }
-        CudaRuntime runtime = CudaRuntime.require();
-        runtime.makeCurrent();
         int es = dtype.bytes();
         int chunk = HostStaging.chunkRows(rows, cols, es);
         long region = HostStaging.region((long) chunk * cols * es);
-        HostStaging staging = HostStaging.acquire();
-        try {
-            staging.ensure(2 * region);
+        staged(2 * region, (runtime, staging) -> {
             for (int r0 = 0; r0 < rows; r0 += chunk) {
                 int nr = Math.min(chunk, rows - r0);
                 int offset = r0 * cols;
@@ -250,24 +318,18 @@ public final class CudaBackend implements SoftmaxBackwardBackend {
                 staging.synchronize();
                 get(staging.hostBytes(region, bytes), out, offset, n);
             }
-        } finally {
-            finish(staging);
-        }
+        });
     }
 
     private void hostCrossEntropy(DType dtype, Object y, int[] labels, double scale, Object out, int rows, int cols) {
         if (rows == 0 || cols == 0) {
             return;
         }
-        CudaRuntime runtime = CudaRuntime.require();
-        runtime.makeCurrent();
         int es = dtype.bytes();
         int chunk = HostStaging.chunkRows(rows, cols, es);
         long region = HostStaging.region((long) chunk * cols * es);
         long labelRegion = HostStaging.region(4L * chunk);
-        HostStaging staging = HostStaging.acquire();
-        try {
-            staging.ensure(2 * region + labelRegion);
+        staged(2 * region + labelRegion, (runtime, staging) -> {
             for (int r0 = 0; r0 < rows; r0 += chunk) {
                 int nr = Math.min(chunk, rows - r0);
                 int offset = r0 * cols;
@@ -283,19 +345,7 @@ public final class CudaBackend implements SoftmaxBackwardBackend {
                 staging.synchronize();
                 get(staging.hostBytes(region, bytes), out, offset, n);
             }
-        } finally {
-            finish(staging);
-        }
-    }
-
-    /** Returns the staging set to the pool once nothing is in flight on its stream. */
-    private static void finish(HostStaging staging) {
-        try {
-            staging.synchronize();
-            staging.release();
-        } catch (CudaException e) {
-            // the stream is in an error state: drop this set rather than hand it to the next caller
-        }
+        });
     }
 
     @Override

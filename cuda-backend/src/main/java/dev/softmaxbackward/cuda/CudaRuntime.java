@@ -12,7 +12,7 @@ import java.util.List;
 import java.util.Map;
 import java.util.regex.Matcher;
 import java.util.regex.Pattern;
-import jcuda.NativePointerObject;
+import java.util.concurrent.locks.ReentrantReadWriteLock;
 import jcuda.Pointer;
 import jcuda.driver.CUcontext;
 import jcuda.driver.CUdevice;
@@ -34,10 +34,12 @@ import org.slf4j.LoggerFactory;
  * module loaded once from the PTX resource, its kernels, and the launches.
  *
  * <p>Thread safety: the fields are written once, in the probe (class-holder initialisation, which the
- * JVM runs once and publishes safely). Every entry point first makes the primary context current on
- * the calling thread ({@code cuCtxSetCurrent}: per thread, cheap), so any thread may call. Kernels
- * and module handles may be used from several threads at once; streams and staging buffers are per
- * call (see {@link HostStaging}).
+ * JVM runs once and publishes safely). Every entry point runs inside a {@link Call}: it makes the
+ * primary context current on the calling thread and puts the caller's context back afterwards, and
+ * it holds the read side of a lock whose write side {@link #shutdown()} takes, so closing waits for
+ * calls in flight. Kernels and module handles may be used from several threads at once; staging sets
+ * are one per concurrent caller (a {@link BoundedPool}), scratch memory one block per stream
+ * ({@link WorkspaceCache}).
  */
 final class CudaRuntime {
     /** System property naming the device ordinal (default 0). */
@@ -55,22 +57,83 @@ final class CudaRuntime {
         static final Probe PROBE = probe();
     }
 
+    /** Staging sets in existence at once (each up to 3 x 16 MiB pinned plus as much device memory). */
+    static final int STAGING_SETS = 4;
+    /** Streams whose scratch block is kept. */
+    static final int WORKSPACE_STREAMS = 16;
+    /** Forward-softmax launches are cut into row chunks whose scratch stays within this. */
+    static final long FORWARD_WORKSPACE_BYTES = 64L << 20;
+
     private final CUdevice device;
     private final CUcontext context;
+    private final CUmodule module;
     private final Map<String, CUfunction> functions;
     private final DeviceLimits limits;
-    private final boolean memoryPools;
     private final String description;
+    private final ReentrantReadWriteLock lifecycle = new ReentrantReadWriteLock();
+    private final BoundedPool<HostStaging> staging;
+    private final WorkspaceCache<CUstream, CUdeviceptr> workspaces;
+    private final Reclaimer.Group buffers = new Reclaimer.Group();
+    private final ContextBracket.Driver<CUcontext> contexts = new ContextBracket.Driver<>() {
+        @Override
+        public CUcontext current() {
+            CUcontext c = new CUcontext();
+            check(JCudaDriver.cuCtxGetCurrent(c), "cuCtxGetCurrent");
+            return c;
+        }
 
-    private CudaRuntime(CUdevice device, CUcontext context, Map<String, CUfunction> functions, DeviceLimits limits,
-                        boolean memoryPools, String description) {
+        @Override
+        public void setCurrent(CUcontext c) {
+            check(JCudaDriver.cuCtxSetCurrent(c), "cuCtxSetCurrent");
+        }
+
+        @Override
+        public boolean same(CUcontext a, CUcontext b) {
+            return DevicePointers.address(a) == DevicePointers.address(b);
+        }
+    };
+
+    private CudaRuntime(CUdevice device, CUcontext context, CUmodule module, Map<String, CUfunction> functions,
+                        DeviceLimits limits, String description) {
         this.device = device;
         this.context = context;
+        this.module = module;
         this.functions = functions;
         this.limits = limits;
-        this.memoryPools = memoryPools;
         this.description = description;
+        this.staging = new BoundedPool<>(STAGING_SETS, () -> new HostStaging(this), HostStaging::destroy);
+        this.workspaces = new WorkspaceCache<>(new DeviceScratch(), WORKSPACE_STREAMS);
     }
+
+    /** Scratch blocks: allocated once per stream and size, freed only after the work that used them. */
+    private static final class DeviceScratch implements WorkspaceCache.Memory<CUstream, CUdeviceptr> {
+        @Override
+        public long key(CUstream stream) {
+            return DevicePointers.address(stream);
+        }
+
+        @Override
+        public CUdeviceptr allocate(long bytes) {
+            CUdeviceptr p = new CUdeviceptr();
+            check(JCudaDriver.cuMemAlloc(p, bytes), "cuMemAlloc(" + bytes + ") for kernel scratch");
+            return p;
+        }
+
+        @Override
+        public void freeAfter(CUdeviceptr block, CUstream stream) {
+            check(JCudaDriver.cuStreamSynchronize(stream), "cuStreamSynchronize");
+            check(JCudaDriver.cuMemFree(block), "cuMemFree");
+        }
+
+        @Override
+        public void freeIdle(CUdeviceptr block) {
+            check(JCudaDriver.cuCtxSynchronize(), "cuCtxSynchronize");
+            check(JCudaDriver.cuMemFree(block), "cuMemFree");
+        }
+    }
+
+    /** Set once by {@link #shutdown()}: the backend was closed in this process. */
+    private static volatile boolean closed;
 
     /** The first sticky error, with the kernel and plan launched last before it; null while alive. */
     private static volatile DeadContext dead;
@@ -98,9 +161,19 @@ final class CudaRuntime {
         return dead;
     }
 
+    /** Whether {@link #shutdown()} ran. */
+    static boolean isClosed() {
+        return closed;
+    }
+
+    static final String CLOSED = "the cuda backend was closed (CudaBackend.close()) in this process";
+
     /** Tests only: forget a simulated sticky error. */
     static synchronized void reviveForTests() {
         dead = null;
+        if (probeOnce().runtime() == null) { // without a GPU a test may simulate close() and take it back
+            closed = false;
+        }
         lastLaunch = "no kernel launched yet";
     }
 
@@ -118,6 +191,9 @@ final class CudaRuntime {
         DeadContext died = dead;
         if (died != null) {
             throw new dev.softmaxbackward.BackendUnavailableException(died.message(), died.cause());
+        }
+        if (closed) {
+            throw new dev.softmaxbackward.BackendUnavailableException(CLOSED);
         }
         Probe probe = probeOnce();
         if (probe.runtime() == null) {
@@ -139,7 +215,101 @@ final class CudaRuntime {
         return device;
     }
 
-    /** Makes the primary context current on the calling thread. */
+    Reclaimer.Group buffers() {
+        return buffers;
+    }
+
+    WorkspaceCache<CUstream, CUdeviceptr> workspaces() {
+        return workspaces;
+    }
+
+    BoundedPool<HostStaging> staging() {
+        return staging;
+    }
+
+    /** Makes the primary context current until the bracket closes; checks nothing else (frees use it too). */
+    ContextBracket<CUcontext> enter() {
+        return ContextBracket.enter(contexts, context);
+    }
+
+    /**
+     * One entry point's stay in the runtime: the runtime is alive and open, its context is current,
+     * and a close waits for this call to end; {@link #close()} puts the caller's context back.
+     */
+    static final class Call implements AutoCloseable {
+        private final CudaRuntime runtime;
+        private final ContextBracket<CUcontext> bracket;
+
+        private Call(CudaRuntime runtime, ContextBracket<CUcontext> bracket) {
+            this.runtime = runtime;
+            this.bracket = bracket;
+        }
+
+        CudaRuntime runtime() {
+            return runtime;
+        }
+
+        @Override
+        public void close() {
+            try {
+                bracket.close();
+            } finally {
+                runtime.lifecycle.readLock().unlock();
+            }
+        }
+    }
+
+    /** Starts a {@link Call}, or throws BackendUnavailableException (unavailable, dead or closed). */
+    static Call call() {
+        CudaRuntime runtime = require();
+        runtime.lifecycle.readLock().lock();
+        try {
+            require(); // closed (or dead) while this call waited for the lock
+            return new Call(runtime, runtime.enter());
+        } catch (RuntimeException | Error e) {
+            runtime.lifecycle.readLock().unlock();
+            throw e;
+        }
+    }
+
+    /**
+     * Frees everything the backend holds (staging sets, scratch, device buffers still open, the
+     * module) and releases the primary context, after the calls in flight; afterwards the backend is
+     * unavailable in this process. Idempotent. Failures are logged, not thrown (after a sticky error
+     * nothing can be freed; the driver frees it at exit).
+     */
+    static void shutdown() {
+        CudaRuntime runtime = probeOnce().runtime();
+        if (runtime == null) {
+            closed = true;
+            return;
+        }
+        runtime.lifecycle.writeLock().lock();
+        try {
+            if (closed) {
+                return;
+            }
+            closed = true;
+            try (ContextBracket<CUcontext> current = runtime.enter()) {
+                runtime.staging.close();
+                runtime.workspaces.close();
+                int open = runtime.buffers.freeAll();
+                if (open > 0) {
+                    LOG.debug("softmax-backward: closing the cuda backend freed {} device buffers still open", open);
+                }
+                check(JCudaDriver.cuModuleUnload(runtime.module), "cuModuleUnload");
+            } catch (RuntimeException e) {
+                LOG.warn("softmax-backward: closing the cuda backend: {}", e.toString());
+            } finally {
+                JCudaDriver.cuDevicePrimaryCtxRelease(runtime.device);
+            }
+            LOG.info("softmax-backward: cuda backend closed");
+        } finally {
+            runtime.lifecycle.writeLock().unlock();
+        }
+    }
+
+    /** Test programs only: makes the primary context current on the calling thread, and leaves it. */
     void makeCurrent() {
         DeadContext died = dead;
         if (died != null) {
@@ -241,9 +411,8 @@ final class CudaRuntime {
                             limits.maxSharedPerBlock()), "cuFuncSetAttribute(" + family + dtype.suffix() + ")", driver);
                 }
             }
-            boolean pools = attribute(device, CUdevice_attribute.CU_DEVICE_ATTRIBUTE_MEMORY_POOLS_SUPPORTED, driver) != 0;
             ok = true;
-            return new CudaRuntime(device, context, Map.copyOf(functions), limits, pools,
+            return new CudaRuntime(device, context, module, Map.copyOf(functions), limits,
                     where + ", " + limits.multiprocessors() + " SMs");
         } finally {
             if (!ok) {
@@ -361,28 +530,43 @@ final class CudaRuntime {
 
     // ---- launches -----------------------------------------------------------------------------
 
-    /** softmaxBackward on device memory, enqueued on {@code stream}; no host synchronisation. */
+    /**
+     * softmaxBackward on device memory, enqueued on {@code stream}; no host synchronisation. Rows are
+     * launched in chunks where one launch cannot take them all (the split variant's grid.y).
+     */
     void softmaxBackward(DType dtype, CUdeviceptr g, CUdeviceptr y, CUdeviceptr out, int rows, int cols, long stride,
                          CUstream stream) {
+        int chunk = LaunchPlanner.rowsPerLaunch(rows, cols, dtype, limits);
+        for (int r0 = 0; r0 < rows; r0 += chunk) {
+            int nr = Math.min(chunk, rows - r0);
+            long shift = (long) r0 * stride * dtype.bytes();
+            backwardChunk(dtype, g.withByteOffset(shift), y.withByteOffset(shift), out.withByteOffset(shift), nr,
+                    cols, stride, stream);
+        }
+    }
+
+    private void backwardChunk(DType dtype, CUdeviceptr g, CUdeviceptr y, CUdeviceptr out, int rows, int cols,
+                               long stride, CUstream stream) {
         LaunchPlan plan = LaunchPlanner.plan(rows, cols, dtype, limits);
         lastLaunch = plan + " for rows " + rows + ", cols " + cols + ", stride " + stride;
         switch (plan.variant()) {
             case NONE -> { }
             case WARP, BLOCK, REREAD -> launch(plan.kernel(), plan.gridX(), plan.gridY(), plan.threads(),
-                    plan.sharedBytes(), stream, g, y, out, (long) rows, cols, stride);
+                    plan.sharedBytes(), stream, KernelArgs.row(g, y, out, rows, cols, stride));
             case SPLIT -> {
-                CUdeviceptr workspace = allocate(plan.workspaceBytes(), stream);
-                try {
+                // the workspace is this stream's, reused: the lease keeps other threads' kernels on the
+                // same stream from interleaving with these three
+                try (WorkspaceCache<CUstream, CUdeviceptr>.Lease lease = workspaces.lease(stream, plan.workspaceBytes())) {
+                    CUdeviceptr workspace = lease.block();
                     long partialBytes = (long) rows * 2 * LaunchPlanner.segments(cols) * dtype.accumulatorBytes();
                     CUdeviceptr d = workspace.withByteOffset(partialBytes);
                     launch(plan.kernel(), plan.gridX(), plan.gridY(), plan.threads(), plan.sharedBytes(), stream,
-                            g, y, (long) rows, cols, stride, plan.segmentsPerBlock(), workspace, plan.stagedSegments());
+                            KernelArgs.splitPartials(g, y, rows, cols, stride, plan.segmentsPerBlock(), workspace,
+                                    plan.stagedSegments()));
                     launch(plan.finishKernel(), rows, 1, LaunchPlan.SPLIT_FINISH_THREADS, 0, stream,
-                            g, (long) rows, cols, stride, workspace, d);
+                            KernelArgs.splitFinish(g, rows, cols, stride, workspace, d));
                     launch(plan.outputKernel(), plan.gridX(), plan.gridY(), LaunchPlan.SPLIT_OUTPUT_THREADS, 0, stream,
-                            g, y, out, (long) rows, cols, stride, plan.segmentsPerBlock(), d);
-                } finally {
-                    free(workspace, stream);
+                            KernelArgs.splitOutput(g, y, out, rows, cols, stride, plan.segmentsPerBlock(), d));
                 }
             }
             default -> throw new IllegalStateException(plan.toString());
@@ -394,13 +578,18 @@ final class CudaRuntime {
         if (rows == 0 || cols == 0) {
             return;
         }
-        lastLaunch = "sm_fwd_" + dtype.suffix() + " for rows " + rows + ", cols " + cols + ", stride " + stride;
-        CUdeviceptr workspace = allocate(LaunchPlanner.forwardWorkspaceBytes(rows, cols, dtype), stream);
-        try {
-            launch("sm_fwd_" + dtype.suffix(), rows, 1, LaunchPlanner.rowKernelThreads(cols), 0, stream,
-                    x, out, (long) rows, cols, stride, workspace);
-        } finally {
-            free(workspace, stream);
+        long perRow = LaunchPlanner.forwardWorkspaceBytes(1, cols, dtype);
+        int chunk = (int) Math.max(1, Math.min(rows, FORWARD_WORKSPACE_BYTES / perRow));
+        String kernel = "sm_fwd_" + dtype.suffix();
+        try (WorkspaceCache<CUstream, CUdeviceptr>.Lease lease = workspaces.lease(stream, chunk * perRow)) {
+            for (int r0 = 0; r0 < rows; r0 += chunk) {
+                int nr = Math.min(chunk, rows - r0);
+                long shift = (long) r0 * stride * dtype.bytes();
+                lastLaunch = kernel + " for rows " + nr + " (from row " + r0 + "), cols " + cols + ", stride " + stride;
+                launch(kernel, nr, 1, LaunchPlanner.rowKernelThreads(cols), 0, stream,
+                        KernelArgs.forward(x.withByteOffset(shift), out.withByteOffset(shift), nr, cols, stride,
+                                lease.block()));
+            }
         }
     }
 
@@ -412,53 +601,17 @@ final class CudaRuntime {
         }
         lastLaunch = "ce_bwd_" + dtype.suffix() + " for rows " + rows + ", cols " + cols + ", stride " + stride;
         launch("ce_bwd_" + dtype.suffix(), rows, 1, LaunchPlanner.rowKernelThreads(cols), 0, stream,
-                y, labels, scale, out, (long) rows, cols, stride);
+                KernelArgs.crossEntropy(y, labels, scale, out, rows, cols, stride));
     }
 
     private void launch(String kernel, int gridX, int gridY, int threads, int sharedBytes, CUstream stream,
-                        Object... arguments) {
+                        KernelArgs arguments) {
         CUfunction function = functions.get(kernel);
         if (function == null) {
             throw new IllegalStateException("no kernel " + kernel + " in the PTX");
         }
-        Pointer[] parameters = new Pointer[arguments.length];
-        for (int i = 0; i < arguments.length; i++) {
-            Object a = arguments[i];
-            if (a instanceof NativePointerObject p) {
-                parameters[i] = Pointer.to(p);
-            } else if (a instanceof Long l) {
-                parameters[i] = Pointer.to(new long[] {l});
-            } else if (a instanceof Integer n) {
-                parameters[i] = Pointer.to(new int[] {n});
-            } else if (a instanceof Double v) {
-                parameters[i] = Pointer.to(new double[] {v});
-            } else {
-                throw new IllegalArgumentException("kernel argument " + i + " of " + kernel + ": " + a);
-            }
-        }
         check(JCudaDriver.cuLaunchKernel(function, gridX, gridY, 1, threads, 1, 1, sharedBytes, stream,
-                Pointer.to(parameters), null), "cuLaunchKernel(" + kernel + ", grid " + gridX + "x" + gridY
+                Pointer.to(arguments.parameters()), null), "cuLaunchKernel(" + kernel + ", grid " + gridX + "x" + gridY
                 + ", block " + threads + ", shared " + sharedBytes + ")");
-    }
-
-    /** Stream-ordered scratch memory (no host synchronisation) where the device has memory pools. */
-    private CUdeviceptr allocate(long bytes, CUstream stream) {
-        CUdeviceptr pointer = new CUdeviceptr();
-        if (memoryPools) {
-            check(JCudaDriver.cuMemAllocAsync(pointer, bytes, stream), "cuMemAllocAsync(" + bytes + ")");
-        } else {
-            check(JCudaDriver.cuMemAlloc(pointer, bytes), "cuMemAlloc(" + bytes + ")");
-        }
-        return pointer;
-    }
-
-    private void free(CUdeviceptr pointer, CUstream stream) {
-        if (memoryPools) {
-            check(JCudaDriver.cuMemFreeAsync(pointer, stream), "cuMemFreeAsync");
-        } else {
-            // without pools the scratch must outlive the kernels: wait for them (documented cost)
-            check(JCudaDriver.cuStreamSynchronize(stream), "cuStreamSynchronize");
-            check(JCudaDriver.cuMemFree(pointer), "cuMemFree");
-        }
     }
 }

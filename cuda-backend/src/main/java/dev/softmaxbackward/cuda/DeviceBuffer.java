@@ -8,18 +8,33 @@ import jcuda.driver.JCudaDriver;
 
 /**
  * Device memory on the cuda backend's device, freed by {@link #close()} (try-with-resources), so that
- * callers of the device-resident API do not leak. The copy helpers are synchronous and meant for
- * setting up and checking data, not for the hot path.
+ * callers of the device-resident API do not leak. A buffer that is never closed is freed by a Cleaner
+ * once unreachable (logged at WARN: close it instead); closing the backend frees every buffer still
+ * open. The copy helpers are synchronous and meant for setting up and checking data, not for the hot
+ * path.
  */
 public final class DeviceBuffer implements AutoCloseable {
-    private final CudaRuntime runtime;
     private final long bytes;
-    private CUdeviceptr pointer;
+    private final CUdeviceptr pointer;
+    private final Freed freed;
+    private final Reclaimer.Handle handle;
+
+    /** Whether the memory was freed (by close, the backend's close or the Cleaner); shared with the free action. */
+    private static final class Freed {
+        volatile boolean yes;
+    }
 
     private DeviceBuffer(CudaRuntime runtime, CUdeviceptr pointer, long bytes) {
-        this.runtime = runtime;
         this.pointer = pointer;
         this.bytes = bytes;
+        this.freed = new Freed();
+        Freed flag = freed;
+        this.handle = runtime.buffers().register(this, "a DeviceBuffer of " + bytes + " bytes", () -> {
+            flag.yes = true;
+            try (ContextBracket<?> current = runtime.enter()) {
+                check(JCudaDriver.cuMemFree(pointer), "cuMemFree");
+            }
+        });
     }
 
     /**
@@ -31,11 +46,11 @@ public final class DeviceBuffer implements AutoCloseable {
         if (bytes < 1) {
             throw new IllegalArgumentException("bytes " + bytes + " < 1");
         }
-        CudaRuntime runtime = CudaRuntime.require();
-        runtime.makeCurrent();
-        CUdeviceptr pointer = new CUdeviceptr();
-        check(JCudaDriver.cuMemAlloc(pointer, bytes), "cuMemAlloc(" + bytes + ")");
-        return new DeviceBuffer(runtime, pointer, bytes);
+        try (CudaRuntime.Call call = CudaRuntime.call()) {
+            CUdeviceptr pointer = new CUdeviceptr();
+            check(JCudaDriver.cuMemAlloc(pointer, bytes), "cuMemAlloc(" + bytes + ")");
+            return new DeviceBuffer(call.runtime(), pointer, bytes);
+        }
     }
 
     /** Allocates room for {@code elements} of {@code dtype}. */
@@ -59,8 +74,8 @@ public final class DeviceBuffer implements AutoCloseable {
     }
 
     /** The device pointer; valid until {@link #close()}. */
-    public synchronized CUdeviceptr pointer() {
-        if (pointer == null) {
+    public CUdeviceptr pointer() {
+        if (freed.yes) {
             throw new IllegalStateException("the device buffer is closed");
         }
         return pointer;
@@ -101,20 +116,23 @@ public final class DeviceBuffer implements AutoCloseable {
 
     /** Sets every byte to {@code value} (e.g. poison outputs before a check). */
     public void fill(byte value) {
-        runtime.makeCurrent();
-        check(JCudaDriver.cuMemsetD8(pointer(), value, bytes), "cuMemsetD8");
+        try (CudaRuntime.Call call = CudaRuntime.call()) {
+            check(JCudaDriver.cuMemsetD8(pointer(), value, bytes), "cuMemsetD8");
+        }
     }
 
     private void copyIn(Pointer host, long count) {
         fits(count);
-        runtime.makeCurrent();
-        check(JCudaDriver.cuMemcpyHtoD(pointer(), host, count), "cuMemcpyHtoD(" + count + ")");
+        try (CudaRuntime.Call call = CudaRuntime.call()) {
+            check(JCudaDriver.cuMemcpyHtoD(pointer(), host, count), "cuMemcpyHtoD(" + count + ")");
+        }
     }
 
     private void copyOut(Pointer host, long count) {
         fits(count);
-        runtime.makeCurrent();
-        check(JCudaDriver.cuMemcpyDtoH(host, pointer(), count), "cuMemcpyDtoH(" + count + ")");
+        try (CudaRuntime.Call call = CudaRuntime.call()) {
+            check(JCudaDriver.cuMemcpyDtoH(host, pointer(), count), "cuMemcpyDtoH(" + count + ")");
+        }
     }
 
     private void fits(long count) {
@@ -125,12 +143,7 @@ public final class DeviceBuffer implements AutoCloseable {
 
     /** Frees the memory; a second call does nothing. */
     @Override
-    public synchronized void close() {
-        if (pointer != null) {
-            runtime.makeCurrent();
-            CUdeviceptr p = pointer;
-            pointer = null;
-            check(JCudaDriver.cuMemFree(p), "cuMemFree");
-        }
+    public void close() {
+        handle.free();
     }
 }

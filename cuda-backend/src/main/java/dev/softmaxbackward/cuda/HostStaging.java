@@ -4,7 +4,6 @@ import static dev.softmaxbackward.cuda.CudaException.check;
 
 import java.nio.ByteBuffer;
 import java.nio.ByteOrder;
-import java.util.concurrent.ConcurrentLinkedDeque;
 import jcuda.Pointer;
 import jcuda.driver.CUdeviceptr;
 import jcuda.driver.CUstream;
@@ -12,12 +11,13 @@ import jcuda.driver.CUstream_flags;
 import jcuda.driver.JCudaDriver;
 
 /**
- * Pinned host buffers, device buffers and a stream for the host-array SPI, reused across calls.
+ * One staging set of the host-array SPI: a pinned host buffer, a device buffer and a stream, reused
+ * across calls through the runtime's {@link BoundedPool} (one set per concurrent caller, so callers
+ * never share a buffer or a stream). Arrays go through in chunks of whole rows of at most
+ * {@link #CHUNK_BYTES} per array (one row at least), which bounds the pinned memory a set holds.
  *
- * <p>Each call takes one set from a lock-free pool (or makes one), so concurrent callers never share
- * a buffer or a stream, and a set is returned for the next call. Arrays go through in chunks of whole
- * rows of at most {@link #CHUNK_BYTES} per array (one row at least), which bounds the pinned memory a
- * set holds. The sets live as long as the process (pinned memory is freed by the driver at exit).
+ * <p>{@link #destroy()} frees the set (the pool calls it on close and for a set whose use failed);
+ * a set that is never destroyed is freed by a Cleaner, with a WARN.
  */
 final class HostStaging {
     /** Bytes per array per chunk: 16 MiB, a few milliseconds of PCIe transfer. */
@@ -25,28 +25,63 @@ final class HostStaging {
     /** Regions inside a set's buffers start on 256-byte boundaries (cudaMalloc's alignment). */
     private static final long ALIGN = 256;
 
-    private static final ConcurrentLinkedDeque<HostStaging> POOL = new ConcurrentLinkedDeque<>();
+    /** The native handles, apart from the set so that the Cleaner's action does not keep the set alive. */
+    private static final class Native implements Runnable {
+        private final CudaRuntime runtime;
+        final CUstream stream = new CUstream();
+        Pointer host;
+        CUdeviceptr device;
+        long capacity;
 
-    private final CUstream stream = new CUstream();
-    private Pointer host;
-    private CUdeviceptr device;
-    private long capacity;
+        Native(CudaRuntime runtime) {
+            this.runtime = runtime;
+        }
 
-    private HostStaging() {
-        check(JCudaDriver.cuStreamCreate(stream, CUstream_flags.CU_STREAM_NON_BLOCKING), "cuStreamCreate");
+        void freeBuffers() {
+            if (capacity > 0) {
+                capacity = 0;
+                int host = JCudaDriver.cuMemFreeHost(this.host);
+                int device = JCudaDriver.cuMemFree(this.device);
+                check(host, "cuMemFreeHost");
+                check(device, "cuMemFree");
+            }
+        }
+
+        /** Waits for the stream (errors ignored: a failed set is destroyed all the same), then frees all. */
+        @Override
+        public void run() {
+            try (ContextBracket<?> current = runtime.enter()) {
+                JCudaDriver.cuStreamSynchronize(stream);
+                try {
+                    runtime.workspaces().forget(stream);
+                } finally {
+                    try {
+                        freeBuffers();
+                    } finally {
+                        check(JCudaDriver.cuStreamDestroy(stream), "cuStreamDestroy");
+                    }
+                }
+            }
+        }
     }
 
-    static HostStaging acquire() {
-        HostStaging staging = POOL.pollFirst();
-        return staging != null ? staging : new HostStaging();
+    private final Native state;
+    private final Reclaimer.Handle handle;
+
+    /** A new set with its stream; the calling thread must have the runtime's context current. */
+    HostStaging(CudaRuntime runtime) {
+        state = new Native(runtime);
+        check(JCudaDriver.cuStreamCreate(state.stream, CUstream_flags.CU_STREAM_NON_BLOCKING), "cuStreamCreate");
+        handle = Reclaimer.register(this, "a cuda staging set (pinned buffer and stream)", state);
     }
 
-    void release() {
-        POOL.offerFirst(this);
+    /** Frees the pinned and device buffers and the stream (once). */
+    void destroy() {
+        handle.free();
     }
 
     CUstream stream() {
-        return stream;
+        return state.stream;
     }
 
     /** Rows per chunk so that one array's chunk stays within CHUNK_BYTES (at least one row). */
@@ -62,10 +97,10 @@ final class HostStaging {
 
     /** Makes room for {@code bytes} in both the pinned host buffer and the device buffer. */
     void ensure(long bytes) {
-        if (bytes <= capacity) {
+        if (bytes <= state.capacity) {
             return;
         }
-        free();
+        state.freeBuffers();
         Pointer h = new Pointer();
         check(JCudaDriver.cuMemAllocHost(h, bytes), "cuMemAllocHost(" + bytes + ")");
         CUdeviceptr d = new CUdeviceptr();
@@ -74,41 +109,33 @@ final class HostStaging {
             JCudaDriver.cuMemFreeHost(h);
             check(result, "cuMemAlloc(" + bytes + ")");
         }
-        host = h;
-        device = d;
-        capacity = bytes;
-    }
-
-    private void free() {
-        if (capacity > 0) {
-            check(JCudaDriver.cuMemFreeHost(host), "cuMemFreeHost");
-            check(JCudaDriver.cuMemFree(device), "cuMemFree");
-            capacity = 0;
-        }
+        state.host = h;
+        state.device = d;
+        state.capacity = bytes;
     }
 
     /** The pinned bytes at [offset, offset+bytes), native order. */
     ByteBuffer hostBytes(long offset, long bytes) {
-        return host.getByteBuffer(offset, bytes).order(ByteOrder.nativeOrder());
+        return state.host.getByteBuffer(offset, bytes).order(ByteOrder.nativeOrder());
     }
 
     CUdeviceptr device(long offset) {
-        return device.withByteOffset(offset);
+        return state.device.withByteOffset(offset);
     }
 
     /** Enqueues host [offset, +bytes) to device [offset, +bytes). */
     void upload(long offset, long bytes) {
-        check(JCudaDriver.cuMemcpyHtoDAsync(device(offset), host.withByteOffset(offset), bytes, stream),
+        check(JCudaDriver.cuMemcpyHtoDAsync(device(offset), state.host.withByteOffset(offset), bytes, state.stream),
                 "cuMemcpyHtoDAsync(" + bytes + ")");
     }
 
     /** Enqueues device [offset, +bytes) to host [offset, +bytes). */
     void download(long offset, long bytes) {
-        check(JCudaDriver.cuMemcpyDtoHAsync(host.withByteOffset(offset), device(offset), bytes, stream),
+        check(JCudaDriver.cuMemcpyDtoHAsync(state.host.withByteOffset(offset), device(offset), bytes, state.stream),
                 "cuMemcpyDtoHAsync(" + bytes + ")");
     }
 
     void synchronize() {
-        check(JCudaDriver.cuStreamSynchronize(stream), "cuStreamSynchronize");
+        check(JCudaDriver.cuStreamSynchronize(state.stream), "cuStreamSynchronize");
     }
 }

@@ -68,6 +68,16 @@ final class LaunchPlanner {
         return (long) rows * 2 * segments(cols) * dtype.accumulatorBytes() + 8L * rows;
     }
 
+    /**
+     * Rows one launch may take: all of them, except where only the split variant fits a row (its
+     * segment tree outgrows shared memory) and grid.y (one row per y) is the limit. The kernels take
+     * 64-bit row offsets, so rows * cols may exceed 2^31; the host cuts the rows, never the columns.
+     */
+    static int rowsPerLaunch(int rows, int cols, DType dtype, DeviceLimits limits) {
+        boolean onlySplit = cols > LANES * maxPerLane(dtype) && treeBytes(cols, dtype) > limits.maxSharedPerBlock();
+        return onlySplit ? Math.max(1, Math.min(rows, limits.maxGridY())) : Math.max(1, rows);
+    }
+
     static LaunchPlan plan(int rows, int cols, DType dtype, DeviceLimits limits) {
         if (rows < 0 || cols < 0) {
             throw new IllegalArgumentException("rows " + rows + " and cols " + cols + " must be >= 0");
@@ -81,7 +91,7 @@ final class LaunchPlanner {
             if (perLane * LANES < cols) {
                 perLane <<= 1;
             }
-            int blocks = (rows + WARP_ROWS_PER_BLOCK - 1) / WARP_ROWS_PER_BLOCK;
+            int blocks = (int) (((long) rows + WARP_ROWS_PER_BLOCK - 1) / WARP_ROWS_PER_BLOCK); // rows near 2^31
             return new LaunchPlan(Variant.WARP, "sb_warp_" + suffix + "_p" + perLane, blocks, 1,
                     WARP_ROWS_PER_BLOCK * LANES, 0, WARP_ROWS_PER_BLOCK, perLane, 0, 0, 0, 0);
         }
@@ -104,9 +114,9 @@ final class LaunchPlanner {
                     (int) (staged * perSegment), 1, 0, perBlock, splits, splitWorkspaceBytes(rows, cols, dtype), staged);
         }
         if (treeTooBig) {
-            // rows * cols <= 2^31 - 1 keeps rows far below grid.y whenever the tree outgrows shared memory
+            // the caller launches at most rowsPerLaunch rows at a time
             throw new IllegalStateException("no launch plan for rows " + rows + " cols " + cols + " " + dtype
-                    + " on " + limits);
+                    + " on " + limits + ": more rows than rowsPerLaunch " + rowsPerLaunch(rows, cols, dtype, limits));
         }
         int warps = Math.min(MAX_WARPS, Math.max(8, segments));
         long block = blockBytes(cols, dtype);

@@ -1,9 +1,12 @@
 package dev.softmaxbackward.cuda;
 
 import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertFalse;
 import static org.junit.jupiter.api.Assertions.assertNotNull;
 import static org.junit.jupiter.api.Assertions.assertThrows;
+import static org.junit.jupiter.api.Assertions.assertTrue;
 
+import dev.softmaxbackward.BackendUnavailableException;
 import dev.softmaxbackward.SoftmaxBackwardBackend;
 import dev.softmaxbackward.reference.ReferenceBackend;
 import java.util.ArrayList;
@@ -11,6 +14,7 @@ import java.util.Arrays;
 import java.util.List;
 import java.util.function.Consumer;
 import jcuda.driver.CUdeviceptr;
+import org.junit.jupiter.api.Assumptions;
 import org.junit.jupiter.api.DynamicTest;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.TestFactory;
@@ -126,5 +130,61 @@ class ArgumentValidationTest {
                 () -> cuda.crossEntropyBackward(p, null, 1.0, p, 2, 4, 4, DType.FLOAT64, null)).getMessage());
         assertEquals("bytes 0 < 1", assertThrows(IllegalArgumentException.class,
                 () -> DeviceBuffer.allocate(0)).getMessage());
+    }
+
+    private static String rejected(Runnable call) {
+        return assertThrows(IllegalArgumentException.class, call::run).getMessage();
+    }
+
+    @Test
+    void deviceResidentPointersMustBeAlignedToTheirDtype() {
+        CudaBackend cuda = new CudaBackend();
+        CUdeviceptr base = new CUdeviceptr().withByteOffset(1L << 20); // a plausible, aligned address
+        CUdeviceptr odd = base.withByteOffset(6);                        // 2-byte aligned only
+        assertEquals("gradIn address 0x100006 is not aligned to 4 bytes (FLOAT32 elements)",
+                rejected(() -> cuda.softmaxBackward(base, base, odd, 2, 3, 3, DType.FLOAT32, null)));
+        assertEquals("softmaxOut address 0x100006 is not aligned to 8 bytes (FLOAT64 elements)",
+                rejected(() -> cuda.softmaxBackward(base, odd, base, 2, 3, 3, DType.FLOAT64, null)));
+        assertEquals("logits address 0x100001 is not aligned to 2 bytes (BFLOAT16 elements)",
+                rejected(() -> cuda.softmax(base.withByteOffset(1), base, 2, 3, 3, DType.BFLOAT16, null)));
+        assertEquals("labels address 0x100006 is not aligned to 4 bytes (int32 labels)",
+                rejected(() -> cuda.crossEntropyBackward(base, odd, 1.0, base, 2, 3, 3, DType.FLOAT16, null)));
+        assertEquals("gradOut is a null device pointer (address 0x0)",
+                rejected(() -> cuda.softmaxBackward(new CUdeviceptr(), base, base, 2, 3, 3, DType.FLOAT32, null)));
+        // 2-byte alignment is all the 16-bit types need (the kernels read up to the 16-byte boundary
+        // with scalar loads): accepted here, then refused only because there is no GPU
+        assertUnavailableNotRejected(() -> cuda.softmaxBackward(odd, odd, odd, 2, 3, 3, DType.FLOAT16, null));
+    }
+
+    /** Past validation: without a GPU the call then fails for want of the backend, never with an IAE. */
+    private static void assertUnavailableNotRejected(Runnable call) {
+        Assumptions.assumeFalse(new CudaBackend().isAvailable(), "needs a machine without a GPU");
+        assertThrows(BackendUnavailableException.class, call::run);
+    }
+
+    @Test
+    void deviceResidentShapesMayPass2To31Entries() {
+        CudaBackend cuda = new CudaBackend();
+        CUdeviceptr p = new CUdeviceptr().withByteOffset(1L << 20);
+        // 2^20 x 4096 = 2^32 entries: the SPI's int limit does not apply to device memory
+        assertUnavailableNotRejected(() -> cuda.softmaxBackward(p, p, p, 1 << 20, 4096, 4096, DType.BFLOAT16, null));
+        assertUnavailableNotRejected(() -> cuda.softmax(p, p, Integer.MAX_VALUE, 2, 2, DType.FLOAT32, null));
+        assertUnavailableNotRejected(() -> cuda.crossEntropyBackward(p, p, 1.0, p, 1 << 16, 1 << 16, 1 << 16,
+                DType.FLOAT64, null));
+        // what must still fit is the extent's byte count
+        assertEquals("rows 3, cols 4, rowStride 2305843009213693952 of FLOAT32: (rows - 1) * rowStride + cols "
+                        + "elements overflow a 64-bit byte count",
+                rejected(() -> cuda.softmaxBackward(p, p, p, 3, 4, 1L << 61, DType.FLOAT32, null)));
+        assertTrue(CudaBackend.deviceShape(1, 4, Long.MAX_VALUE, DType.FLOAT64), "one row: the stride is never used");
+        assertEquals("cols -4 < 0", rejected(() -> cuda.softmax(p, p, 2, -4, 3, DType.FLOAT16, null)));
+    }
+
+    @Test
+    void emptyDeviceResidentShapesNeedNoPointers() {
+        // an empty tensor may have address 0 (PyTorch's do): nothing is touched, so nothing is checked
+        assertFalse(CudaBackend.deviceShape(0, 5, 5, DType.FLOAT32));
+        assertFalse(CudaBackend.deviceShape(5, 0, 0, DType.FLOAT32));
+        assertUnavailableNotRejected(() -> new CudaBackend().softmaxBackward(new CUdeviceptr(), new CUdeviceptr(),
+                new CUdeviceptr(), 0, 5, 5, DType.FLOAT32, null));
     }
 }

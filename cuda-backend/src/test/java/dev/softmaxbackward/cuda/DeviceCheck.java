@@ -17,9 +17,12 @@ import jcuda.driver.JCudaDriver;
 
 /**
  * The GPU-side checks that are programs rather than tests, run by scripts/device-check.sh on the GPU
- * machine (never in CI): {@code leak} (10^5 device-resident calls over every variant and 100 host-array calls, device
- * memory must stay put) and {@code bench} (the issue's sweep timed with CUDA events, next to a
- * device-to-device copy of the same bytes). Prints markdown to stdout. NOT yet run on a GPU.
+ * machine (never in CI): {@code smoke} (every kernel family for every dtype, in place and not, against
+ * reference; stops at the first mismatch, naming the plan), {@code leak} (10^5 device-resident calls
+ * over every variant and 100 host-array calls, device memory must stay put) and {@code bench} (the
+ * issue's sweep timed with CUDA events, 10 launches per event pair, L2 flushed outside the events,
+ * inputs rotated, next to the device-to-device copy of the same bytes rotated the same way). Prints
+ * markdown to stdout. NOT yet run on a GPU.
  */
 public final class DeviceCheck {
     private static final PrintStream OUT = System.out;
@@ -54,8 +57,9 @@ public final class DeviceCheck {
 
     /**
      * Every softmaxBackward kernel family (warp, block, reread, split) for all four dtypes, in place and
-     * not, bitwise against the kernel model (equal to reference bit for bit, checked without a GPU).
-     * Stops at the first mismatch, naming the plan.
+     * not, bitwise against the kernel model (equal to reference bit for bit, checked without a GPU);
+     * then sm_fwd and ce_bwd (see {@link #smokeForwardAndCrossEntropy}). Stops at the first mismatch,
+     * naming the plan.
      */
     static boolean smoke(CudaBackend cuda) {
         CudaRuntime runtime = CudaRuntime.require();
@@ -68,6 +72,11 @@ public final class DeviceCheck {
             for (int[] shape : SMOKE_SHAPES) {
                 LaunchPlan plan = LaunchPlanner.plan(shape[0], shape[1], dtype, runtime.limits());
                 smallest.merge(plan.variant(), shape, (a, b) -> (long) a[0] * a[1] <= (long) b[0] * b[1] ? a : b);
+            }
+            if (smallest.size() != 4) {
+                OUT.println("smoke MISMATCH " + dtype + ": the smoke shapes take only the variants " + smallest.keySet()
+                        + " on this device, not warp, block, reread and split");
+                return false;
             }
             for (int[] shape : smallest.values()) {
                 int rows = shape[0];
@@ -113,8 +122,165 @@ public final class DeviceCheck {
                 }
             }
         }
+        boolean ok = smokeForwardAndCrossEntropy(cuda, stream, random);
         JCudaDriver.cuStreamDestroy(stream);
+        return ok;
+    }
+
+    /** Shapes of the sm_fwd and ce_bwd smoke: one segment, and several (the segment tree). */
+    static final int[][] ROW_KERNEL_SHAPES = {{7, 33}, {3, 9000}};
+
+    /**
+     * sm_fwd_* and ce_bwd_* for all four dtypes, in place and not: ce_bwd bitwise against reference
+     * (float32, float64; for bf16/fp16 the same double computation rounded once, as contract §2 says);
+     * sm_fwd within 2 ulp of reference, the documented bound (the GPU's exp is not StrictMath.exp).
+     */
+    static boolean smokeForwardAndCrossEntropy(CudaBackend cuda, CUstream stream, Random random) {
+        ReferenceBackend reference = new ReferenceBackend();
+        for (DType dtype : DType.values()) {
+            for (int[] shape : ROW_KERNEL_SHAPES) {
+                int rows = shape[0];
+                int cols = shape[1];
+                int n = rows * cols;
+                long[] xBits = new long[n];
+                double[] x = new double[n];
+                for (int i = 0; i < n; i++) {
+                    xBits[i] = CudaGpuTest.randomBits(random, dtype, false);
+                    x[i] = CudaGpuTest.widen(dtype, xBits[i]);
+                }
+                long[] softmax = expectedSoftmax(reference, dtype, x, rows, cols);
+                int[] labels = new int[rows];
+                for (int r = 0; r < rows; r++) {
+                    labels[r] = r % 3 == 1 ? -100 : r % 3 == 2 ? cols : random.nextInt(cols); // cols: a NaN row
+                }
+                double scale = 0.37f;
+                long[] ce = expectedCrossEntropy(reference, dtype, x, labels, scale, rows, cols);
+                for (boolean inPlace : new boolean[] {false, true}) {
+                    String how = " " + rows + "x" + cols + (inPlace ? " in place" : " out of place");
+                    long[] got;
+                    try (DeviceBuffer dx = CudaGpuTest.upload(dtype, xBits, n, 0);
+                         DeviceBuffer dout = DeviceBuffer.allocate(n, dtype)) {
+                        dout.fill((byte) 0x7f);
+                        DeviceBuffer target = inPlace ? dx : dout;
+                        cuda.softmax(dx.pointer(), target.pointer(), rows, cols, cols, dtype, stream);
+                        check(JCudaDriver.cuStreamSynchronize(stream), "cuStreamSynchronize");
+                        got = CudaGpuTest.download(dtype, target, n);
+                    }
+                    String plan = "sm_fwd_" + dtype.suffix() + how;
+                    for (int i = 0; i < n; i++) {
+                        if (!CudaGpuTest.sameValue(dtype, softmax[i], got[i]) && Math.abs(softmax[i] - got[i]) > 2) {
+                            OUT.println("smoke MISMATCH " + plan + ": row " + i / cols + " entry " + i % cols + " expected "
+                                    + Long.toHexString(softmax[i]) + " (within 2 ulp) got " + Long.toHexString(got[i]));
+                            return false;
+                        }
+                    }
+                    OUT.println("smoke ok " + plan + " (within 2 ulp)");
+                    try (DeviceBuffer dy = CudaGpuTest.upload(dtype, xBits, n, 0);
+                         DeviceBuffer dlabels = DeviceBuffer.allocate(4L * rows);
+                         DeviceBuffer dout = DeviceBuffer.allocate(n, dtype)) {
+                        dlabels.copyFrom(labels);
+                        dout.fill((byte) 0x7f);
+                        DeviceBuffer target = inPlace ? dy : dout;
+                        cuda.crossEntropyBackward(dy.pointer(), dlabels.pointer(), scale, target.pointer(), rows, cols,
+                                cols, dtype, stream);
+                        check(JCudaDriver.cuStreamSynchronize(stream), "cuStreamSynchronize");
+                        got = CudaGpuTest.download(dtype, target, n);
+                    }
+                    plan = "ce_bwd_" + dtype.suffix() + how;
+                    for (int i = 0; i < n; i++) {
+                        if (!CudaGpuTest.sameValue(dtype, ce[i], got[i])) {
+                            OUT.println("smoke MISMATCH " + plan + ": row " + i / cols + " (label " + labels[i / cols]
+                                    + ") entry " + i % cols + " expected " + Long.toHexString(ce[i]) + " got "
+                                    + Long.toHexString(got[i]));
+                            return false;
+                        }
+                    }
+                    OUT.println("smoke ok " + plan + " (bitwise)");
+                }
+            }
+        }
         return true;
+    }
+
+    /** Bits in the dtype's layout of a double, rounded once. */
+    static long narrow(DType dtype, double v) {
+        return switch (dtype) {
+            case FLOAT32 -> Float.floatToRawIntBits((float) v) & 0xffffffffL;
+            case FLOAT64 -> Double.doubleToRawLongBits(v);
+            case BFLOAT16 -> HalfFloats.doubleToBf16(v) & 0xffff;
+            case FLOAT16 -> HalfFloats.doubleToFp16(v) & 0xffff;
+        };
+    }
+
+    /** The reference's forward softmax in the dtype (16-bit types: the double result rounded once). */
+    static long[] expectedSoftmax(ReferenceBackend reference, DType dtype, double[] x, int rows, int cols) {
+        int n = rows * cols;
+        long[] out = new long[n];
+        if (dtype == DType.FLOAT32) {
+            float[] fx = new float[n];
+            float[] fo = new float[n];
+            for (int i = 0; i < n; i++) {
+                fx[i] = (float) x[i];
+            }
+            reference.softmax(fx, fo, rows, cols);
+            for (int i = 0; i < n; i++) {
+                out[i] = narrow(dtype, fo[i]);
+            }
+        } else {
+            double[] o = new double[n];
+            reference.softmax(x, o, rows, cols);
+            for (int i = 0; i < n; i++) {
+                out[i] = narrow(dtype, o[i]);
+            }
+        }
+        return out;
+    }
+
+    /** The reference's crossEntropyBackward in the dtype; a label outside [0, cols) and not -100 gives NaN. */
+    static long[] expectedCrossEntropy(ReferenceBackend reference, DType dtype, double[] y, int[] labels, double scale,
+                                       int rows, int cols) {
+        int n = rows * cols;
+        int[] valid = labels.clone();
+        for (int r = 0; r < rows; r++) {
+            if (valid[r] != -100 && (valid[r] < 0 || valid[r] >= cols)) {
+                valid[r] = 0; // the reference rejects it; the row is NaN below
+            }
+        }
+        long[] out = new long[n];
+        switch (dtype) {
+            case FLOAT32 -> {
+                float[] fy = new float[n];
+                float[] fo = new float[n];
+                for (int i = 0; i < n; i++) {
+                    fy[i] = (float) y[i];
+                }
+                reference.crossEntropyBackward(fy, valid, (float) scale, fo, rows, cols);
+                for (int i = 0; i < n; i++) {
+                    out[i] = narrow(dtype, fo[i]);
+                }
+            }
+            case FLOAT64 -> {
+                double[] o = new double[n];
+                reference.crossEntropyBackward(y, valid, scale, o, rows, cols);
+                for (int i = 0; i < n; i++) {
+                    out[i] = narrow(dtype, o[i]);
+                }
+            }
+            default -> {
+                for (int i = 0; i < n; i++) {
+                    int label = valid[i / cols];
+                    out[i] = narrow(dtype, label == -100 ? 0.0 : scale * (y[i] - (i % cols == label ? 1.0 : 0.0)));
+                }
+            }
+        }
+        for (int r = 0; r < rows; r++) {
+            if (valid[r] != labels[r]) {
+                for (int i = r * cols; i < (r + 1) * cols; i++) {
+                    out[i] = narrow(dtype, Double.NaN);
+                }
+            }
+        }
+        return out;
     }
 
     static long freeBytes() {
@@ -213,11 +379,17 @@ public final class DeviceCheck {
         return s[s.length / 2];
     }
 
-    /** Median milliseconds of {@code runs} launches of {@code body}, each between two events. */
     /** Launches between one pair of CUDA events (the time per launch is the pair's time over this). */
     static final int LAUNCHES_PER_EVENT_PAIR = 10;
+    /** Bytes overwritten before each event pair to push the inputs out of L2 (60 MB at most on sm_90). */
+    static final long FLUSH_BYTES = 256L << 20;
+    /** Set by bench(): the buffer the flush overwrites. */
+    private static DeviceBuffer flush;
 
-    /** Median over {@code runs} event pairs of the time of one {@code body} (which rotates its inputs). */
+    /**
+     * Median over {@code runs} event pairs of the time of one {@code body} (which rotates its inputs);
+     * L2 is flushed before each pair, outside the events, as torch_baseline.py does.
+     */
     static float time(CUstream stream, int runs, Runnable body) {
         CUevent start = new CUevent();
         CUevent stop = new CUevent();
@@ -229,6 +401,9 @@ public final class DeviceCheck {
         float[] ms = new float[runs];
         float[] one = new float[1];
         for (int i = 0; i < runs; i++) {
+            if (flush != null) {
+                check(JCudaDriver.cuMemsetD8Async(flush.pointer(), (byte) i, flush.bytes(), stream), "cuMemsetD8Async");
+            }
             check(JCudaDriver.cuEventRecord(start, stream), "cuEventRecord");
             for (int l = 0; l < LAUNCHES_PER_EVENT_PAIR; l++) {
                 body.run();
@@ -253,6 +428,8 @@ public final class DeviceCheck {
         int[] bs = {1, 64, 4096, 65536};
         long budget = freeBytes() / 2;
         long l2Rotate = 256L << 20; // rotate through >= 256 MiB of inputs so that L2 (50-60 MB) never holds them
+        flush = DeviceBuffer.allocate(FLUSH_BYTES);
+        budget -= FLUSH_BYTES;
 
         // peak copy bandwidth: 1 GiB device to device, (read + write) / time
         try (DeviceBuffer a = DeviceBuffer.allocate(1L << 30); DeviceBuffer b = DeviceBuffer.allocate(1L << 30)) {
@@ -298,10 +475,14 @@ public final class DeviceCheck {
                         });
                         DeviceBuffer[] s0 = sets.get(0);
                         String verified = verifyRows(dtype, s0, b, v);
-                        // the copy of one array reads `bytes` and writes `bytes`; both bandwidths are
-                        // (bytes read + bytes written) / time
-                        float copyMs = time(stream, 50, () -> check(JCudaDriver.cuMemcpyDtoDAsync(s0[2].pointer(),
-                                s0[0].pointer(), bytes, stream), "cuMemcpyDtoDAsync"));
+                        // the copy of one array reads `bytes` and writes `bytes`, rotated over the same sets;
+                        // both bandwidths are (bytes read + bytes written) / time
+                        int[] nextCopy = {0};
+                        float copyMs = time(stream, 50, () -> {
+                            DeviceBuffer[] s = sets.get(nextCopy[0]++ % sets.size());
+                            check(JCudaDriver.cuMemcpyDtoDAsync(s[2].pointer(), s[0].pointer(), bytes, stream),
+                                    "cuMemcpyDtoDAsync");
+                        });
                         double gbs = 3.0 * bytes / ms / 1e6;
                         double copyGbs = 2.0 * bytes / copyMs / 1e6;
                         OUT.printf(Locale.ROOT, "| %s | %d | %d | %s | %.2f | %.1f | %.1f | %.1f%% | %s |%n", dtype, b, v,
@@ -337,6 +518,8 @@ public final class DeviceCheck {
             long done = System.nanoTime();
             float ms = time(stream, 200, () -> cuda.softmaxBackward(g.pointer(), y.pointer(), o.pointer(), 1, 1024,
                     1024, DType.FLOAT32, stream));
+            flush.close();
+            flush = null;
             OUT.printf(Locale.ROOT, "%n[1, 1024] float32 device-resident: %.2f µs host time per call (enqueue), "
                     + "%.2f µs per call end to end over %d calls, %.2f µs kernel (events, median)%n",
                     (enqueued - t0) / 1e3 / calls, (done - t0) / 1e3 / calls, calls, ms * 1000);

@@ -194,4 +194,54 @@ class LaunchPlannerTest {
             }
         }
     }
+
+    @Test
+    void deviceResidentShapesPast2To31EntriesGetPlansInRowChunks() {
+        // the device-resident API takes rows * cols >= 2^31 (64-bit sizes in every kernel); each
+        // launch of rowsPerLaunch rows gets a valid plan, and the chunks cover the rows
+        int[][] shapes = {{1 << 20, 4096}, {1 << 16, 1 << 16}, {Integer.MAX_VALUE, 2}, {Integer.MAX_VALUE, 33},
+            {70_000, 1 << 24}, {1 << 17, 1 << 15}, {3, Integer.MAX_VALUE}, {100_000, 50257}};
+        for (DeviceLimits limits : DEVICES) {
+            for (DType dtype : DType.values()) {
+                for (int[] shape : shapes) {
+                    int rows = shape[0];
+                    int cols = shape[1];
+                    int chunk = LaunchPlanner.rowsPerLaunch(rows, cols, dtype, limits);
+                    assertTrue(chunk >= 1 && chunk <= rows, "chunk " + chunk);
+                    long covered = 0;
+                    for (long r0 = 0; r0 < rows; r0 += chunk) {
+                        int nr = (int) Math.min(chunk, rows - r0);
+                        check(LaunchPlanner.plan(nr, cols, dtype, limits), nr, cols, dtype, limits);
+                        covered += nr;
+                    }
+                    assertEquals(rows, covered);
+                }
+            }
+        }
+        // only where the segment tree outgrows shared memory (split, rows on grid.y) are rows cut
+        DeviceLimits t4 = DeviceLimits.t4();
+        assertEquals(65535, LaunchPlanner.rowsPerLaunch(70_000, 1 << 24, DType.FLOAT32, t4));
+        assertEquals(Integer.MAX_VALUE, LaunchPlanner.rowsPerLaunch(Integer.MAX_VALUE, 33, DType.FLOAT32, t4));
+        IllegalStateException e = org.junit.jupiter.api.Assertions.assertThrows(IllegalStateException.class,
+                () -> LaunchPlanner.plan(70_000, 1 << 24, DType.FLOAT32, t4));
+        assertTrue(e.getMessage().contains("rowsPerLaunch 65535"), e.getMessage());
+        // the warp variant's block count does not overflow int for rows near 2^31
+        LaunchPlan warp = LaunchPlanner.plan(Integer.MAX_VALUE, 32, DType.FLOAT32, t4);
+        assertEquals((Integer.MAX_VALUE / 4) + 1, warp.gridX());
+    }
+
+    @Test
+    void theSmokeShapesTakeEveryVariantForEveryDtype() {
+        // DeviceCheck smoke stops with a mismatch when they do not: check here, before a GPU run
+        for (DeviceLimits device : DEVICES) {
+            for (DType dtype : DType.values()) {
+                java.util.Set<Variant> variants = java.util.EnumSet.noneOf(Variant.class);
+                for (int[] shape : DeviceCheck.SMOKE_SHAPES) {
+                    variants.add(LaunchPlanner.plan(shape[0], shape[1], dtype, device).variant());
+                }
+                assertEquals(java.util.EnumSet.complementOf(java.util.EnumSet.of(Variant.NONE)), variants,
+                        dtype + " on " + device);
+            }
+        }
+    }
 }
