@@ -41,12 +41,6 @@ public final class BadInputs {
         return a;
     }
 
-    /**
-     * One bad call: its title, and the check, which throws {@link AssertionError} when the backend
-     * does not reject the call as documented.
-     */
-    public record Case(String title, Runnable check) {}
-
     /** The check: the call throws {@code type}, the message mentions each string, output untouched. */
     static Runnable rejects(Class<? extends RuntimeException> type, Runnable call, Object output,
                             String... mentions) {

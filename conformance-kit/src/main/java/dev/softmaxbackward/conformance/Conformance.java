@@ -4,6 +4,7 @@ import dev.softmaxbackward.SoftmaxBackwardBackend;
 import dev.softmaxbackward.Guarantee;
 import dev.softmaxbackward.reference.ReferenceBackend;
 import java.util.Arrays;
+import java.util.List;
 
 /**
  * Runs one input on a backend and checks everything that holds for every input: the call leaves y and
@@ -67,6 +68,44 @@ public final class Conformance {
         }
         return new Coverage(Checks.oracleBound(batch, out), Checks.sumBound(batch, out),
                 Checks.constantRows(batch, out));
+    }
+
+    /**
+     * The contract's worked examples (docs/contract.md §1) in one dtype: y = [0.2, 0.3, 0.5] with
+     * g = [1, 0, 0] gives [0.16, -0.06, -0.10]; a constant g gives exact zeros, for y from the tests'
+     * softmax and from the backend's own; and every check of {@link #backward} on each.
+     */
+    public static List<Case> workedExamples(SoftmaxBackwardBackend b, DType dt) {
+        double[] want = {0.16, -0.06, -0.10};
+        double tol = dt == DType.FLOAT32 ? 1e-7 : 1e-15;
+        Case textbook = new Case("y=[0.2,0.3,0.5] g=[1,0,0] -> [0.16,-0.06,-0.10] " + dt.label(), () -> {
+            Batch batch = Batch.rounded(dt, new double[] {0.2, 0.3, 0.5}, new double[] {1, 0, 0}, 1, 3);
+            Output out = batch.backward(b);
+            for (int i = 0; i < 3; i++) {
+                if (!(Math.abs(out.get(i) - want[i]) <= tol)) {
+                    throw new AssertionError("entry " + i + ": " + out.describe(i) + ", want " + want[i] + " +- " + tol);
+                }
+            }
+            backward(b, batch, 0);
+        });
+        Case zeros = new Case("y=softmax([1,2,3]) g=[0.5,0.5,0.5] -> bitwise zeros " + dt, () -> {
+            double[] y = Inputs.softmax(new double[] {1, 2, 3}, 1, 3);
+            Batch batch = Batch.rounded(dt, y, new double[] {0.5, 0.5, 0.5}, 1, 3);
+            // and with y from the backend's own forward pass
+            Output yb = forward(b, dt, new double[] {1, 2, 3}, 1, 3, b.name());
+            Batch own = dt == DType.FLOAT32 ? Batch.of(yb.floats(), new float[] {0.5f, 0.5f, 0.5f}, 1, 3)
+                    : Batch.of(yb.doubles(), new double[] {0.5, 0.5, 0.5}, 1, 3);
+            for (Batch in : List.of(batch, own)) {
+                Output out = in.backward(b);
+                for (int i = 0; i < 3; i++) {
+                    if (!Checks.isZero(out, i)) {
+                        throw new AssertionError(in + " entry " + i + " = " + out.describe(i) + ", not +-0.0");
+                    }
+                }
+            }
+            backward(b, batch, 0);
+        });
+        return List.of(textbook, zeros);
     }
 
     /**

@@ -125,41 +125,14 @@ public final class ConformanceSuite {
         // ---- worked examples ------------------------------------------------------------------------
 
         void workedExamples(List<DynamicNode> t) {
-            double[] want = {0.16, -0.06, -0.10};
-            t.add(test("y=[0.2,0.3,0.5] g=[1,0,0] -> [0.16,-0.06,-0.10] float64", () -> {
-                Batch batch = Batch.of(new double[] {0.2, 0.3, 0.5}, new double[] {1, 0, 0}, 1, 3);
-                Output out = batch.backward(b);
-                for (int i = 0; i < 3; i++) {
-                    assertEquals(want[i], out.get(i), 1e-15, "entry " + i);
-                }
-                Conformance.backward(b, batch, 0);
-            }));
-            t.add(test("y=[0.2,0.3,0.5] g=[1,0,0] -> [0.16,-0.06,-0.10] float32", () -> {
-                Batch batch = Batch.of(new float[] {0.2f, 0.3f, 0.5f}, new float[] {1, 0, 0}, 1, 3);
-                Output out = batch.backward(b);
-                for (int i = 0; i < 3; i++) {
-                    assertEquals(want[i], out.get(i), 1e-7, "entry " + i);
-                }
-                Conformance.backward(b, batch, 0);
-            }));
             for (DType dt : DType.values()) {
-                t.add(test("y=softmax([1,2,3]) g=[0.5,0.5,0.5] -> bitwise zeros " + dt, () -> {
-                    double[] y = Inputs.softmax(new double[] {1, 2, 3}, 1, 3);
-                    Batch batch = Batch.rounded(dt, y, new double[] {0.5, 0.5, 0.5}, 1, 3);
-                    Output out = batch.backward(b);
-                    for (int i = 0; i < 3; i++) {
-                        assertTrue(Checks.isZero(out, i), "entry " + i + " = " + out.describe(i));
-                    }
-                    // and with y from the backend's own forward pass
-                    Output yb = Conformance.forward(b, dt, new double[] {1, 2, 3}, 1, 3, name);
-                    Batch own = dt == DType.FLOAT32 ? Batch.of(yb.floats(), new float[] {0.5f, 0.5f, 0.5f}, 1, 3)
-                            : Batch.of(yb.doubles(), new double[] {0.5, 0.5, 0.5}, 1, 3);
-                    Output out2 = own.backward(b);
-                    for (int i = 0; i < 3; i++) {
-                        assertTrue(Checks.isZero(out2, i), "entry " + i + " = " + out2.describe(i));
-                    }
-                    Conformance.backward(b, batch, 0);
-                }));
+                cases(t, Conformance.workedExamples(b, dt));
+            }
+        }
+
+        void cases(List<DynamicNode> t, List<Case> cases) {
+            for (Case c : cases) {
+                t.add(test(c.title(), c.check()::run));
             }
         }
 
@@ -462,9 +435,7 @@ public final class ConformanceSuite {
         // ---- bad inputs -----------------------------------------------------------------------------
 
         void badInputs(List<DynamicNode> t) {
-            for (BadInputs.Case c : BadInputs.all(b)) {
-                t.add(test(c.title(), c.check()::run));
-            }
+            cases(t, BadInputs.all(b));
         }
 
         // ---- threads --------------------------------------------------------------------------------
