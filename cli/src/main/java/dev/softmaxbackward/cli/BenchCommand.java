@@ -1,7 +1,7 @@
 package dev.softmaxbackward.cli;
 
 import dev.softmaxbackward.SoftmaxBackwardBackend;
-import dev.softmaxbackward.cli.Kernels.DType;
+import dev.softmaxbackward.conformance.DType;
 import java.io.PrintWriter;
 import java.util.ArrayList;
 import java.util.Arrays;
@@ -38,7 +38,7 @@ final class BenchCommand implements Callable<Integer> {
 
     @Option(names = "--dtype", paramLabel = "f32|f64", defaultValue = "f32", converter = DTypeConverter.class,
             description = "f32 or f64 (default: ${DEFAULT-VALUE})")
-    DType dtype = DType.F32;
+    DType dtype = DType.FLOAT32;
 
     @Option(names = "--backend", paramLabel = "NAME|all", defaultValue = "all",
             description = "backend to time (default: ${DEFAULT-VALUE}, every available one)")
@@ -74,13 +74,13 @@ final class BenchCommand implements Callable<Integer> {
         }
         // y, g, gradIn and the copy's two destinations live on the heap (and, while the data is made, y and
         // g in float64); ND4J's copies of y and g off it
-        long heapBytes = 5 * n * dtype.bytes + 16 * n;
+        long heapBytes = 5 * n * dtype.bytes() + 16 * n;
         Memory.require(heapBytes, String.format("[%d x %d] %s (y, g, gradIn and the copy's two destinations)",
-                rows, cols, dtype.label));
+                rows, cols, dtype.label()));
         int size = (int) n;
-        double bytes = 3.0 * size * dtype.bytes;
+        double bytes = 3.0 * size * dtype.bytes();
         out.printf("Bench: [%d x %d] %s, %.1f MB read + written per call (y, g, gradIn), %.1f s per subject, "
-                + "%d cores%n", rows, cols, dtype.label, bytes / 1e6, seconds, Runtime.getRuntime().availableProcessors());
+                + "%d cores%n", rows, cols, dtype.label(), bytes / 1e6, seconds, Runtime.getRuntime().availableProcessors());
 
         // fresh random data (never zeros): y positive rows summing to about 1, g standard normal
         SplittableRandom rnd = new SplittableRandom(42);
@@ -94,18 +94,18 @@ final class BenchCommand implements Callable<Integer> {
             }
             for (int i = r * cols; i < (r + 1) * cols; i++) {
                 y[i] = dtype.round(y[i] / sum);
-                g[i] = dtype.round(CheckCommand.gaussian(rnd));
+                g[i] = dtype.round(Data.gaussian(rnd));
             }
         }
         List<String> names = new ArrayList<>();
         List<Double> times = new ArrayList<>();
         List<Runnable> subjects = new ArrayList<>();
-        Object yArr = dtype == DType.F32 ? Kernels.toFloat(y) : y;
-        Object gArr = dtype == DType.F32 ? Kernels.toFloat(g) : g;
-        Object outArr = dtype == DType.F32 ? new float[size] : new double[size];
+        Object yArr = dtype == DType.FLOAT32 ? Data.toFloat(y) : y;
+        Object gArr = dtype == DType.FLOAT32 ? Data.toFloat(g) : g;
+        Object outArr = dtype == DType.FLOAT32 ? new float[size] : new double[size];
         for (SoftmaxBackwardBackend b : backends) {
             names.add(b.name());
-            subjects.add(dtype == DType.F32
+            subjects.add(dtype == DType.FLOAT32
                     ? () -> b.softmaxBackward((float[]) gArr, (float[]) yArr, (float[]) outArr, rows, cols)
                     : () -> b.softmaxBackward((double[]) gArr, (double[]) yArr, (double[]) outArr, rows, cols));
         }
@@ -114,7 +114,7 @@ final class BenchCommand implements Callable<Integer> {
         String nd4jProblem = null;
         INDArray[] nd = null;
         try {
-            nd = dtype == DType.F32
+            nd = dtype == DType.FLOAT32
                     ? new INDArray[] {Nd4j.create((float[]) yArr, new long[] {rows, cols}, 'c'),
                         Nd4j.create((float[]) gArr, new long[] {rows, cols}, 'c')}
                     : new INDArray[] {Nd4j.create((double[]) yArr, new long[] {rows, cols}, 'c'),
@@ -143,8 +143,8 @@ final class BenchCommand implements Callable<Integer> {
         }
         int copy = names.size();
         names.add("copy (same bytes)");
-        Object copyY = dtype == DType.F32 ? new float[size] : new double[size];
-        Object copyG = dtype == DType.F32 ? new float[size] : new double[size];
+        Object copyY = dtype == DType.FLOAT32 ? new float[size] : new double[size];
+        Object copyG = dtype == DType.FLOAT32 ? new float[size] : new double[size];
         subjects.add(() -> IntStream.range(0, rows).parallel().forEach(r -> {
             System.arraycopy(yArr, r * cols, copyY, r * cols, cols);
             System.arraycopy(gArr, r * cols, copyG, r * cols, cols);
@@ -161,13 +161,13 @@ final class BenchCommand implements Callable<Integer> {
             nd[0].close();
             nd[1].close();
         }
-        double copyGbs = 4.0 * size * dtype.bytes / times.get(copy) / 1e9;
+        double copyGbs = 4.0 * size * dtype.bytes() / times.get(copy) / 1e9;
         List<Result> results = new ArrayList<>();
         int width = Math.max(20, names.stream().mapToInt(String::length).max().orElse(0));
         out.printf("  %-" + width + "s  %11s  %8s  %8s  %8s%n", "subject", "time/call", "GB/s", "of copy", "vs ND4J");
         for (int k = 0; k < names.size(); k++) {
             double t = times.get(k);
-            double gbs = (k == copy ? 4.0 * size * dtype.bytes : bytes) / t / 1e9;
+            double gbs = (k == copy ? 4.0 * size * dtype.bytes() : bytes) / t / 1e9;
             double ofCopy = k == copy ? 1.0 : gbs / copyGbs;
             double speedup = baseline < 0 || k == copy ? Double.NaN : times.get(baseline) / t;
             results.add(new Result(names.get(k), t, gbs, ofCopy, speedup));
@@ -218,10 +218,10 @@ final class BenchCommand implements Callable<Integer> {
         public DType convert(String value) {
             switch (value.strip().toLowerCase(java.util.Locale.ROOT)) {
                 case "f32", "float32", "float" -> {
-                    return DType.F32;
+                    return DType.FLOAT32;
                 }
                 case "f64", "float64", "double" -> {
-                    return DType.F64;
+                    return DType.FLOAT64;
                 }
                 default -> throw new CommandLine.TypeConversionException(
                         "'" + value + "' is not a dtype: use f32 or f64");

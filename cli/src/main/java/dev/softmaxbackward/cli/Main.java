@@ -151,7 +151,7 @@ public final class Main implements Callable<Integer> {
                     && ModuleLayer.boot().findModule(VectorRelaunch.MODULE).isPresent();
             out.printf("Your code gets backend '%s' (%s): %s per call on [%d x %d] %s, %.1f GB/s%s%s%s.%n",
                     mine.name(), how, BenchCommand.time(r.secondsPerCall()), bench.rows, bench.cols,
-                    bench.dtype.label, r.gigabytesPerSecond(),
+                    bench.dtype.label(), r.gigabytesPerSecond(),
                     Double.isNaN(r.ofCopy()) ? "" : String.format(", %.0f%% of copy bandwidth", 100 * r.ofCopy()),
                     Double.isNaN(r.speedup()) ? "" : String.format(", %.1fx ND4J composed ops", r.speedup()),
                     vector ? " (with --add-modules " + VectorRelaunch.MODULE + ", as this CLI runs: start your JVM"

@@ -257,7 +257,7 @@ final class TrainCommand implements Callable<Integer> {
             for (int i = 0; i < v; i++) {
                 double sum = 0;
                 for (int j = 0; j < v; j++) {
-                    double e = Math.exp(sigma * CheckCommand.gaussian(rnd));
+                    double e = Math.exp(sigma * Data.gaussian(rnd));
                     p[i * v + j] = e;
                     sum += e;
                 }

@@ -125,41 +125,14 @@ public final class ConformanceSuite {
         // ---- worked examples ------------------------------------------------------------------------
 
         void workedExamples(List<DynamicNode> t) {
-            double[] want = {0.16, -0.06, -0.10};
-            t.add(test("y=[0.2,0.3,0.5] g=[1,0,0] -> [0.16,-0.06,-0.10] float64", () -> {
-                Batch batch = Batch.of(new double[] {0.2, 0.3, 0.5}, new double[] {1, 0, 0}, 1, 3);
-                Output out = batch.backward(b);
-                for (int i = 0; i < 3; i++) {
-                    assertEquals(want[i], out.get(i), 1e-15, "entry " + i);
-                }
-                Conformance.backward(b, batch, 0);
-            }));
-            t.add(test("y=[0.2,0.3,0.5] g=[1,0,0] -> [0.16,-0.06,-0.10] float32", () -> {
-                Batch batch = Batch.of(new float[] {0.2f, 0.3f, 0.5f}, new float[] {1, 0, 0}, 1, 3);
-                Output out = batch.backward(b);
-                for (int i = 0; i < 3; i++) {
-                    assertEquals(want[i], out.get(i), 1e-7, "entry " + i);
-                }
-                Conformance.backward(b, batch, 0);
-            }));
             for (DType dt : DType.values()) {
-                t.add(test("y=softmax([1,2,3]) g=[0.5,0.5,0.5] -> bitwise zeros " + dt, () -> {
-                    double[] y = Inputs.softmax(new double[] {1, 2, 3}, 1, 3);
-                    Batch batch = Batch.rounded(dt, y, new double[] {0.5, 0.5, 0.5}, 1, 3);
-                    Output out = batch.backward(b);
-                    for (int i = 0; i < 3; i++) {
-                        assertTrue(Checks.isZero(out, i), "entry " + i + " = " + out.describe(i));
-                    }
-                    // and with y from the backend's own forward pass
-                    Output yb = Conformance.forward(b, dt, new double[] {1, 2, 3}, 1, 3, name);
-                    Batch own = dt == DType.FLOAT32 ? Batch.of(yb.floats(), new float[] {0.5f, 0.5f, 0.5f}, 1, 3)
-                            : Batch.of(yb.doubles(), new double[] {0.5, 0.5, 0.5}, 1, 3);
-                    Output out2 = own.backward(b);
-                    for (int i = 0; i < 3; i++) {
-                        assertTrue(Checks.isZero(out2, i), "entry " + i + " = " + out2.describe(i));
-                    }
-                    Conformance.backward(b, batch, 0);
-                }));
+                cases(t, Conformance.workedExamples(b, dt));
+            }
+        }
+
+        void cases(List<DynamicNode> t, List<Case> cases) {
+            for (Case c : cases) {
+                t.add(test(c.title(), c.check()::run));
             }
         }
 
@@ -315,9 +288,7 @@ public final class ConformanceSuite {
                                 Batch batch = Batch.rounded(dt, y, g, 1, cols);
                                 Output out = batch.backward(b);
                                 assertEquals(1, Checks.constantRows(batch, out), "constant " + c + " checked");
-                                if (!(b instanceof dev.softmaxbackward.reference.ReferenceBackend)) {
-                                    Checks.sameBits(name + " vs reference", batch.backward(Conformance.REFERENCE), out);
-                                }
+                                Conformance.sameBitsAsReferenceIfDeclared(b, batch, out);
                             }
                         }
                     }));
@@ -370,9 +341,7 @@ public final class ConformanceSuite {
                         Batch batch = Batch.rounded(dt, y, g, rows, cols);
                         Output out = batch.backward(b);
                         Checks.allWritten(name, out);
-                        if (!(b instanceof dev.softmaxbackward.reference.ReferenceBackend)) {
-                            Checks.sameBits(name + " vs reference", batch.backward(Conformance.REFERENCE), out);
-                        }
+                        Conformance.sameBitsAsReferenceIfDeclared(b, batch, out);
                         for (int r = 0; r < rows; r++) {
                             Output alone = batch.rows(r, r + 1).backward(b);
                             Output mine = out.slice(r * cols, (r + 1) * cols);
@@ -466,7 +435,7 @@ public final class ConformanceSuite {
         // ---- bad inputs -----------------------------------------------------------------------------
 
         void badInputs(List<DynamicNode> t) {
-            BadInputs.all(b, t, this::test);
+            cases(t, BadInputs.all(b));
         }
 
         // ---- threads --------------------------------------------------------------------------------
@@ -594,23 +563,6 @@ public final class ConformanceSuite {
             b.crossEntropyBackward(ceY.yFloats(), labels, 0.125f, gradIn, 8, 1000);
             outs.add(Output.of(gradIn));
             return outs;
-        }
-    }
-
-    /** Fails unless every entry of a float[] or double[] still holds the sentinel it was filled with. */
-    static void assertAllSentinel(Object array) {
-        if (array instanceof float[] f) {
-            for (int i = 0; i < f.length; i++) {
-                if (Float.floatToRawIntBits(f[i]) != Float.floatToRawIntBits(Batch.SENTINEL_F)) {
-                    throw new AssertionError("the output array was written at [" + i + "] before validation failed");
-                }
-            }
-        } else if (array instanceof double[] d) {
-            for (int i = 0; i < d.length; i++) {
-                if (Double.doubleToRawLongBits(d[i]) != Double.doubleToRawLongBits(Batch.SENTINEL_D)) {
-                    throw new AssertionError("the output array was written at [" + i + "] before validation failed");
-                }
-            }
         }
     }
 }

@@ -5,6 +5,7 @@ import static org.junit.jupiter.api.Assertions.assertThrows;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import dev.softmaxbackward.BackendStatus;
+import dev.softmaxbackward.Guarantee;
 import dev.softmaxbackward.SoftmaxBackwardBackend;
 import dev.softmaxbackward.conformance.Inputs.GradientKind;
 import dev.softmaxbackward.conformance.SoftmaxBackwardProperties.Shape;
@@ -12,8 +13,10 @@ import dev.softmaxbackward.reference.ReferenceBackend;
 import dev.softmaxbackward.spi.Arguments;
 import java.util.ArrayList;
 import java.util.Arrays;
+import java.util.EnumSet;
 import java.util.List;
 import java.util.Optional;
+import java.util.Set;
 import org.junit.jupiter.api.DynamicContainer;
 import org.junit.jupiter.api.DynamicNode;
 import org.junit.jupiter.api.DynamicTest;
@@ -136,7 +139,7 @@ class SuiteCatchesBrokenBackendsTest {
      * float32 softmaxBackward written from docs/contract.md §4 alone, independently of core, with the
      * segment length and lane count as parameters.
      */
-    static final class CanonicalFloat32 extends Mutant {
+    static class CanonicalFloat32 extends Mutant {
         private final int segment;
         private final int lanes;
 
@@ -206,6 +209,18 @@ class SuiteCatchesBrokenBackendsTest {
     @Test
     void sixteenLanesAreCaught() {
         assertCaught(new CanonicalFloat32(4096, 16), "row lengths", "", "FLOAT32");
+    }
+
+    @Test
+    void bitwiseAgreementIsRequiredOnlyOfABackendThatDeclaresIt() {
+        // sixteen lanes: within every bound, other bits; caught above, where it declares (by default) both
+        // guarantees, and passes where it declares none: the suite goes by guarantees(), not by name
+        SoftmaxBackwardBackend undeclared = new CanonicalFloat32(4096, 16) {
+            @Override public Set<Guarantee> guarantees() {
+                return EnumSet.noneOf(Guarantee.class);
+            }
+        };
+        assertEquals(List.of(), failures(undeclared, "row lengths", "FLOAT32"));
     }
 
     @Test

@@ -1,23 +1,16 @@
 package dev.softmaxbackward.conformance;
 
-import static org.junit.jupiter.api.Assertions.assertNotNull;
-import static org.junit.jupiter.api.Assertions.assertThrows;
-import static org.junit.jupiter.api.Assertions.assertTrue;
-
 import dev.softmaxbackward.SoftmaxBackwardBackend;
+import java.util.ArrayList;
 import java.util.Arrays;
 import java.util.List;
-import java.util.function.BiFunction;
-import org.junit.jupiter.api.DynamicNode;
-import org.junit.jupiter.api.DynamicTest;
-import org.junit.jupiter.api.function.Executable;
 
 /**
  * Every bad input of docs/contract.md §5, for all six methods: the documented exception, a message
  * that names the argument and the number, and an output array that still holds its sentinel (nothing
  * written before validation passed).
  */
-final class BadInputs {
+public final class BadInputs {
     private static final int ROWS = 2;
     private static final int COLS = 4;
     private static final int N = ROWS * COLS;
@@ -48,21 +41,39 @@ final class BadInputs {
         return a;
     }
 
-    /** The test body: the call throws {@code type}, the message mentions each string, output untouched. */
-    static Executable rejects(Class<? extends RuntimeException> type, Executable call, Object output,
-                              String... mentions) {
+    /** The check: the call throws {@code type}, the message mentions each string, output untouched. */
+    static Runnable rejects(Class<? extends RuntimeException> type, Runnable call, Object output,
+                            String... mentions) {
         return () -> {
-            RuntimeException e = assertThrows(type, call);
+            RuntimeException e = thrown(type, call);
             String m = e.getMessage();
-            assertNotNull(m, "exception without a message");
-            for (String s : mentions) {
-                assertTrue(m.contains(s), "message '" + m + "' should mention '" + s + "'");
+            if (m == null) {
+                throw new AssertionError("exception without a message: " + e, e);
             }
-            ConformanceSuite.assertAllSentinel(output);
+            for (String s : mentions) {
+                if (!m.contains(s)) {
+                    throw new AssertionError("message '" + m + "' should mention '" + s + "'", e);
+                }
+            }
+            Checks.allSentinel(output);
         };
     }
 
-    static void all(SoftmaxBackwardBackend b, List<DynamicNode> t, BiFunction<String, Executable, DynamicTest> test) {
+    private static RuntimeException thrown(Class<? extends RuntimeException> type, Runnable call) {
+        try {
+            call.run();
+        } catch (RuntimeException e) {
+            if (!type.isInstance(e)) {
+                throw new AssertionError("expected " + type.getName() + ", got " + e, e);
+            }
+            return e;
+        }
+        throw new AssertionError("expected " + type.getName() + ", but nothing was thrown");
+    }
+
+    /** Every bad input of docs/contract.md §5 for all six methods, one {@link Case} each. */
+    public static List<Case> all(SoftmaxBackwardBackend b) {
+        List<Case> t = new ArrayList<>();
         Class<NullPointerException> npe = NullPointerException.class;
         Class<IllegalArgumentException> iae = IllegalArgumentException.class;
         String big = "65536";
@@ -75,30 +86,30 @@ final class BadInputs {
             for (int k = 0; k < out.length; k++) {
                 out[k] = f32 ? outF(N) : outD(N);
             }
-            t.add(test.apply(m + "gradOut null", rejects(npe, () -> sb(b, f32, null, arr(f32, N), out[0], ROWS, COLS),
+            t.add(new Case(m + "gradOut null", rejects(npe, () -> sb(b, f32, null, arr(f32, N), out[0], ROWS, COLS),
                     out[0], "gradOut")));
-            t.add(test.apply(m + "softmaxOut null", rejects(npe,
+            t.add(new Case(m + "softmaxOut null", rejects(npe,
                     () -> sb(b, f32, arr(f32, N), null, out[1], ROWS, COLS), out[1], "softmaxOut")));
-            t.add(test.apply(m + "gradIn null", rejects(npe, () -> sb(b, f32, arr(f32, N), arr(f32, N), null, ROWS, COLS),
+            t.add(new Case(m + "gradIn null", rejects(npe, () -> sb(b, f32, arr(f32, N), arr(f32, N), null, ROWS, COLS),
                     null, "gradIn")));
-            t.add(test.apply(m + "rows -1", rejects(iae, () -> sb(b, f32, arr(f32, N), arr(f32, N), out[2], -1, COLS),
+            t.add(new Case(m + "rows -1", rejects(iae, () -> sb(b, f32, arr(f32, N), arr(f32, N), out[2], -1, COLS),
                     out[2], "rows", "-1")));
-            t.add(test.apply(m + "cols -3", rejects(iae, () -> sb(b, f32, arr(f32, N), arr(f32, N), out[3], ROWS, -3),
+            t.add(new Case(m + "cols -3", rejects(iae, () -> sb(b, f32, arr(f32, N), arr(f32, N), out[3], ROWS, -3),
                     out[3], "cols", "-3")));
-            t.add(test.apply(m + "rows*cols = 65536*65536 overflows int (wraps to 0; arrays empty)", rejects(iae,
+            t.add(new Case(m + "rows*cols = 65536*65536 overflows int (wraps to 0; arrays empty)", rejects(iae,
                     () -> sb(b, f32, arr(f32, 0), arr(f32, 0), f32 ? outF(0) : outD(0), 65536, 65536), null,
                     "rows", "cols", big)));
-            t.add(test.apply(m + "rows*cols = 46341*46341 overflows int", rejects(iae,
+            t.add(new Case(m + "rows*cols = 46341*46341 overflows int", rejects(iae,
                     () -> sb(b, f32, arr(f32, N), arr(f32, N), out[4], 46341, 46341), out[4], "rows", "cols", "46341")));
-            t.add(test.apply(m + "gradOut.length 6 != 2*4", rejects(iae,
+            t.add(new Case(m + "gradOut.length 6 != 2*4", rejects(iae,
                     () -> sb(b, f32, arr(f32, 6), arr(f32, N), out[5], ROWS, COLS), out[5], "gradOut", "6")));
-            t.add(test.apply(m + "softmaxOut.length 9 != 2*4", rejects(iae,
+            t.add(new Case(m + "softmaxOut.length 9 != 2*4", rejects(iae,
                     () -> sb(b, f32, arr(f32, N), arr(f32, 9), out[6], ROWS, COLS), out[6], "softmaxOut", "9")));
             Object long9 = f32 ? outF(9) : outD(9);
-            t.add(test.apply(m + "gradIn.length 9 != 2*4", rejects(iae,
+            t.add(new Case(m + "gradIn.length 9 != 2*4", rejects(iae,
                     () -> sb(b, f32, arr(f32, N), arr(f32, N), long9, ROWS, COLS), long9, "gradIn", "9")));
             Object short7 = f32 ? outF(7) : outD(7);
-            t.add(test.apply(m + "gradIn.length 7 != 2*4", rejects(iae,
+            t.add(new Case(m + "gradIn.length 7 != 2*4", rejects(iae,
                     () -> sb(b, f32, arr(f32, N), arr(f32, N), short7, ROWS, COLS), short7, "gradIn", "7")));
         }
 
@@ -110,19 +121,19 @@ final class BadInputs {
             for (int k = 0; k < out.length; k++) {
                 out[k] = f32 ? outF(N) : outD(N);
             }
-            t.add(test.apply(m + "logits null", rejects(npe, () -> sm(b, f32, null, out[0], ROWS, COLS), out[0],
+            t.add(new Case(m + "logits null", rejects(npe, () -> sm(b, f32, null, out[0], ROWS, COLS), out[0],
                     "logits")));
-            t.add(test.apply(m + "out null", rejects(npe, () -> sm(b, f32, arr(f32, N), null, ROWS, COLS), null, "out")));
-            t.add(test.apply(m + "rows -1", rejects(iae, () -> sm(b, f32, arr(f32, N), out[1], -1, COLS), out[1],
+            t.add(new Case(m + "out null", rejects(npe, () -> sm(b, f32, arr(f32, N), null, ROWS, COLS), null, "out")));
+            t.add(new Case(m + "rows -1", rejects(iae, () -> sm(b, f32, arr(f32, N), out[1], -1, COLS), out[1],
                     "rows", "-1")));
-            t.add(test.apply(m + "cols -3", rejects(iae, () -> sm(b, f32, arr(f32, N), out[2], ROWS, -3), out[2],
+            t.add(new Case(m + "cols -3", rejects(iae, () -> sm(b, f32, arr(f32, N), out[2], ROWS, -3), out[2],
                     "cols", "-3")));
-            t.add(test.apply(m + "rows*cols = 65536*65536 overflows int", rejects(iae,
+            t.add(new Case(m + "rows*cols = 65536*65536 overflows int", rejects(iae,
                     () -> sm(b, f32, arr(f32, 0), f32 ? outF(0) : outD(0), 65536, 65536), null, "rows", "cols", big)));
-            t.add(test.apply(m + "logits.length 7 != 2*4", rejects(iae, () -> sm(b, f32, arr(f32, 7), out[3], ROWS, COLS),
+            t.add(new Case(m + "logits.length 7 != 2*4", rejects(iae, () -> sm(b, f32, arr(f32, 7), out[3], ROWS, COLS),
                     out[3], "logits", "7")));
             Object long9 = f32 ? outF(9) : outD(9);
-            t.add(test.apply(m + "out.length 9 != 2*4", rejects(iae, () -> sm(b, f32, arr(f32, N), long9, ROWS, COLS),
+            t.add(new Case(m + "out.length 9 != 2*4", rejects(iae, () -> sm(b, f32, arr(f32, N), long9, ROWS, COLS),
                     long9, "out", "9")));
         }
 
@@ -135,34 +146,34 @@ final class BadInputs {
                 out[k] = f32 ? outF(N) : outD(N);
             }
             int[] ok = {1, -100};
-            t.add(test.apply(m + "softmaxOut null", rejects(npe, () -> ce(b, f32, null, ok, out[0], ROWS, COLS), out[0],
+            t.add(new Case(m + "softmaxOut null", rejects(npe, () -> ce(b, f32, null, ok, out[0], ROWS, COLS), out[0],
                     "softmaxOut")));
-            t.add(test.apply(m + "labels null", rejects(npe, () -> ce(b, f32, arr(f32, N), null, out[1], ROWS, COLS),
+            t.add(new Case(m + "labels null", rejects(npe, () -> ce(b, f32, arr(f32, N), null, out[1], ROWS, COLS),
                     out[1], "labels")));
-            t.add(test.apply(m + "gradIn null", rejects(npe, () -> ce(b, f32, arr(f32, N), ok, null, ROWS, COLS), null,
+            t.add(new Case(m + "gradIn null", rejects(npe, () -> ce(b, f32, arr(f32, N), ok, null, ROWS, COLS), null,
                     "gradIn")));
-            t.add(test.apply(m + "rows -1", rejects(iae, () -> ce(b, f32, arr(f32, N), ok, out[2], -1, COLS), out[2],
+            t.add(new Case(m + "rows -1", rejects(iae, () -> ce(b, f32, arr(f32, N), ok, out[2], -1, COLS), out[2],
                     "rows", "-1")));
-            t.add(test.apply(m + "cols -3", rejects(iae, () -> ce(b, f32, arr(f32, N), ok, out[3], ROWS, -3), out[3],
+            t.add(new Case(m + "cols -3", rejects(iae, () -> ce(b, f32, arr(f32, N), ok, out[3], ROWS, -3), out[3],
                     "cols", "-3")));
-            t.add(test.apply(m + "rows*cols = 65536*65536 overflows int", rejects(iae,
+            t.add(new Case(m + "rows*cols = 65536*65536 overflows int", rejects(iae,
                     () -> ce(b, f32, arr(f32, 0), new int[65536], f32 ? outF(0) : outD(0), 65536, 65536), null,
                     "rows", "cols", big)));
-            t.add(test.apply(m + "softmaxOut.length 7 != 2*4", rejects(iae,
+            t.add(new Case(m + "softmaxOut.length 7 != 2*4", rejects(iae,
                     () -> ce(b, f32, arr(f32, 7), ok, out[4], ROWS, COLS), out[4], "softmaxOut", "7")));
             Object long9 = f32 ? outF(9) : outD(9);
-            t.add(test.apply(m + "gradIn.length 9 != 2*4", rejects(iae,
+            t.add(new Case(m + "gradIn.length 9 != 2*4", rejects(iae,
                     () -> ce(b, f32, arr(f32, N), ok, long9, ROWS, COLS), long9, "gradIn", "9")));
-            t.add(test.apply(m + "labels.length 3 != rows 2", rejects(iae,
+            t.add(new Case(m + "labels.length 3 != rows 2", rejects(iae,
                     () -> ce(b, f32, arr(f32, N), new int[] {0, 1, 2}, out[5], ROWS, COLS), out[5], "labels", "3")));
-            t.add(test.apply(m + "labels.length 1 != rows 2", rejects(iae,
+            t.add(new Case(m + "labels.length 1 != rows 2", rejects(iae,
                     () -> ce(b, f32, arr(f32, N), new int[] {0}, out[6], ROWS, COLS), out[6], "labels", "1")));
             int[][] badLabels = {{0, 4}, {0, -1}, {-101, 0}, {Integer.MIN_VALUE, 0}, {1, Integer.MAX_VALUE}, {7, -100}};
             for (int k = 0; k < badLabels.length; k++) {
                 int[] labels = badLabels[k];
                 int bad = labels[0] >= 0 && labels[0] < COLS ? 1 : 0;
                 Object o = out[7 + k];
-                t.add(test.apply(m + "labels " + Arrays.toString(labels) + " with cols 4: label out of range", rejects(iae,
+                t.add(new Case(m + "labels " + Arrays.toString(labels) + " with cols 4: label out of range", rejects(iae,
                         () -> ce(b, f32, arr(f32, N), labels, o, ROWS, COLS), o, "labels[" + bad + "]",
                         Integer.toString(labels[bad]))));
             }
@@ -171,9 +182,10 @@ final class BadInputs {
             int[] lastBad = new int[rows];
             lastBad[rows - 1] = COLS;
             Object wide = f32 ? outF(rows * COLS) : outD(rows * COLS);
-            t.add(test.apply(m + "label out of range in the last of 64 rows: nothing written", rejects(iae,
+            t.add(new Case(m + "label out of range in the last of 64 rows: nothing written", rejects(iae,
                     () -> ce(b, f32, arr(f32, rows * COLS), lastBad, wide, rows, COLS), wide, "labels[63]", "4")));
         }
+        return t;
     }
 
     private static Object arr(boolean f32, int n) {

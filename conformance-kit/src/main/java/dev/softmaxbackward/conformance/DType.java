@@ -17,6 +17,16 @@ public enum DType {
         this.minSubnormalExponent = minSubnormalExponent;
     }
 
+    /** "float32" or "float64", as the contract and the API's messages name it. */
+    public String label() {
+        return this == FLOAT32 ? "float32" : "float64";
+    }
+
+    /** Bytes per entry: 4 or 8. */
+    public int bytes() {
+        return this == FLOAT32 ? Float.BYTES : Double.BYTES;
+    }
+
     /** u: 2^-24 for float32, 2^-53 for float64. */
     public double unitRoundoff() {
         return unitRoundoff;

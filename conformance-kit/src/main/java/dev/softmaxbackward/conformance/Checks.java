@@ -55,6 +55,26 @@ public final class Checks {
         }
     }
 
+    /**
+     * Every entry of a float[] or double[] still holds the sentinel it was filled with: nothing was
+     * written (a rejected call must fail before it writes). Anything else, null included, passes.
+     */
+    public static void allSentinel(Object array) {
+        if (array instanceof float[] f) {
+            for (int i = 0; i < f.length; i++) {
+                if (Float.floatToRawIntBits(f[i]) != Float.floatToRawIntBits(Batch.SENTINEL_F)) {
+                    throw new AssertionError("the output array was written at [" + i + "] before validation failed");
+                }
+            }
+        } else if (array instanceof double[] d) {
+            for (int i = 0; i < d.length; i++) {
+                if (Double.doubleToRawLongBits(d[i]) != Double.doubleToRawLongBits(Batch.SENTINEL_D)) {
+                    throw new AssertionError("the output array was written at [" + i + "] before validation failed");
+                }
+            }
+        }
+    }
+
     /** Whether the magnitude of entry i is exactly zero (+0.0 or -0.0). */
     public static boolean isZero(Output out, int i) {
         long bits = out.rawBits(i);
