@@ -5,9 +5,12 @@ import org.nd4j.common.primitives.Pair;
 import org.nd4j.linalg.activations.IActivation;
 import org.nd4j.linalg.activations.impl.ActivationSoftmax;
 import org.nd4j.linalg.api.buffer.DataType;
+import org.nd4j.linalg.api.memory.MemoryWorkspace;
 import org.nd4j.linalg.api.ndarray.INDArray;
+import org.nd4j.linalg.api.ops.impl.reduce.longer.CountNonZero;
 import org.nd4j.linalg.factory.Nd4j;
 import org.nd4j.linalg.lossfunctions.ILossFunction;
+import org.nd4j.shade.jackson.annotation.JsonIgnore;
 import org.nd4j.shade.jackson.annotation.JsonProperty;
 
 /**
@@ -23,7 +26,19 @@ import org.nd4j.shade.jackson.annotation.JsonProperty;
  *
  * <p>{@link #computeGradientAndScore} runs one softmax pass: the score is read from y and the gradient
  * is {@code crossEntropyBackward} written over y. Index labels never become a one-hot array, and the
- * pre-activations are never duplicated or written.
+ * pre-activations are never written.
+ *
+ * <p>DL4J's {@code fit} never calls {@code computeGradientAndScore}: per step, {@code BaseOutputLayer}
+ * calls {@link #computeGradient} from {@code backpropGradient}, then {@code MultiLayerNetwork} calls the
+ * layer's {@code computeScore}, which recomputes the pre-activations (a second {@code input.mmul(W)},
+ * a new array) and calls {@link #computeScore}. So that a step still takes one softmax pass,
+ * {@code computeGradient} keeps the batch's row scores, with a copy of its pre-activations and labels,
+ * for the calling thread; the next {@code computeScore} or {@code computeScoreArray} on that thread uses
+ * them only if its pre-activations are bitwise equal to the copy (one native L1 distance, exactly 0) and
+ * its labels, mask and weights give the same per-row labels and scales, and otherwise computes afresh.
+ * A kept score is used once. The copy is one {@code [B, V]} array per thread, outside any workspace,
+ * reused from step to step; {@code -D}{@value #SCORE_CACHE_PROPERTY}{@code =false} turns this off
+ * (then a {@code fit} step takes two softmax passes, as stock DL4J's does).
  */
 public class FusedSoftmaxCrossEntropy implements ILossFunction {
     private static final long serialVersionUID = 1L;
@@ -33,8 +48,16 @@ public class FusedSoftmaxCrossEntropy implements ILossFunction {
     /** DL4J's LossMCXENT clipping of y in the score. */
     static final double CLIP_EPS = 1e-10;
 
+    /** System property: {@code false} turns off keeping computeGradient's scores for computeScore. */
+    public static final String SCORE_CACHE_PROPERTY = "softmaxbackward.dl4j.scoreCache";
+    private static final boolean SCORE_CACHE = !"false".equalsIgnoreCase(System.getProperty(SCORE_CACHE_PROPERTY));
+
     @JsonProperty("weights")
     private double[] weights;
+
+    /** computeGradient's row scores for the computeScore that DL4J's fit calls next; never serialised. */
+    @JsonIgnore
+    private transient volatile ThreadLocal<LastStep> last;
 
     /** Unweighted. */
     public FusedSoftmaxCrossEntropy() {
@@ -62,9 +85,8 @@ public class FusedSoftmaxCrossEntropy implements ILossFunction {
     public double computeScore(INDArray labels, INDArray preOutput, IActivation activationFn, INDArray mask,
             boolean average) {
         Rows rows = rows(labels, preOutput, activationFn, mask);
-        INDArray y = Backends.softmax(preOutput, preOutput.ulike());
         double sum = 0;
-        for (double s : rows.scores(y)) {
+        for (double s : scores(rows, preOutput)) {
             sum += s;
         }
         return average && rows.b > 0 ? sum / rows.b : sum;
@@ -73,14 +95,16 @@ public class FusedSoftmaxCrossEntropy implements ILossFunction {
     @Override
     public INDArray computeScoreArray(INDArray labels, INDArray preOutput, IActivation activationFn, INDArray mask) {
         Rows rows = rows(labels, preOutput, activationFn, mask);
-        INDArray y = Backends.softmax(preOutput, preOutput.ulike());
-        return Nd4j.createFromArray(rows.scores(y)).reshape(rows.b, 1).castTo(preOutput.dataType());
+        return Nd4j.createFromArray(scores(rows, preOutput)).reshape(rows.b, 1).castTo(preOutput.dataType());
     }
 
     @Override
     public INDArray computeGradient(INDArray labels, INDArray preOutput, IActivation activationFn, INDArray mask) {
         Rows rows = rows(labels, preOutput, activationFn, mask);
         INDArray y = Backends.softmax(preOutput, preOutput.ulike());
+        if (SCORE_CACHE) {
+            lastStep().keep(preOutput, rows, rows.scores(y));
+        }
         return Backends.crossEntropyBackward(y, rows.labels, rows.scale, y);
     }
 
@@ -95,6 +119,58 @@ public class FusedSoftmaxCrossEntropy implements ILossFunction {
         }
         double score = average && rows.b > 0 ? sum / rows.b : sum;
         return new Pair<>(score, Backends.crossEntropyBackward(y, rows.labels, rows.scale, y));
+    }
+
+    /** The row scores: kept from this thread's last computeGradient when its inputs match, else one softmax pass. */
+    private double[] scores(Rows rows, INDArray preOutput) {
+        double[] kept = SCORE_CACHE ? lastStep().take(preOutput, rows) : null;
+        return kept != null ? kept : rows.scores(Backends.softmax(preOutput, preOutput.ulike()));
+    }
+
+    private LastStep lastStep() {
+        ThreadLocal<LastStep> l = last;
+        if (l == null) {
+            synchronized (this) {
+                l = last;
+                if (l == null) {
+                    l = ThreadLocal.withInitial(LastStep::new);
+                    last = l;
+                }
+            }
+        }
+        return l.get();
+    }
+
+    /** One thread's last computeGradient: a copy of its pre-activations, its rows, and their scores. */
+    private static final class LastStep {
+        INDArray pre;
+        int[] labels;
+        double[] scale;
+        double[] scores;
+
+        void keep(INDArray preOutput, Rows rows, double[] rowScores) {
+            if (pre == null || pre.dataType() != preOutput.dataType() || !Arrays.equals(pre.shape(), preOutput.shape())) {
+                try (MemoryWorkspace ws = Nd4j.getMemoryManager().scopeOutOfWorkspaces()) {
+                    pre = Nd4j.createUninitialized(preOutput.dataType(), preOutput.shape(), 'c');
+                }
+            }
+            pre.assign(preOutput);
+            labels = rows.labels;
+            scale = rows.scale;
+            scores = rowScores;
+        }
+
+        /** The kept scores if they are this call's, once; else null. */
+        double[] take(INDArray preOutput, Rows rows) {
+            double[] s = scores;
+            scores = null;
+            if (s == null || pre.dataType() != preOutput.dataType() || !Arrays.equals(pre.shape(), preOutput.shape())
+                    || !Arrays.equals(labels, rows.labels) || !Arrays.equals(scale, rows.scale)) {
+                return null;
+            }
+            // every |a - b| >= 0, so the sum is 0 exactly when all entries are equal (NaN or Inf: a miss)
+            return pre.distance1(preOutput) == 0 ? s : null;
+        }
     }
 
     @Override
@@ -198,24 +274,16 @@ public class FusedSoftmaxCrossEntropy implements ILossFunction {
             }
             return idx;
         }
-        // one-hot rows: exactly one 1 and zeros elsewhere
-        INDArray oneHot = labels.dataType() == DataType.DOUBLE ? labels : labels.castTo(DataType.DOUBLE);
+        // one-hot rows: exactly one non-zero entry and it is 1; three native reductions, no copy of [B, V]
+        long[] nonZero = Nd4j.getExecutioner().exec(new CountNonZero(labels, 1)).toLongVector();
+        double[] max = labels.max(1).toDoubleVector();
+        long[] hot = labels.argMax(1).toLongVector();
         for (int r = 0; r < b; r++) {
-            double[] row = oneHot.getRow(r).toDoubleVector();
-            int hot = -1;
-            for (int j = 0; j < v; j++) {
-                if (row[j] == 1 && hot < 0) {
-                    hot = j;
-                } else if (row[j] != 0) {
-                    hot = -2;
-                    break;
-                }
-            }
-            if (hot < 0) {
+            if (nonZero[r] != 1 || max[r] != 1) {
                 throw new IllegalArgumentException("labels row " + r + " is not one-hot over " + v
                         + " classes (one entry 1, the rest 0); mask the row to ignore it");
             }
-            idx[r] = hot;
+            idx[r] = (int) hot[r];
         }
         return idx;
     }

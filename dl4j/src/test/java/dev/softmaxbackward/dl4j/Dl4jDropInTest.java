@@ -1,5 +1,6 @@
 package dev.softmaxbackward.dl4j;
 
+import static org.junit.jupiter.api.Assertions.assertDoesNotThrow;
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertThrows;
 import static org.junit.jupiter.api.Assertions.assertTrue;
@@ -73,35 +74,48 @@ class Dl4jDropInTest {
         return l;
     }
 
-    /** score and flat gradient after computeGradientAndScore */
-    static double[] scoreAndGradient(MultiLayerNetwork net, INDArray x, INDArray labels, INDArray mask) {
+    static final String[] PARAMS = {"0_W", "0_b", "1_W", "1_b"};
+
+    /** computeGradientAndScore; returns {score} and leaves the gradient in net.gradient() */
+    static double score(MultiLayerNetwork net, INDArray x, INDArray labels, INDArray mask) {
         net.setInput(x);
         net.setLabels(labels);
         net.setLayerMaskArrays(null, mask);
         net.computeGradientAndScore();
-        double[] g = net.gradient().gradient().toDoubleVector();
-        double[] out = new double[g.length + 1];
-        out[0] = net.score();
-        System.arraycopy(g, 0, out, 1, g.length);
-        return out;
+        return net.score();
     }
 
-    /** float64: the two differ only by rounding in softmax and the row sums, a few ulps of the largest value */
-    static void assertClose(double[] expected, double[] actual, String what) {
-        assertEquals(expected.length, actual.length, what + " length");
-        double max = 0;
-        for (double e : expected) {
-            max = Math.max(max, Math.abs(e));
+    /**
+     * Ours against stock, score and every parameter gradient within the sum of the two computations' error
+     * bounds (StockBounds: numerics.md §2 "Forward softmax", §5.1's summation bound, propagated through the
+     * network's products). {@code scale[r]} is row r's class weight times its mask; labels[r] -100 or scale 0:
+     * no score, zero delta.
+     */
+    static void assertSameAsStock(MultiLayerNetwork stock, ILossFunction stockLoss, INDArray stockLabels,
+            MultiLayerNetwork ours, INDArray ourLabels, INDArray x, INDArray mask, int[] labels, double[] scale,
+            String what) {
+        double stockScore = score(stock, x, stockLabels, mask);
+        double ourScore = score(ours, x, ourLabels, mask == null ? null : mask.dup());
+        INDArray a = stock.feedForward(x, false).get(1);
+        INDArray w2 = stock.getParam("1_W");
+        INDArray pre = a.mmul(w2).addiRowVector(stock.getParam("1_b"));
+        INDArray dz = stockLoss.computeGradient(stockLabels, pre.dup(), new ActivationSoftmax(),
+                mask == null ? null : mask.dup());
+        INDArray bz = StockBounds.crossEntropyDelta(pre, dz, StockBounds.column(scale));
+        INDArray[] bounds = StockBounds.denseOutputGradients(x, a, w2, dz, bz);
+        for (int i = 0; i < PARAMS.length; i++) {
+            StockBounds.assertWithin(stock.gradient().getGradientFor(PARAMS[i]),
+                    ours.gradient().getGradientFor(PARAMS[i]), bounds[i], what + " gradient " + PARAMS[i]);
         }
-        double tol = 1e-12 * max + Double.MIN_NORMAL;
-        int bad = -1;
-        for (int i = 0; i < expected.length && bad < 0; i++) {
-            if (!(Math.abs(expected[i] - actual[i]) <= tol)) {
-                bad = i;
-            }
-        }
-        final int at = bad;
-        assertTrue(bad < 0, () -> what + " differs at " + at + ": " + expected[at] + " vs " + actual[at] + " tol " + tol);
+        double sb = StockBounds.score(pre, labels, scale, stockScore);
+        assertTrue(Math.abs(stockScore - ourScore) <= sb,
+                () -> what + " score " + stockScore + " vs " + ourScore + " > bound " + sb);
+    }
+
+    static double[] ones(int n) {
+        double[] o = new double[n];
+        java.util.Arrays.fill(o, 1);
+        return o;
     }
 
     @ParameterizedTest
@@ -114,9 +128,10 @@ class Dl4jDropInTest {
         MultiLayerNetwork stock = net(v, new ActivationSoftmax(), new LossMCXENT(), DataType.DOUBLE, 0, true);
         MultiLayerNetwork ours = net(v, new Dl4jSoftmax(), new FusedSoftmaxCrossEntropy(), DataType.DOUBLE, 0, true);
         ours.setParams(stock.params().dup());
-        double[] expected = scoreAndGradient(stock, x, oneHot(l, v), null);
-        assertClose(expected, scoreAndGradient(ours, x, indices(l), null), "index labels V=" + v);
-        assertClose(expected, scoreAndGradient(ours, x, oneHot(l, v), null), "one-hot labels V=" + v);
+        assertSameAsStock(stock, new LossMCXENT(), oneHot(l, v), ours, indices(l), x, null, l, ones(b),
+                "index labels V=" + v);
+        assertSameAsStock(stock, new LossMCXENT(), oneHot(l, v), ours, oneHot(l, v), x, null, l, ones(b),
+                "one-hot labels V=" + v);
     }
 
     @Test
@@ -130,24 +145,113 @@ class Dl4jDropInTest {
         }
         INDArray x = Nd4j.rand(DataType.DOUBLE, b, N_IN);
         int[] l = randomLabels(b, v, rnd);
-        INDArray mask = Nd4j.createFromArray(new double[] {1, 0, 1, 1, 0.5, 1, 0, 1}).reshape(b, 1);
-        MultiLayerNetwork stock = net(v, new ActivationSoftmax(), new LossMCXENT(Nd4j.createFromArray(w)),
-                DataType.DOUBLE, 0, true);
+        double[] m = {1, 0, 1, 1, 0.5, 1, 0, 1};
+        INDArray mask = Nd4j.createFromArray(m).reshape(b, 1);
+        double[] scale = new double[b];
+        for (int r = 0; r < b; r++) {
+            scale[r] = w[l[r]] * m[r];
+        }
+        LossMCXENT stockLoss = new LossMCXENT(Nd4j.createFromArray(w));
+        MultiLayerNetwork stock = net(v, new ActivationSoftmax(), stockLoss, DataType.DOUBLE, 0, true);
         MultiLayerNetwork ours = net(v, new Dl4jSoftmax(), new FusedSoftmaxCrossEntropy(w), DataType.DOUBLE, 0, true);
         ours.setParams(stock.params().dup());
-        assertClose(scoreAndGradient(stock, x, oneHot(l, v), mask), scoreAndGradient(ours, x, indices(l), mask.dup()),
-                "weights and mask");
+        assertSameAsStock(stock, stockLoss, oneHot(l, v), ours, indices(l), x, mask, l, scale, "weights and mask");
+    }
+
+    /**
+     * LossMSE does not special-case softmax: it calls the activation's backprop with its own dL/dy, which
+     * depends on each side's y. Bounds: StockBounds.softmaxBackward (numerics.md §5.2 for ours).
+     */
+    @ParameterizedTest
+    @ValueSource(ints = {9, 3000})
+    void newActivationBehindMseGivesStockGradients(int v) {
+        int b = 5;
+        INDArray pre = Nd4j.rand(DataType.DOUBLE, b, v).subi(0.5).muli(6);
+        INDArray labels = Nd4j.rand(DataType.DOUBLE, b, v);
+        INDArray stock = new LossMSE().computeGradient(labels, pre.dup(), new ActivationSoftmax(), null);
+        INDArray ours = new LossMSE().computeGradient(labels, pre.dup(), new Dl4jSoftmax(), null);
+        // LossMSE's dL/dy = 2 (y - labels) / V: |Δg| <= (2/V) y (ρ_o + ρ_s) + 3u|g| per side (sub, mul, div)
+        INDArray y = StockBounds.exactishSoftmax(pre);
+        INDArray g = y.sub(labels).muli(2.0 / v);
+        INDArray gBound = y.mul(StockBounds.softmaxRelative(pre)).muli(2.0 / v)
+                .addi(org.nd4j.linalg.ops.transforms.Transforms.abs(g, true).muli(6 * StockBounds.U));
+        StockBounds.assertWithin(stock, ours, StockBounds.softmaxBackward(pre, g, gBound), "LossMSE V=" + v);
+    }
+
+    /**
+     * DL4J's fit step (MultiLayerNetwork.computeGradientAndScore) calls computeGradient, then computeScore on
+     * freshly recomputed pre-activations: stock LossMCXENT takes two softmax passes, ours one, with the same
+     * score as a loss that recomputes it.
+     */
+    @Test
+    void aFitStepTakesOneSoftmaxPass() {
+        int v = 300;
+        int b = 16;
+        Random rnd = new Random(9);
+        INDArray x = Nd4j.rand(DataType.DOUBLE, b, N_IN);
+        int[] l = randomLabels(b, v, rnd);
+        MultiLayerNetwork ours = net(v, new Dl4jSoftmax(), new FusedSoftmaxCrossEntropy(), DataType.DOUBLE, 0, true);
+        MultiLayerNetwork stockLoss = net(v, new Dl4jSoftmax(), new LossMCXENT(), DataType.DOUBLE, 0, true);
+        stockLoss.setParams(ours.params().dup());
+        long before = Backends.SOFTMAX_PASSES.sum();
+        double s = score(ours, x, indices(l), null);
+        assertEquals(1, Backends.SOFTMAX_PASSES.sum() - before, "softmax passes in one step, ours");
+        before = Backends.SOFTMAX_PASSES.sum();
+        score(stockLoss, x, oneHot(l, v), null);
+        assertEquals(2, Backends.SOFTMAX_PASSES.sum() - before, "softmax passes in one step, LossMCXENT");
+        // the kept score is the one a fresh computation gives, bit for bit
+        INDArray a = ours.feedForward(x, false).get(1);
+        INDArray pre = a.mmul(ours.getParam("1_W")).addiRowVector(ours.getParam("1_b"));
+        double fresh = new FusedSoftmaxCrossEntropy().computeScore(indices(l), pre, new Dl4jSoftmax(), null, false) / b;
+        assertEquals(fresh, s, 0.0);
     }
 
     @Test
-    void newActivationBehindMseGivesStockGradients() {
-        int v = 9;
-        INDArray x = Nd4j.rand(DataType.DOUBLE, 5, N_IN);
-        INDArray labels = Nd4j.rand(DataType.DOUBLE, 5, v);
-        MultiLayerNetwork stock = net(v, new ActivationSoftmax(), new LossMSE(), DataType.DOUBLE, 0, true);
-        MultiLayerNetwork ours = net(v, new Dl4jSoftmax(), new LossMSE(), DataType.DOUBLE, 0, true);
-        ours.setParams(stock.params().dup());
-        assertClose(scoreAndGradient(stock, x, labels, null), scoreAndGradient(ours, x, labels.dup(), null), "LossMSE");
+    void keptScoreIsUsedOnlyForTheSameInputs() {
+        int v = 50;
+        int b = 4;
+        FusedSoftmaxCrossEntropy loss = new FusedSoftmaxCrossEntropy();
+        FusedSoftmaxCrossEntropy fresh = new FusedSoftmaxCrossEntropy();
+        INDArray pre = Nd4j.rand(DataType.DOUBLE, b, v);
+        int[] l = {1, 2, 3, 4};
+        Dl4jSoftmax act = new Dl4jSoftmax();
+        // one entry differs by one ulp: recomputed, one more pass
+        loss.computeGradient(indices(l), pre, act, null);
+        INDArray other = pre.dup();
+        other.putScalar(2, 7, Math.nextUp(other.getDouble(2, 7)));
+        long before = Backends.SOFTMAX_PASSES.sum();
+        double got = loss.computeScore(indices(l), other, act, null, false);
+        assertEquals(1, Backends.SOFTMAX_PASSES.sum() - before, "a changed entry is a miss");
+        assertEquals(fresh.computeScore(indices(l), other, act, null, false), got, 0.0);
+        // other labels, another mask: misses
+        loss.computeGradient(indices(l), pre, act, null);
+        int[] l2 = {1, 2, 3, 5};
+        assertEquals(fresh.computeScore(indices(l2), pre, act, null, false),
+                loss.computeScore(indices(l2), pre, act, null, false), 0.0);
+        loss.computeGradient(indices(l), pre, act, null);
+        INDArray mask = Nd4j.createFromArray(new double[] {1, 0, 1, 1}).reshape(b, 1);
+        assertEquals(fresh.computeScore(indices(l), pre, act, mask, false),
+                loss.computeScore(indices(l), pre, act, mask, false), 0.0);
+        // equal inputs: a hit, no pass; used once only
+        loss.computeGradient(indices(l), pre, act, null);
+        before = Backends.SOFTMAX_PASSES.sum();
+        double hit = loss.computeScore(indices(l), pre.dup(), act, null, false);
+        assertEquals(0, Backends.SOFTMAX_PASSES.sum() - before, "equal inputs are a hit");
+        assertEquals(fresh.computeScore(indices(l), pre, act, null, false), hit, 0.0);
+        before = Backends.SOFTMAX_PASSES.sum();
+        loss.computeScore(indices(l), pre, act, null, false);
+        assertEquals(1, Backends.SOFTMAX_PASSES.sum() - before, "a kept score is used once");
+        // another thread does not see this thread's kept score
+        loss.computeGradient(indices(l), pre, act, null);
+        long[] passes = new long[1];
+        Thread t = new Thread(() -> {
+            long b0 = Backends.SOFTMAX_PASSES.sum();
+            loss.computeScore(indices(l), pre, act, null, false);
+            passes[0] = Backends.SOFTMAX_PASSES.sum() - b0;
+        });
+        t.start();
+        assertDoesNotThrow(() -> t.join());
+        assertEquals(1, passes[0], "another thread computes its own");
     }
 
     @Test
