@@ -30,20 +30,31 @@ import org.openjdk.jmh.annotations.Setup;
 import org.openjdk.jmh.annotations.State;
 import org.openjdk.jmh.annotations.TearDown;
 import org.openjdk.jmh.annotations.Warmup;
+import org.openjdk.jmh.infra.BenchmarkParams;
 
 /**
  * The backward pass of a [rows, cols] batch, every way this project and ND4J offer, side by side, plus
  * two copies of the same number of bytes (the bandwidth ceiling). One operation reads y and g and
  * writes gradIn: 12 bytes per entry in float32, 24 in float64; each copy moves half that many bytes
  * per entry from one array to another, so it also reads and writes 12 (24) bytes per entry.
+ *
+ * <p>The cpu backend fixes its thread count and kernel per JVM (system properties read once), so the
+ * methods that pin them ({@code _t1}, {@code _t2}, {@code scalar*}) carry their own {@link Fork}
+ * arguments; JMH runs every method and parameter set in a fresh fork anyway. {@code scalar*} runs
+ * without {@code --add-modules jdk.incubator.vector}: the plain-Java kernel a user without the flag gets.
  */
 @State(Scope.Benchmark)
 @BenchmarkMode(Mode.AverageTime)
 @OutputTimeUnit(TimeUnit.NANOSECONDS)
-@Fork(value = 1, jvmArgsAppend = {"-Xmx6g", "--add-modules", "jdk.incubator.vector"})
+@Fork(value = 1, jvmArgsAppend = {"-Xmx6g", BackwardBench.VECTOR_FLAG, BackwardBench.VECTOR_MODULE})
 @Warmup(iterations = 3, time = 1)
 @Measurement(iterations = 5, time = 1)
 public class BackwardBench {
+    static final String VECTOR_FLAG = "--add-modules";
+    static final String VECTOR_MODULE = "jdk.incubator.vector";
+    private static final String ONE_THREAD = "-Dsoftmaxbackward.cpu.threads=1";
+    private static final String TWO_THREADS = "-Dsoftmaxbackward.cpu.threads=2";
+
     @Param({"64x50257", "4096x1024", "1024x32000", "32x128", "1x1024"})
     public String shape;
 
@@ -78,38 +89,61 @@ public class BackwardBench {
     private ExecutorService copyPool;
     private int threads;
 
+    private INDArray copySrcNd;
+    private INDArray copyDstNd;
+
     @Setup(Level.Trial)
-    public void setUp() {
+    public void setUp(BenchmarkParams params) {
         String[] rc = shape.split("x");
         rows = Integer.parseInt(rc[0]);
         cols = Integer.parseInt(rc[1]);
         f32 = dtype.equals("f32");
         int n = rows * cols;
+        String method = params.getBenchmark().substring(params.getBenchmark().lastIndexOf('.') + 1);
+        // logits uniform in [0, 8), y = softmax(logits) per row in float64, g gaussian; in plain Java, so
+        // that a fork which never touches ND4J does not start it.
         SplittableRandom rnd = new SplittableRandom(1);
-        DataType type = f32 ? DataType.FLOAT : DataType.DOUBLE;
-
-        // logits, y = softmax(logits) (by ND4J: only the data matters here), g gaussian
-        x = Nd4j.rand(DataType.DOUBLE, rows, cols).muli(8).castTo(type);
-        y = Transforms.softmax(x.castTo(DataType.DOUBLE), true).castTo(type);
+        double[] xv = new double[n];
+        double[] yv = new double[n];
         double[] gv = new double[n];
-        for (int i = 0; i < n; i++) {
-            gv[i] = rnd.nextGaussian();
+        for (int r = 0; r < rows; r++) {
+            double sum = 0;
+            for (int i = r * cols; i < (r + 1) * cols; i++) {
+                xv[i] = 8 * rnd.nextDouble();
+                yv[i] = Math.exp(xv[i]);
+                sum += yv[i];
+            }
+            for (int i = r * cols; i < (r + 1) * cols; i++) {
+                yv[i] /= sum;
+                gv[i] = rnd.nextGaussian();
+            }
         }
-        g = Nd4j.createFromArray(gv).reshape('c', rows, cols).castTo(type);
-        out = Nd4j.create(type, rows, cols);
-        tmp = Nd4j.create(type, rows, cols);
+        boolean copy = method.startsWith("copy") && !method.contains("Nd4j");
         if (f32) {
-            gF = g.data().asFloat();
-            yF = y.data().asFloat();
+            gF = toFloat(gv);
+            yF = toFloat(yv);
             outF = new float[n];
-            copySrcF = new float[n + n / 2];
-            copyDstF = new float[n + n / 2];
+            copySrcF = copy ? new float[n + n / 2] : null;
+            copyDstF = copy ? new float[n + n / 2] : null;
         } else {
-            gD = g.data().asDouble();
-            yD = y.data().asDouble();
+            gD = gv;
+            yD = yv;
             outD = new double[n];
-            copySrcD = new double[n + n / 2];
-            copyDstD = new double[n + n / 2];
+            copySrcD = copy ? new double[n + n / 2] : null;
+            copyDstD = copy ? new double[n + n / 2] : null;
+        }
+        if (method.contains("NdArray") || method.startsWith("nd4j") || method.contains("Nd4j")) {
+            DataType type = f32 ? DataType.FLOAT : DataType.DOUBLE;
+            x = f32 ? Nd4j.createFromArray(toFloat(xv)).reshape('c', rows, cols)
+                    : Nd4j.createFromArray(xv).reshape('c', rows, cols);
+            g = f32 ? Nd4j.createFromArray(gF).reshape('c', rows, cols) : Nd4j.createFromArray(gD).reshape('c', rows, cols);
+            y = f32 ? Nd4j.createFromArray(yF).reshape('c', rows, cols) : Nd4j.createFromArray(yD).reshape('c', rows, cols);
+            out = Nd4j.create(type, rows, cols);
+            tmp = Nd4j.create(type, rows, cols);
+            if (method.contains("Nd4j")) {
+                copySrcNd = Nd4j.create(type, n + n / 2);
+                copyDstNd = Nd4j.create(type, n + n / 2);
+            }
         }
         auto = SoftmaxBackward.backend();
         if (!(auto instanceof CpuBackend c)) {
@@ -117,6 +151,10 @@ public class BackwardBench {
                     + SoftmaxBackward.backends());
         }
         cpu = c;
+        if (method.startsWith("scalar") ? !cpu.kernel().startsWith("scalar") : !cpu.kernel().startsWith("vector")) {
+            // a wrong kernel would make every ratio below meaningless: stop instead of measuring it
+            throw new IllegalStateException(method + " runs on kernel " + cpu.kernel());
+        }
         nd4jOps = cpu.withStrategy(Strategy.ND4J_OPS);
         reference = new ReferenceBackend();
         threads = cpu.threads();
@@ -125,6 +163,14 @@ public class BackwardBench {
             t.setDaemon(true);
             return t;
         });
+    }
+
+    private static float[] toFloat(double[] v) {
+        float[] f = new float[v.length];
+        for (int i = 0; i < v.length; i++) {
+            f[i] = (float) v[i];
+        }
+        return f;
     }
 
     @TearDown(Level.Trial)
@@ -184,6 +230,63 @@ public class BackwardBench {
     public Object nd4jSoftmaxBp() {
         Nd4j.exec(new SoftmaxBp(x, g, out, 1));
         return out;
+    }
+
+    /** The cpu backend on arrays, one thread. */
+    @Benchmark
+    @Fork(value = 1, jvmArgsAppend = {"-Xmx6g", VECTOR_FLAG, VECTOR_MODULE, ONE_THREAD})
+    public Object cpuArrays_t1() {
+        return arrays(cpu);
+    }
+
+    /** The cpu backend on arrays, two threads. */
+    @Benchmark
+    @Fork(value = 1, jvmArgsAppend = {"-Xmx6g", VECTOR_FLAG, VECTOR_MODULE, TWO_THREADS})
+    public Object cpuArrays_t2() {
+        return arrays(cpu);
+    }
+
+    /** The cpu backend on INDArrays (zero-copy, off-heap), one thread. */
+    @Benchmark
+    @Fork(value = 1, jvmArgsAppend = {"-Xmx6g", VECTOR_FLAG, VECTOR_MODULE, ONE_THREAD})
+    public Object cpuNdArray_t1() {
+        return cpu.softmaxBackward(g, y, out);
+    }
+
+    /** The cpu backend on INDArrays, two threads. */
+    @Benchmark
+    @Fork(value = 1, jvmArgsAppend = {"-Xmx6g", VECTOR_FLAG, VECTOR_MODULE, TWO_THREADS})
+    public Object cpuNdArray_t2() {
+        return cpu.softmaxBackward(g, y, out);
+    }
+
+    /** The plain-Java kernel (no Vector API module in this fork) on arrays, one thread. */
+    @Benchmark
+    @Fork(value = 1, jvmArgsAppend = {"-Xmx6g", ONE_THREAD})
+    public Object scalarArrays_t1() {
+        return arrays(cpu);
+    }
+
+    /** The plain-Java kernel on arrays, two threads. */
+    @Benchmark
+    @Fork(value = 1, jvmArgsAppend = {"-Xmx6g", TWO_THREADS})
+    public Object scalarArrays_t2() {
+        return arrays(cpu);
+    }
+
+    private Object arrays(SoftmaxBackwardBackend backend) {
+        if (f32) {
+            backend.softmaxBackward(gF, yF, outF, rows, cols);
+            return outF;
+        }
+        backend.softmaxBackward(gD, yD, outD, rows, cols);
+        return outD;
+    }
+
+    /** ND4J's assign of one INDArray into another, as many bytes as the operation reads and writes. */
+    @Benchmark
+    public Object copyNd4jAssign() {
+        return copyDstNd.assign(copySrcNd);
     }
 
     /** System.arraycopy of as many bytes as the operation reads and writes. */

@@ -1,0 +1,186 @@
+package dev.softmaxbackward.bench;
+
+import dev.softmaxbackward.reference.ReferenceBackend;
+import java.io.BufferedReader;
+import java.io.IOException;
+import java.io.InputStreamReader;
+import java.nio.ByteBuffer;
+import java.nio.ByteOrder;
+import java.nio.charset.StandardCharsets;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.SplittableRandom;
+import org.openjdk.jmh.util.ListStatistics;
+
+/**
+ * Runs the C driver {@code bench/src/main/c/softmax_backward_ref.c}: through files to check its bits
+ * against {@link ReferenceBackend}, and in its timing mode, whose per-iteration times get the same
+ * statistics JMH reports (mean, 99.9 % confidence half-width). A process, not JNI: it works the same on
+ * every JDK, and the C kernel's speed is measured without any Java in the loop.
+ */
+final class CKernel {
+    private CKernel() {}
+
+    /**
+     * Runs sample batches through the C kernel (2 threads) and the reference; "same bits ..." when every
+     * output agrees bit for bit (NaNs compared as NaN), otherwise a line naming the first difference.
+     */
+    static String checkBits(Path driver) throws IOException, InterruptedException {
+        int[][] shapes = {{7, 45}, {6, 5 * 4096 + 7}, {64, 50257}};
+        long entries = 0;
+        for (String dtype : new String[] {"f32", "f64"}) {
+            for (int[] shape : shapes) {
+                int rows = shape[0];
+                int cols = shape[1];
+                double[] g = new double[rows * cols];
+                double[] y = new double[rows * cols];
+                sample(rows, cols, g, y);
+                Path dir = Files.createTempDirectory("sb-c-check");
+                try {
+                    String diff = dtype.equals("f32") ? checkFloat(driver, dir, rows, cols, g, y)
+                            : checkDouble(driver, dir, rows, cols, g, y);
+                    if (diff != null) {
+                        return "bits DIFFER from reference at " + dtype + " [" + rows + ", " + cols + "]: " + diff
+                                + " (C rows dropped)";
+                    }
+                } finally {
+                    try (var files = Files.list(dir)) {
+                        for (Path f : (Iterable<Path>) files::iterator) {
+                            Files.delete(f);
+                        }
+                    }
+                    Files.delete(dir);
+                }
+                entries += (long) rows * cols;
+            }
+        }
+        return "same bits as reference on " + entries + " entries (float32 and float64; [7, 45], [6, 20487] with"
+                + " constant, zero-y, NaN and infinite rows, [64, 50257])";
+    }
+
+    /** Softmax-like y and gaussian g; in the [6, 20487] batch also the special rows of docs/numerics.md §4, §6. */
+    private static void sample(int rows, int cols, double[] g, double[] y) {
+        SplittableRandom rnd = new SplittableRandom(rows * 31L + cols);
+        for (int r = 0; r < rows; r++) {
+            double sum = 0;
+            for (int i = r * cols; i < (r + 1) * cols; i++) {
+                y[i] = Math.exp(8 * rnd.nextDouble());
+                sum += y[i];
+                g[i] = rnd.nextGaussian();
+            }
+            for (int i = r * cols; i < (r + 1) * cols; i++) {
+                y[i] /= sum;
+            }
+        }
+        if (rows == 6) {
+            int c = cols;
+            for (int i = c; i < 2 * c; i++) {
+                g[i] = 0.3; // constant row: exact zeros
+            }
+            for (int i = 2 * c; i < 3 * c; i++) {
+                y[i] = 0; // y sums to zero: d = 0
+            }
+            g[3 * c + 5000] = Double.NaN;
+            g[4 * c + 17] = Double.POSITIVE_INFINITY;
+        }
+    }
+
+    private static String checkFloat(Path driver, Path dir, int rows, int cols, double[] gd, double[] yd)
+            throws IOException, InterruptedException {
+        int n = rows * cols;
+        float[] g = new float[n];
+        float[] y = new float[n];
+        for (int i = 0; i < n; i++) {
+            g[i] = (float) gd[i];
+            y[i] = (float) yd[i];
+        }
+        float[] expected = new float[n];
+        new ReferenceBackend().softmaxBackward(g, y, expected, rows, cols);
+        ByteBuffer gb = ByteBuffer.allocate(4 * n).order(ByteOrder.LITTLE_ENDIAN);
+        ByteBuffer yb = ByteBuffer.allocate(4 * n).order(ByteOrder.LITTLE_ENDIAN);
+        gb.asFloatBuffer().put(g);
+        yb.asFloatBuffer().put(y);
+        ByteBuffer ob = runCheck(driver, dir, "f32", rows, cols, gb, yb);
+        for (int i = 0; i < n; i++) {
+            float got = ob.getFloat(4 * i);
+            if (Float.floatToIntBits(got) != Float.floatToIntBits(expected[i])) {
+                return "entry " + i + ": C " + got + ", reference " + expected[i];
+            }
+        }
+        return null;
+    }
+
+    private static String checkDouble(Path driver, Path dir, int rows, int cols, double[] g, double[] y)
+            throws IOException, InterruptedException {
+        int n = rows * cols;
+        double[] expected = new double[n];
+        new ReferenceBackend().softmaxBackward(g, y, expected, rows, cols);
+        ByteBuffer gb = ByteBuffer.allocate(8 * n).order(ByteOrder.LITTLE_ENDIAN);
+        ByteBuffer yb = ByteBuffer.allocate(8 * n).order(ByteOrder.LITTLE_ENDIAN);
+        gb.asDoubleBuffer().put(g);
+        yb.asDoubleBuffer().put(y);
+        ByteBuffer ob = runCheck(driver, dir, "f64", rows, cols, gb, yb);
+        for (int i = 0; i < n; i++) {
+            double got = ob.getDouble(8 * i);
+            if (Double.doubleToLongBits(got) != Double.doubleToLongBits(expected[i])) {
+                return "entry " + i + ": C " + got + ", reference " + expected[i];
+            }
+        }
+        return null;
+    }
+
+    private static ByteBuffer runCheck(Path driver, Path dir, String dtype, int rows, int cols, ByteBuffer g,
+                                       ByteBuffer y) throws IOException, InterruptedException {
+        Path gf = dir.resolve("g.bin");
+        Path yf = dir.resolve("y.bin");
+        Path of = dir.resolve("out.bin");
+        Files.write(gf, g.array());
+        Files.write(yf, y.array());
+        List<String> out = run(List.of(driver.toString(), "check", dtype, Integer.toString(rows), Integer.toString(cols),
+                "2", gf.toString(), yf.toString(), of.toString()));
+        if (!Files.exists(of)) {
+            throw new IOException("the C driver wrote no output: " + out);
+        }
+        return ByteBuffer.wrap(Files.readAllBytes(of)).order(ByteOrder.LITTLE_ENDIAN);
+    }
+
+    /** Times {@code mode} (kernel or memcpy) on {@code threads} threads; the row is named c:MODE_tTHREADS. */
+    static BenchMain.Row time(Path driver, String shape, String dtype, String mode, int threads, int warmups,
+                              int iterations, double warmupSeconds, double seconds)
+            throws IOException, InterruptedException {
+        String[] rc = shape.split("x");
+        List<String> lines = run(List.of(driver.toString(), "bench", dtype, rc[0], rc[1], Integer.toString(threads),
+                mode, Integer.toString(warmups), Integer.toString(iterations), Double.toString(warmupSeconds),
+                Double.toString(seconds)));
+        ListStatistics stats = new ListStatistics();
+        for (String line : lines) {
+            if (line.startsWith("ns/op ")) {
+                stats.addValue(Double.parseDouble(line.substring(6).strip()));
+            }
+        }
+        if (stats.getN() == 0) {
+            throw new IOException("the C driver printed no timings: " + lines);
+        }
+        String name = "c:" + mode + "_t" + threads;
+        System.out.printf("# %s %s %s: %.0f ns/op%n", name, shape, dtype, stats.getMean());
+        return new BenchMain.Row(shape, dtype, name, stats.getMean(),
+                stats.getN() > 1 ? stats.getMeanErrorAt(0.999) : Double.NaN);
+    }
+
+    private static List<String> run(List<String> command) throws IOException, InterruptedException {
+        Process p = new ProcessBuilder(command).redirectErrorStream(true).start();
+        List<String> lines = new ArrayList<>();
+        try (BufferedReader r = new BufferedReader(new InputStreamReader(p.getInputStream(), StandardCharsets.UTF_8))) {
+            for (String line; (line = r.readLine()) != null; ) {
+                lines.add(line);
+            }
+        }
+        int rc = p.waitFor();
+        if (rc != 0) {
+            throw new IOException(String.join(" ", command) + " exited " + rc + ": " + lines);
+        }
+        return lines;
+    }
+}
