@@ -121,8 +121,10 @@ public final class ShardPartials implements Serializable {
     /**
      * Sets segment {@code segment} of row {@code row} recomputed scaled ({@link RowNumerics#scaledSegment}'s
      * {@code res = {sY, cY, sYG, cYG, kG, kY}}), kept beside its canonical partials; float64 only.
+     * Synchronized because backends fill rows from several threads and the arrays are allocated at the
+     * first scaled segment: unsynchronized, two threads could each allocate and one's writes be lost.
      */
-    public void setScaledSegment(int row, int segment, double[] res) {
+    public synchronized void setScaledSegment(int row, int segment, double[] res) {
         int i = index(row, segment);
         if (!float64) {
             throw new IllegalStateException("scaled segments are for float64 partials; these are float32");
