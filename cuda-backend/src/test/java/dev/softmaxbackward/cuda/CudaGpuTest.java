@@ -2,6 +2,7 @@ package dev.softmaxbackward.cuda;
 
 import static org.junit.jupiter.api.Assertions.assertArrayEquals;
 import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertThrows;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import dev.softmaxbackward.reference.ReferenceBackend;
@@ -32,6 +33,9 @@ class CudaGpuTest {
     void needsAGpu() {
         Assumptions.assumeTrue(CUDA.isAvailable(), () -> "cuda unavailable: "
                 + CUDA.unavailabilityCause().map(Throwable::getMessage).orElse("?"));
+        // the tests' own driver calls (streams, synchronisation) need a current context: the
+        // backend's calls put back whatever the thread had, so set the primary context here
+        CudaRuntime.require().makeCurrent();
     }
 
     /** Shapes that take every variant on the device at hand (the planner's choice is logged). */
@@ -276,6 +280,41 @@ class CudaGpuTest {
         } finally {
             pool.shutdownNow();
         }
+    }
+
+    @Test
+    void theCallersContextIsCurrentAgainAfterEveryCall() {
+        CudaRuntime runtime = CudaRuntime.require();
+        jcuda.driver.CUcontext own = new jcuda.driver.CUcontext();
+        assertEquals(0, JCudaDriver.cuCtxCreate(own, 0, runtime.device()), "cuCtxCreate");
+        try {
+            for (jcuda.driver.CUcontext before : new jcuda.driver.CUcontext[] {own, new jcuda.driver.CUcontext()}) {
+                assertEquals(0, JCudaDriver.cuCtxSetCurrent(before));
+                float[] out = new float[6];
+                CUDA.softmaxBackward(new float[] {1, 2, 3, 4, 5, 6}, new float[] {.5f, .25f, .25f, .5f, .25f, .25f},
+                        out, 2, 3);
+                assertCurrent(before, "after an SPI call");
+                try (DeviceBuffer b = DeviceBuffer.allocate(64, DType.FLOAT32)) {
+                    assertCurrent(before, "after DeviceBuffer.allocate");
+                    b.fill((byte) 0);
+                    CUDA.softmaxBackward(b.pointer(), b.pointer(), b.pointer(), 4, 16, 16, DType.FLOAT32, null);
+                    assertCurrent(before, "after a device-resident call");
+                    // refused before any launch: the backend stays alive, the context is untouched
+                    assertThrows(IllegalArgumentException.class, () -> CUDA.softmaxBackward(b.pointer().withByteOffset(2),
+                            b.pointer(), b.pointer(), 1, 4, 4, DType.FLOAT32, null));
+                    assertTrue(CUDA.isAvailable());
+                }
+                assertCurrent(before, "after DeviceBuffer.close");
+            }
+        } finally {
+            JCudaDriver.cuCtxDestroy(own);
+        }
+    }
+
+    private static void assertCurrent(jcuda.driver.CUcontext expected, String when) {
+        jcuda.driver.CUcontext now = new jcuda.driver.CUcontext();
+        assertEquals(0, JCudaDriver.cuCtxGetCurrent(now));
+        assertEquals(DevicePointers.address(expected), DevicePointers.address(now), "the caller's context " + when);
     }
 
     // ---- helpers ----
