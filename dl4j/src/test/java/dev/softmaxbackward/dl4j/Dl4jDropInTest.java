@@ -254,6 +254,28 @@ class Dl4jDropInTest {
         assertEquals(1, passes[0], "another thread computes its own");
     }
 
+    /** The README's DL4J example, as written there (vocab and data made small). */
+    @Test
+    void readmeExampleFits() {
+        int vocab = 20;
+        INDArray features = Nd4j.rand(DataType.FLOAT, 8, 256);
+        INDArray labels = indices(new int[] {1, 2, 3, 4, 5, 6, 7, -100}).castTo(DataType.FLOAT);
+        MultiLayerConfiguration conf = new NeuralNetConfiguration.Builder()
+                .seed(42).updater(new org.nd4j.linalg.learning.config.Adam(1e-3)).list()
+                .layer(new DenseLayer.Builder().nIn(256).nOut(512).activation(Activation.RELU).build())
+                .layer(new OutputLayer.Builder()
+                        .nIn(512).nOut(vocab)
+                        .activation(new Dl4jSoftmax())                     // extends ActivationSoftmax
+                        .lossFunction(new FusedSoftmaxCrossEntropy())       // labels: [B, 1] indices (-100 ignored) or one-hot
+                        .build())
+                .build();
+        MultiLayerNetwork net = new MultiLayerNetwork(conf);
+        net.init();
+        INDArray before = net.params().dup();
+        net.fit(features, labels);
+        assertTrue(Double.isFinite(net.score()) && !before.equals(net.params()), "one step taken");
+    }
+
     @Test
     void gradientCheckPasses() {
         int v = 6;
