@@ -8,7 +8,7 @@
 #
 # What goes in (and nothing else: no ND4J, no cpu backend):
 #   jre/   jlink of java.base, java.logging, java.management, java.xml, jdk.unsupported, jdk.zipfs
-#   lib/   the project's jars: core, cuda-backend (main and test jar), tests (the conformance kit);
+#   lib/   the project's jars: core, cuda-backend (main and test jar), conformance-kit, tests;
 #          jcuda and jcuda-natives (linux-x86_64); slf4j-api and slf4j-simple; jqwik's api and engine;
 #          the JUnit console launcher (standalone). Versions are the build's own.
 # Size: at most 60 MiB in all, so that the tree and .devrt copy quickly (checked at the end; the script
@@ -24,7 +24,7 @@ mkdir -p "$dest/lib"
 # the same reactor, the run-time dependencies of core, cuda-backend and tests: jcuda, jcuda-natives,
 # slf4j-api, JUnit Jupiter and jqwik (the tests module's kit is written against them; its test-scoped
 # cpu backend and ND4J are left out)
-./mvnw -B -q package dependency:copy-dependencies -DskipTests -pl core,cuda-backend,tests -am \
+./mvnw -B -q package dependency:copy-dependencies -DskipTests -pl core,cuda-backend,conformance-kit,tests -am \
       -DincludeScope=runtime -DexcludeGroupIds=dev.softmaxbackward -DoutputDirectory="$dest/deps"
 # -am brings the cpu backend (a test dependency of tests) into the reactor: keep only what is named here
 for jar in "$dest"/deps/*.jar; do
@@ -36,7 +36,7 @@ rm -rf "$dest/deps"
 jlink --add-modules java.base,java.logging,java.management,java.xml,jdk.unsupported,jdk.zipfs \
       --strip-debug --no-man-pages --no-header-files --compress=2 --output "$dest/jre"
 cp core/target/softmax-backward-core-*.jar cuda-backend/target/softmax-backward-cuda-*.jar \
-   tests/target/softmax-backward-tests-*.jar "$dest/lib/"
+   conformance-kit/target/softmax-backward-conformance-kit-*.jar tests/target/softmax-backward-tests-*.jar "$dest/lib/"
 rm -f "$dest"/lib/*-sources.jar "$dest"/lib/*-javadoc.jar
 # the console launcher carries the JUnit Platform and Jupiter: drop the loose copies (one of each)
 rm -f "$dest"/lib/junit-*.jar "$dest"/lib/opentest4j-*.jar "$dest"/lib/apiguardian-*.jar
