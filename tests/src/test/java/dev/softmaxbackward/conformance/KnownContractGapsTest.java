@@ -1,7 +1,6 @@
 package dev.softmaxbackward.conformance;
 
 import static org.junit.jupiter.api.Assertions.assertEquals;
-import static org.junit.jupiter.api.Assertions.assertThrows;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import org.junit.jupiter.api.Test;
@@ -83,17 +82,18 @@ class KnownContractGapsTest {
     }
 
     /**
-     * Float64 near overflow: g = [MAX, -MAX], y = [3/4, 1/4]: d = MAX/2 exactly, but
-     * fl(g - d) = fl(-1.5*MAX) = -Inf, so out[1] = -Inf where e[1] = -0.375*MAX (invariant 5); the
-     * bounds need max|g| <= MAX/2. Generators keep float64 |g| <= about 5e300 (constant rows aside,
-     * which the constant-row rule makes exact). Float32 cannot overflow: its sums and differences are
-     * taken in float64.
+     * Float64 near overflow, a gap closed by the rescaling rule (docs/numerics.md §2, float64 steps 3a
+     * and 5; issue 10 item 7): g = [MAX, -MAX], y = [3/4, 1/4] has d = MAX/2 exactly, and fl(g - d) =
+     * fl(-1.5*MAX) used to round to -Inf, so out[1] was -Inf where e[1] = -0.375*MAX. Now the difference
+     * is taken halved and the output is finite and within the oracle's bound. Kept here, beside the
+     * gaps that remain, so that a regression reopens it visibly.
      */
     @Test
-    void float64GradientsNearMaxValueOverflow() {
+    void float64GradientsNearMaxValueNoLongerOverflow() {
         Batch mixed = Batch.of(new double[] {0.75, 0.25}, new double[] {Double.MAX_VALUE, -Double.MAX_VALUE}, 1, 2);
         Output b = mixed.backward(Conformance.REFERENCE);
-        assertEquals(Double.NEGATIVE_INFINITY, b.get(1));
-        assertThrows(AssertionError.class, () -> Checks.oracleBound(mixed, b));
+        assertTrue(Double.isFinite(b.get(0)) && Double.isFinite(b.get(1)), "outputs must be finite: " + b.get(0) + ", " + b.get(1));
+        assertEquals(-0.375 * Double.MAX_VALUE, b.get(1), Math.ulp(0.375 * Double.MAX_VALUE));
+        Checks.oracleBound(mixed, b);
     }
 }
