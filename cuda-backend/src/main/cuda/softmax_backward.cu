@@ -217,6 +217,108 @@ __device__ __forceinline__ double weighted_mean_dd(double sN, double cN, double 
 }
 
 // ---------------------------------------------------------------------------------------------------
+// float64 rows near overflow (docs/numerics.md §2, float64 step 3a): RowNumerics.rescaledMean, run
+// serially by one thread on the rare rows whose plain sums overflowed (the branch is uniform per row:
+// every thread of the row sees the same sums). Not run on a GPU yet.
+
+#define SCALE_TARGET 494
+
+// RowNumerics.pow2: 2^e exactly, -1074 <= e <= 1023 (subnormal below -1022)
+__device__ __forceinline__ double pow2(int e) {
+    return e >= -1022 ? __longlong_as_double((long long)(e + 1023) << 52) : __longlong_as_double(1LL << (e + 1074));
+}
+
+// RowNumerics.scaleExponent: max(0, Math.getExponent(m) - SCALE_TARGET); getExponent is -1023 for 0 and subnormals
+__device__ __forceinline__ int scale_exponent(double m) {
+    int e = (int)((__double_as_longlong(m) >> 52) & 0x7ff) - 1023;
+    return max(0, e - SCALE_TARGET);
+}
+
+// A running max |x| that stays NaN once a NaN is seen (only its finiteness and its exponent are used)
+__device__ __forceinline__ double abs_max(double m, double x) {
+    double a = fabs(x);
+    return (a != a || a > m) ? a : m;
+}
+
+// RowNumerics.segmentPairs: the canonical in-segment sums (32 lanes in index order, the lane tree) of
+// y' = y * 2^-kY and y' * g', g' = g * 2^-kG; kG = kY = 0 gives the fast kernels' partials bit for bit.
+__device__ __noinline__ DD2 segment_pairs(const double* g, const double* y, int len, int kG, int kY) {
+    double fg = pow2(-kG);
+    double fy = pow2(-kY);
+    DD2 lanes[LANES];
+    for (int l = 0; l < LANES; l++) lanes[l].zero();
+    for (int k = 0; k < len; k++) {
+        YG t;
+        t.y = __dmul_rn(y[k], fy);
+        t.g = __dmul_rn(g[k], fg);
+        lanes[k & (LANES - 1)].add(t);
+    }
+    for (int off = LANES / 2; off > 0; off >>= 1) {
+        for (int l = 0; l < off; l++) lanes[l].combine(lanes[l + off]);
+    }
+    return lanes[0];
+}
+
+// RowNumerics.rescaledMean(g, go, y, yo, cols, d): d of a row whose plain sums overflowed, or d itself
+// when an entry is NaN or infinite. Each segment's partials are the canonical ones or, where those
+// overflowed, recomputed at the segment's own scale; all are brought to the row's scale and reduced by
+// the pairwise segment tree, here as a streaming binary counter (the same tree: T(n) = T(2^k) + T(n - 2^k)).
+__device__ __noinline__ double rescaled_mean(const double* g, const double* y, int cols, double d) {
+    double mg = 0.0;
+    double my = 0.0;
+    for (int k = 0; k < cols; k++) {
+        mg = abs_max(mg, g[k]);
+        my = abs_max(my, y[k]);
+    }
+    if (!(isfinite(mg) && isfinite(my))) return d;
+    int rowG = scale_exponent(mg);
+    int rowY = scale_exponent(my);
+    DD2 stack[32];
+    int level[32];
+    int top = 0;
+    int segs = (int)(((long long)cols + SEGMENT - 1) / SEGMENT);
+    for (int s = 0; s < segs; s++) {
+        int start = s * SEGMENT;
+        int len = min(SEGMENT, cols - start);
+        DD2 p = segment_pairs(g + start, y + start, len, 0, 0);
+        int kG = 0;
+        int kY = 0;
+        if (!(isfinite(p.sy) && isfinite(p.syg))) {  // RowNumerics.scaledSegment
+            double sg = 0.0;
+            double sy = 0.0;
+            for (int k = start; k < start + len; k++) {
+                sg = abs_max(sg, g[k]);
+                sy = abs_max(sy, y[k]);
+            }
+            kG = scale_exponent(sg);
+            kY = scale_exponent(sy);
+            p = segment_pairs(g + start, y + start, len, kG, kY);
+        }
+        double fy = pow2(kY - rowY);
+        double fyg = pow2(kG - rowG + kY - rowY);
+        p.sy = __dmul_rn(p.sy, fy);
+        p.cy = __dmul_rn(p.cy, fy);
+        p.syg = __dmul_rn(p.syg, fyg);
+        p.cyg = __dmul_rn(p.cyg, fyg);
+        stack[top] = p;
+        level[top] = 0;
+        top++;
+        while (top >= 2 && level[top - 1] == level[top - 2]) {
+            stack[top - 2].combine(stack[top - 1]);
+            level[top - 2]++;
+            top--;
+        }
+    }
+    DD2 r = stack[top - 1];
+    for (int i = top - 2; i >= 0; i--) {
+        DD2 x = stack[i];
+        x.combine(r);
+        r = x;
+    }
+    return __dmul_rn(weighted_mean_dd(r.syg, r.cyg, r.sy, r.cy), pow2(rowG));
+}
+
+// ---------------------------------------------------------------------------------------------------
 // dtype traits: storage type, 16-byte vector width, widening, the one rounding of an output, the
 // accumulators and d.
 
@@ -231,6 +333,9 @@ struct F32 {
     static __device__ __forceinline__ double mean(const Plain2& a) {
         return a.y == 0.0 ? 0.0 : (double)__double2float_rn(__ddiv_rn(a.yg, a.y));
     }
+    // float64 sums of float32 terms cannot overflow: nothing to rescue
+    template <class P>
+    static __device__ __forceinline__ double rescue(double d, const Plain2&, const P*, const P*, int) { return d; }
     // RowNumerics.gradIn(float, float, float): y * (g - d) in double, rounded once
     static __device__ __forceinline__ T out(T y, T g, double d) {
         return narrow(__dmul_rn(wide(y), __dsub_rn(wide(g), d)));
@@ -245,6 +350,8 @@ struct BF16 {
     static __device__ __forceinline__ double wide(u16 x) { return (double)__uint_as_float(((unsigned)x) << 16); }
     static __device__ __forceinline__ u16 narrow(double x) { return round_once<-126, 7, 127, 0x7f80u, 0x7fc0u>(x); }
     static __device__ __forceinline__ double mean(const Plain2& a) { return F32::mean(a); }
+    template <class P>
+    static __device__ __forceinline__ double rescue(double d, const Plain2&, const P*, const P*, int) { return d; }
     static __device__ __forceinline__ T out(T y, T g, double d) {
         return narrow(__dmul_rn(wide(y), __dsub_rn(wide(g), d)));
     }
@@ -262,6 +369,8 @@ struct F16 {
     }
     static __device__ __forceinline__ u16 narrow(double x) { return round_once<-14, 10, 15, 0x7c00u, 0x7e00u>(x); }
     static __device__ __forceinline__ double mean(const Plain2& a) { return F32::mean(a); }
+    template <class P>
+    static __device__ __forceinline__ double rescue(double d, const Plain2&, const P*, const P*, int) { return d; }
     static __device__ __forceinline__ T out(T y, T g, double d) {
         return narrow(__dmul_rn(wide(y), __dsub_rn(wide(g), d)));
     }
@@ -275,8 +384,20 @@ struct F64 {
     static __device__ __forceinline__ double wide(double x) { return x; }
     static __device__ __forceinline__ double narrow(double x) { return x; }
     static __device__ __forceinline__ double mean(const DD2& a) { return weighted_mean_dd(a.syg, a.cyg, a.sy, a.cy); }
-    // RowNumerics.gradIn(double, double, double): fl(y * fl(g - d)), no fma
-    static __device__ __forceinline__ T out(T y, T g, double d) { return __dmul_rn(y, __dsub_rn(g, d)); }
+    // RowNumerics.finishRow's first step: where the row's plain sums overflowed, d is recomputed scaled
+    static __device__ __forceinline__ double rescue(double d, const DD2& a, const double* g, const double* y,
+                                                    int cols) {
+        return (isfinite(a.sy) && isfinite(a.syg)) ? d : rescaled_mean(g, y, cols, d);
+    }
+    // RowNumerics.gradIn(double, double, double): fl(y * fl(g - d)), no fma; where g - d overflows with
+    // g and d finite (then |g|, |d| >= 2^970, so halving is exact), 2 * fl(y * fl(g/2 - d/2))
+    static __device__ __forceinline__ T out(T y, T g, double d) {
+        double t = __dsub_rn(g, d);
+        if (isinf(t) && isfinite(g) && isfinite(d)) {
+            return __dmul_rn(2.0, __dmul_rn(y, __dsub_rn(__dmul_rn(0.5, g), __dmul_rn(0.5, d))));
+        }
+        return __dmul_rn(y, t);
+    }
 };
 
 // ---------------------------------------------------------------------------------------------------
@@ -539,7 +660,7 @@ __device__ __forceinline__ void warp_kernel(const typename DT::T* g, const typen
         }
     }
     a = warp_tree(a).shfl0();
-    double d = DT::mean(a);
+    double d = DT::rescue(DT::mean(a), a, gr, yr, cols);  // before any write: gr may be outr
     double first = DT::wide(gr[0]);  // read before any output is written (gradIn may be gradOut):
     __syncwarp();                    // no lane writes out[0] == g[0] before every lane has read it
     if (d != first) {                // the constant-row rule, on the row held in registers
@@ -590,7 +711,7 @@ __device__ __forceinline__ void block_kernel(const typename DT::T* g, const type
     __syncthreads();
     if ((threadIdx.x >> 5) == 0) {
         Acc r = segment_tree(part, part + segs, segs, threadIdx.x & 31);
-        if (threadIdx.x == 0) *sd = DT::mean(r);
+        if (threadIdx.x == 0) *sd = DT::rescue(DT::mean(r), r, sg + mg, sy + my, cols);
     }
     __syncthreads();
     const T* cy = sy + my;
@@ -617,7 +738,7 @@ __device__ __forceinline__ void reread_kernel(const typename DT::T* g, const typ
     __syncthreads();
     if ((threadIdx.x >> 5) == 0) {
         Acc r = segment_tree(part, part + segs, segs, threadIdx.x & 31);
-        if (threadIdx.x == 0) *sd = DT::mean(r);
+        if (threadIdx.x == 0) *sd = DT::rescue(DT::mean(r), r, gr, yr, cols);  // reads end before the barrier
     }
     double first = DT::wide(gr[0]);  // every thread reads g[0] before the barrier, i.e. before any write
     __syncthreads();
@@ -678,6 +799,8 @@ __device__ __forceinline__ void split_partials(const typename DT::T* g, const ty
 
 // One warp per row (blockDim.x = 32, grid = rows): the segment tree in global memory, d, and the
 // constant-row rule (the output kernel, which may overwrite g in place, runs after this one).
+// Not yet: float64 rows whose sums overflow are not rescaled here (this kernel has no y; issue 10 item 7
+// needs a host-side change), so split rows keep the plain quotient; split_output's g - d rule holds.
 template <class DT>
 __device__ __forceinline__ void split_finish(const typename DT::T* g, long long rows, int cols, long long stride,
                                              void* ws, double* dws) {

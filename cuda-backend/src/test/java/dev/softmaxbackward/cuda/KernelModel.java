@@ -247,7 +247,9 @@ final class KernelModel {
 
     /** DT::out: y * (g - d) in double, rounded once; returned as raw bits of the dtype. */
     static long out(DType dtype, double y, double g, double d) {
-        double v = y * (g - d);
+        double t = g - d; // F64::out's g - d rule; float32 and 16-bit inputs never overflow here
+        double v = Double.isInfinite(t) && Double.isFinite(g) && Double.isFinite(d)
+                ? 2.0 * (y * (0.5 * g - 0.5 * d)) : y * t;
         return switch (dtype) {
             case FLOAT32 -> Float.floatToRawIntBits((float) v) & 0xffffffffL;
             case FLOAT64 -> Double.doubleToRawLongBits(v);
@@ -362,7 +364,8 @@ final class KernelModel {
                             }
                             lanes[lane] = a;
                         }
-                        double d = constantRow(f.mean(warpTree(f, lanes)), g, base, cols, LANES);
+                        double[] root = warpTree(f, lanes);
+                        double d = constantRow(rescue(f, f.mean(root), root, y, g, base, cols), g, base, cols, LANES);
                         for (int lane = 0; lane < LANES; lane++) {
                             for (int j = 0; j < plan.perLane(); j++) {
                                 int k = lane + j * LANES;
@@ -397,7 +400,9 @@ final class KernelModel {
                             part[seg] = segment(f, sy, sg, sbase, seg, cols);
                         }
                     }
-                    double d = constantRow(f.mean(segmentTree(f, part, segs)), g, base, cols, plan.threads());
+                    double[] root = segmentTree(f, part, segs);
+                    double d = constantRow(rescue(f, f.mean(root), root, y, g, base, cols), g, base, cols,
+                            plan.threads());
                     storeRow(dtype, y, g, out, written, base, 0, cols, shift, plan.threads(), d);
                 }
             }
@@ -463,6 +468,103 @@ final class KernelModel {
             default -> throw new AssertionError(plan);
         }
         return out;
+    }
+
+    /** DT::rescue: float64 rows whose plain sums overflowed get rescaled_mean (sb_warp, sb_block, sb_reread). */
+    static double rescue(Family f, double d, double[] root, double[] y, double[] g, int base, int cols) {
+        if (f != DOUBLE_DOUBLE || (Double.isFinite(root[0]) && Double.isFinite(root[2]))) {
+            return d;
+        }
+        return rescaledMean(y, g, base, cols, d);
+    }
+
+    /** rescaled_mean of the .cu file, line for line: one thread, the segment tree as a binary counter. */
+    static double rescaledMean(double[] y, double[] g, int base, int cols, double d) {
+        double mg = 0;
+        double my = 0;
+        for (int k = 0; k < cols; k++) {
+            mg = absMax(mg, g[base + k]);
+            my = absMax(my, y[base + k]);
+        }
+        if (!(Double.isFinite(mg) && Double.isFinite(my))) {
+            return d;
+        }
+        int rowG = scaleExponent(mg);
+        int rowY = scaleExponent(my);
+        double[][] stack = new double[32][];
+        int[] level = new int[32];
+        int top = 0;
+        int segs = LaunchPlanner.segments(cols);
+        for (int s = 0; s < segs; s++) {
+            int start = base + s * SEGMENT;
+            int len = Math.min(SEGMENT, cols - s * SEGMENT);
+            double[] p = segmentPairs(y, g, start, len, 0, 0);
+            int kG = 0;
+            int kY = 0;
+            if (!(Double.isFinite(p[0]) && Double.isFinite(p[2]))) {
+                double sg = 0;
+                double sy = 0;
+                for (int k = start; k < start + len; k++) {
+                    sg = absMax(sg, g[k]);
+                    sy = absMax(sy, y[k]);
+                }
+                kG = scaleExponent(sg);
+                kY = scaleExponent(sy);
+                p = segmentPairs(y, g, start, len, kG, kY);
+            }
+            double fy = pow2(kY - rowY);
+            double fyg = pow2(kG - rowG + kY - rowY);
+            p[0] *= fy;
+            p[1] *= fy;
+            p[2] *= fyg;
+            p[3] *= fyg;
+            stack[top] = p;
+            level[top++] = 0;
+            while (top >= 2 && level[top - 1] == level[top - 2]) {
+                DOUBLE_DOUBLE.combine(stack[top - 2], stack[top - 1]);
+                level[top - 2]++;
+                top--;
+            }
+        }
+        double[] r = stack[top - 1];
+        for (int i = top - 2; i >= 0; i--) {
+            double[] x = copy(stack[i]);
+            DOUBLE_DOUBLE.combine(x, r);
+            r = x;
+        }
+        return DOUBLE_DOUBLE.mean(r) * pow2(rowG);
+    }
+
+    /** segment_pairs: 32 lanes in index order over y * 2^-kY, g * 2^-kG, then the lane tree. */
+    private static double[] segmentPairs(double[] y, double[] g, int start, int len, int kG, int kY) {
+        double fg = pow2(-kG);
+        double fy = pow2(-kY);
+        double[][] lanes = new double[LANES][];
+        for (int l = 0; l < LANES; l++) {
+            lanes[l] = DOUBLE_DOUBLE.zero();
+        }
+        for (int k = 0; k < len; k++) {
+            DOUBLE_DOUBLE.add(lanes[k & (LANES - 1)], y[start + k] * fy, g[start + k] * fg);
+        }
+        for (int off = LANES / 2; off > 0; off >>= 1) {
+            for (int l = 0; l < off; l++) {
+                DOUBLE_DOUBLE.combine(lanes[l], lanes[l + off]);
+            }
+        }
+        return lanes[0];
+    }
+
+    private static double pow2(int e) {
+        return e >= -1022 ? Double.longBitsToDouble((long) (e + 1023) << 52) : Double.longBitsToDouble(1L << (e + 1074));
+    }
+
+    private static int scaleExponent(double m) {
+        return Math.max(0, (int) ((Double.doubleToRawLongBits(m) >>> 52) & 0x7ff) - 1023 - 494);
+    }
+
+    private static double absMax(double m, double x) {
+        double a = Math.abs(x);
+        return a != a || a > m ? a : m;
     }
 
     /** store_row / output_global: scalar head up to the 16-byte boundary, whole vectors, scalar tail. */
