@@ -42,8 +42,11 @@ final class Nd4jOps {
             } else {
                 dr = d[r]; // NaN and infinities propagate as the plain quotient
             }
-            if (gMax[r] == gMin[r] && dr != gMax[r]) {
-                dr = gMax[r]; // the constant-row rule: a constant row gives exact zeros even where y*g underflows
+            if (gMax[r] == gMin[r] && dr != gMax[r] && !hasNaN(gd, r)) {
+                // the constant-row rule: a constant row gives exact zeros even where y*g underflows. ND4J's
+                // max and min skip NaN, so [x, NaN] has gMax == gMin == x: the row is scanned for NaN (only
+                // rows that look constant, so ordinary rows pay nothing)
+                dr = gMax[r];
             }
             d[r] = roundToFloat ? (double) (float) dr : dr; // d is rounded once to the working precision
         }
@@ -82,6 +85,15 @@ final class Nd4jOps {
                 out.getRow(r).assign(Nd4j.createFromArray(gr));
             }
         }
+    }
+
+    private static boolean hasNaN(INDArray gd, int row) {
+        for (double v : gd.getRow(row).toDoubleVector()) {
+            if (Double.isNaN(v)) {
+                return true;
+            }
+        }
+        return false;
     }
 
     static void backward(float[] g, float[] y, float[] out, int rows, int cols) {

@@ -37,8 +37,7 @@ class Nd4jOpsTest {
     @Test
     void float64NearOverflowWithinTheContractsBoundOfTheReference() {
         SplittableRandom rnd = new SplittableRandom(3);
-        // not cols = 2: there nd4j-ops returns a finite row for [x, NaN] (observed; not an overflow matter)
-        for (int cols : new int[] {3, 33, 8192}) {
+        for (int cols : new int[] {2, 3, 33, 8192}) {
             int rows = 12;
             double[] y = new double[rows * cols];
             double[] g = Data.nearOverflowG(rnd, y, rows, cols);
@@ -114,6 +113,85 @@ class Nd4jOpsTest {
             assertTrue(Float.isNaN(alone[i]), "alone " + i + ": " + alone[i]);
             assertEquals(Float.floatToRawIntBits(alone[i]), Float.floatToRawIntBits(batch[5 + i]), "entry " + i);
             assertTrue(Float.isFinite(batch[i]), "the other row " + i);
+        }
+    }
+
+    /**
+     * Rows holding NaN or infinities, every combination of up to three entries from special and ordinary
+     * values (y also negative, so that a row of y can sum to zero beside a NaN g). The contract fixes
+     * these rows exactly (docs/numerics.md §6: the plain sums decide, d is 0, NaN or infinite), so they
+     * must equal the reference bit for bit, NaN payloads aside, batched and one row alone. ND4J's max and
+     * min skip NaN, so g = [x, NaN] once looked constant and the constant-row rule gave a finite entry.
+     */
+    @Test
+    void rowsWithNaNOrInfinitiesMatchTheReferenceBitForBit() {
+        double[] gValues = {1.5, -0.25, Double.MAX_VALUE, Double.NaN, Double.POSITIVE_INFINITY,
+                Double.NEGATIVE_INFINITY};
+        double[] yValues = {0.5, 0.25, 0.0, -0.5, Double.NaN, Double.POSITIVE_INFINITY, Double.NEGATIVE_INFINITY};
+        for (int cols = 1; cols <= 3; cols++) {
+            int gRows = pow(gValues.length, cols);
+            int yRows = pow(yValues.length, cols);
+            int rows = 0;
+            double[] g = new double[gRows * yRows * cols];
+            double[] y = new double[g.length];
+            for (int a = 0; a < gRows; a++) {
+                for (int b = 0; b < yRows; b++) {
+                    boolean special = false;
+                    for (int j = 0, ga = a, yb = b; j < cols; j++, ga /= gValues.length, yb /= yValues.length) {
+                        g[rows * cols + j] = gValues[ga % gValues.length];
+                        y[rows * cols + j] = yValues[yb % yValues.length];
+                        special |= !Double.isFinite(g[rows * cols + j]) || !Double.isFinite(y[rows * cols + j]);
+                    }
+                    if (special) {
+                        rows++;
+                    }
+                }
+            }
+            double[] gs = java.util.Arrays.copyOf(g, rows * cols);
+            double[] ys = java.util.Arrays.copyOf(y, rows * cols);
+            double[] expected = new double[rows * cols];
+            double[] actual = new double[rows * cols];
+            REFERENCE.softmaxBackward(gs, ys, expected, rows, cols);
+            cpu.softmaxBackward(gs, ys, actual, rows, cols);
+            float[] gf = Data.toFloat(gs);
+            float[] yf = Data.toFloat(ys);
+            float[] expectedF = new float[rows * cols];
+            float[] actualF = new float[rows * cols];
+            REFERENCE.softmaxBackward(gf, yf, expectedF, rows, cols);
+            cpu.softmaxBackward(gf, yf, actualF, rows, cols);
+            for (int r = 0; r < rows; r++) {
+                String row = "g=" + java.util.Arrays.toString(java.util.Arrays.copyOfRange(gs, r * cols, (r + 1) * cols))
+                        + " y=" + java.util.Arrays.toString(java.util.Arrays.copyOfRange(ys, r * cols, (r + 1) * cols));
+                for (int i = r * cols; i < (r + 1) * cols; i++) {
+                    assertSameBits(expected[i], actual[i], "float64 batched " + row + " entry " + (i - r * cols));
+                    assertSameBits(expectedF[i], actualF[i], "float32 batched " + row + " entry " + (i - r * cols));
+                }
+                if (cols == 2 || r % 7 == 0) { // one row alone takes ND4J's [1, 1] scalar path
+                    double[] alone = new double[cols];
+                    cpu.softmaxBackward(java.util.Arrays.copyOfRange(gs, r * cols, (r + 1) * cols),
+                            java.util.Arrays.copyOfRange(ys, r * cols, (r + 1) * cols), alone, 1, cols);
+                    for (int j = 0; j < cols; j++) {
+                        assertSameBits(expected[r * cols + j], alone[j], "float64 alone " + row + " entry " + j);
+                    }
+                }
+            }
+        }
+    }
+
+    private static int pow(int base, int exponent) {
+        int p = 1;
+        for (int i = 0; i < exponent; i++) {
+            p *= base;
+        }
+        return p;
+    }
+
+    private static void assertSameBits(double expected, double actual, String where) {
+        if (Double.isNaN(expected)) {
+            assertTrue(Double.isNaN(actual), where + ": " + actual + ", reference NaN");
+        } else {
+            assertEquals(Double.doubleToLongBits(expected), Double.doubleToLongBits(actual),
+                    where + ": " + actual + ", reference " + expected);
         }
     }
 
