@@ -331,66 +331,7 @@ final class VectorKernel implements RowKernel {
             int length = Math.min(SEGMENT, cols - start);
             int full = length & -LANES;
             for (int lo = 0; lo < LANES; lo += GROUP) {
-                DoubleVector z = DoubleVector.zero(D);
-                DoubleVector as0 = z, as1 = z, as2 = z, as3 = z, ac0 = z, ac1 = z, ac2 = z, ac3 = z;
-                DoubleVector bs0 = z, bs1 = z, bs2 = z, bs3 = z, bc0 = z, bc1 = z, bc2 = z, bc3 = z;
-                for (int k = 0; k < full; k += LANES) {
-                    int yi = yo + 8 * (start + k + lo);
-                    int gi = go + 8 * (start + k + lo);
-                    DoubleVector y0 = DoubleVector.fromByteBuffer(D, y, yi, LE);
-                    DoubleVector g0 = DoubleVector.fromByteBuffer(D, g, gi, LE);
-                    DoubleVector t = as0.add(y0), v = t.sub(as0);
-                    ac0 = ac0.add(as0.sub(t.sub(v)).add(y0.sub(v)));
-                    as0 = t;
-                    DoubleVector p = y0.mul(g0), q = y0.fma(g0, p.neg());
-                    t = bs0.add(p);
-                    v = t.sub(bs0);
-                    bc0 = bc0.add(q.add(bs0.sub(t.sub(v)).add(p.sub(v))));
-                    bs0 = t;
-
-                    DoubleVector y1 = DoubleVector.fromByteBuffer(D, y, yi + 8 * L, LE);
-                    DoubleVector g1 = DoubleVector.fromByteBuffer(D, g, gi + 8 * L, LE);
-                    t = as1.add(y1);
-                    v = t.sub(as1);
-                    ac1 = ac1.add(as1.sub(t.sub(v)).add(y1.sub(v)));
-                    as1 = t;
-                    p = y1.mul(g1);
-                    q = y1.fma(g1, p.neg());
-                    t = bs1.add(p);
-                    v = t.sub(bs1);
-                    bc1 = bc1.add(q.add(bs1.sub(t.sub(v)).add(p.sub(v))));
-                    bs1 = t;
-
-                    DoubleVector y2 = DoubleVector.fromByteBuffer(D, y, yi + 16 * L, LE);
-                    DoubleVector g2 = DoubleVector.fromByteBuffer(D, g, gi + 16 * L, LE);
-                    t = as2.add(y2);
-                    v = t.sub(as2);
-                    ac2 = ac2.add(as2.sub(t.sub(v)).add(y2.sub(v)));
-                    as2 = t;
-                    p = y2.mul(g2);
-                    q = y2.fma(g2, p.neg());
-                    t = bs2.add(p);
-                    v = t.sub(bs2);
-                    bc2 = bc2.add(q.add(bs2.sub(t.sub(v)).add(p.sub(v))));
-                    bs2 = t;
-
-                    DoubleVector y3 = DoubleVector.fromByteBuffer(D, y, yi + 24 * L, LE);
-                    DoubleVector g3 = DoubleVector.fromByteBuffer(D, g, gi + 24 * L, LE);
-                    t = as3.add(y3);
-                    v = t.sub(as3);
-                    ac3 = ac3.add(as3.sub(t.sub(v)).add(y3.sub(v)));
-                    as3 = t;
-                    p = y3.mul(g3);
-                    q = y3.fma(g3, p.neg());
-                    t = bs3.add(p);
-                    v = t.sub(bs3);
-                    bc3 = bc3.add(q.add(bs3.sub(t.sub(v)).add(p.sub(v))));
-                    bs3 = t;
-                }
-                store(s.aS, lo, as0, as1, as2, as3);
-                store(s.aC, lo, ac0, ac1, ac2, ac3);
-                store(s.bS, lo, bs0, bs1, bs2, bs3);
-                store(s.bC, lo, bc0, bc1, bc2, bc3);
+                pass(g, go + 8 * (start + lo), y, yo + 8 * (start + lo), full, lo, s);
             }
             for (int l = 0; l < length - full; l++) {
                 ScalarKernel.accumulate(s, l, y.getDouble(yo + 8 * (start + full + l)),
@@ -398,6 +339,84 @@ final class VectorKernel implements RowKernel {
             }
             ScalarKernel.finishSegment(s, seg);
         }
+    }
+
+    /** {@link #pass(double[], int, double[], int, int, int, Scratch)} on byte offsets into ND4J's memory. */
+    private static void pass(ByteBuffer g, int gi0, ByteBuffer y, int yi0, int full, int lo, Scratch s) {
+        DoubleVector z = DoubleVector.zero(D);
+        DoubleVector as0 = z, as1 = z, as2 = z, as3 = z, ac0 = z, ac1 = z, ac2 = z, ac3 = z;
+        DoubleVector bs0 = z, bs1 = z, bs2 = z, bs3 = z, bc0 = z, bc1 = z, bc2 = z, bc3 = z;
+        for (int k = 0; k < full; k += LANES) {
+            int yi = yi0 + 8 * k;
+            int gi = gi0 + 8 * k;
+            // per vector: sum(y) by TwoSum(s, y), c += e; sum(y*g) by TwoProd(y, g) = p + q,
+            // TwoSum(s, p), c += q + e. Written out: a helper would box its vector arguments.
+            DoubleVector y0 = DoubleVector.fromByteBuffer(D, y, yi, LE);
+            DoubleVector g0 = DoubleVector.fromByteBuffer(D, g, gi, LE);
+            DoubleVector t = as0.add(y0), v = t.sub(as0);
+            ac0 = ac0.add(as0.sub(t.sub(v)).add(y0.sub(v)));
+            as0 = t;
+            DoubleVector p = y0.mul(g0), q = y0.fma(g0, p.neg());
+            t = bs0.add(p);
+            v = t.sub(bs0);
+            bc0 = bc0.add(q.add(bs0.sub(t.sub(v)).add(p.sub(v))));
+            bs0 = t;
+
+            DoubleVector y1 = DoubleVector.fromByteBuffer(D, y, yi + 8 * L, LE);
+            DoubleVector g1 = DoubleVector.fromByteBuffer(D, g, gi + 8 * L, LE);
+            t = as1.add(y1);
+            v = t.sub(as1);
+            ac1 = ac1.add(as1.sub(t.sub(v)).add(y1.sub(v)));
+            as1 = t;
+            p = y1.mul(g1);
+            q = y1.fma(g1, p.neg());
+            t = bs1.add(p);
+            v = t.sub(bs1);
+            bc1 = bc1.add(q.add(bs1.sub(t.sub(v)).add(p.sub(v))));
+            bs1 = t;
+
+            DoubleVector y2 = DoubleVector.fromByteBuffer(D, y, yi + 16 * L, LE);
+            DoubleVector g2 = DoubleVector.fromByteBuffer(D, g, gi + 16 * L, LE);
+            t = as2.add(y2);
+            v = t.sub(as2);
+            ac2 = ac2.add(as2.sub(t.sub(v)).add(y2.sub(v)));
+            as2 = t;
+            p = y2.mul(g2);
+            q = y2.fma(g2, p.neg());
+            t = bs2.add(p);
+            v = t.sub(bs2);
+            bc2 = bc2.add(q.add(bs2.sub(t.sub(v)).add(p.sub(v))));
+            bs2 = t;
+
+            DoubleVector y3 = DoubleVector.fromByteBuffer(D, y, yi + 24 * L, LE);
+            DoubleVector g3 = DoubleVector.fromByteBuffer(D, g, gi + 24 * L, LE);
+            t = as3.add(y3);
+            v = t.sub(as3);
+            ac3 = ac3.add(as3.sub(t.sub(v)).add(y3.sub(v)));
+            as3 = t;
+            p = y3.mul(g3);
+            q = y3.fma(g3, p.neg());
+            t = bs3.add(p);
+            v = t.sub(bs3);
+            bc3 = bc3.add(q.add(bs3.sub(t.sub(v)).add(p.sub(v))));
+            bs3 = t;
+        }
+        as0.intoArray(s.aS, lo);
+        as1.intoArray(s.aS, lo + L);
+        as2.intoArray(s.aS, lo + 2 * L);
+        as3.intoArray(s.aS, lo + 3 * L);
+        ac0.intoArray(s.aC, lo);
+        ac1.intoArray(s.aC, lo + L);
+        ac2.intoArray(s.aC, lo + 2 * L);
+        ac3.intoArray(s.aC, lo + 3 * L);
+        bs0.intoArray(s.bS, lo);
+        bs1.intoArray(s.bS, lo + L);
+        bs2.intoArray(s.bS, lo + 2 * L);
+        bs3.intoArray(s.bS, lo + 3 * L);
+        bc0.intoArray(s.bC, lo);
+        bc1.intoArray(s.bC, lo + L);
+        bc2.intoArray(s.bC, lo + 2 * L);
+        bc3.intoArray(s.bC, lo + 3 * L);
     }
 
     static void outputsFloat(ByteBuffer g, int go, ByteBuffer y, int yo, ByteBuffer out, int oo, int from, int to,
