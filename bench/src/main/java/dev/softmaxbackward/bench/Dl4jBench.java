@@ -1,5 +1,7 @@
 package dev.softmaxbackward.bench;
 
+import dev.softmaxbackward.SoftmaxBackward;
+import dev.softmaxbackward.cpu.CpuBackend;
 import dev.softmaxbackward.dl4j.Dl4jSoftmax;
 import dev.softmaxbackward.dl4j.FusedSoftmaxCrossEntropy;
 import java.util.Random;
@@ -14,6 +16,7 @@ import org.nd4j.linalg.activations.IActivation;
 import org.nd4j.linalg.activations.impl.ActivationSoftmax;
 import org.nd4j.linalg.api.buffer.DataType;
 import org.nd4j.linalg.api.ndarray.INDArray;
+import org.nd4j.linalg.api.ops.impl.transforms.custom.SoftMax;
 import org.nd4j.linalg.dataset.DataSet;
 import org.nd4j.linalg.factory.Nd4j;
 import org.nd4j.linalg.learning.config.Sgd;
@@ -43,7 +46,10 @@ import org.openjdk.jmh.annotations.Warmup;
  *       the same pre-activations (fit recomputes them). With these losses DL4J never calls the
  *       activation's backprop (LossMCXENT special-cases softmax, ours is fused), so this is the whole of the
  *       output activation's and the loss's work in a step;</li>
- *   <li>{@code lossFused}: {@code computeGradientAndScore}, for callers outside fit.</li>
+ *   <li>{@code lossFused}: {@code computeGradientAndScore}, for callers outside fit;</li>
+ *   <li>{@code partSoftmax}, {@code partCeBackward}: the timing split of the loss part, the forward
+ *       softmax of [B, V] alone (stock: ND4J's native softmax op; ours: the cpu backend's INDArray
+ *       softmax), and ours' cross-entropy backward alone (stock has no such op: {@code y - labels}).</li>
  * </ul>
  * Time per call, and JMH's gc profiler for heap bytes per call. ND4J's arrays live off-heap, which the gc
  * profiler does not see (ND4J's AllocationsTracker reads 0 for CPU buffers in 1.0.0-M2.1, so it cannot
@@ -76,6 +82,11 @@ public class Dl4jBench {
     private INDArray labels;
     private INDArray pre;
     private INDArray preAgain;
+    private INDArray work;
+    private INDArray grad;
+    private int[] labelIndex;
+    private double[] rowScale;
+    private CpuBackend cpu;
 
     @Setup(Level.Trial)
     public void setUp() {
@@ -87,6 +98,9 @@ public class Dl4jBench {
         for (int r = 0; r < b; r++) {
             l[r] = rnd.nextInt(v);
         }
+        labelIndex = l;
+        rowScale = new double[b];
+        java.util.Arrays.fill(rowScale, 1.0);
         labels = impl.equals("ours-index") ? Nd4j.createFromArray(toFloat(l)).reshape(b, 1) : oneHot(l);
         Nd4j.getRandom().setSeed(7);
         INDArray x = Nd4j.rand(DataType.FLOAT, b, N_IN).subi(0.5);
@@ -100,6 +114,9 @@ public class Dl4jBench {
         // logits of the size a trained output layer gives: N(0, 2^2)
         pre = Nd4j.randn(DataType.FLOAT, b, v).muli(2);
         preAgain = pre.dup();
+        work = pre.ulike();
+        grad = pre.ulike();
+        cpu = stock ? null : SoftmaxBackward.backend("cpu").unwrap(CpuBackend.class);
     }
 
     @Benchmark
@@ -117,6 +134,23 @@ public class Dl4jBench {
     @Benchmark
     public Pair<Double, INDArray> lossFused() {
         return loss.computeGradientAndScore(labels, pre, act, null, false);
+    }
+
+    @Benchmark
+    public INDArray partSoftmax() {
+        if (cpu == null) {
+            Nd4j.exec(new SoftMax(pre, work, 1));
+            return work;
+        }
+        return cpu.softmax(pre, work);
+    }
+
+    @Benchmark
+    public INDArray partCeBackward() {
+        if (cpu == null) {
+            return work.sub(labels); // LossMCXENT's softmax special case, one-hot labels
+        }
+        return cpu.crossEntropyBackward(work, labelIndex, rowScale, grad);
     }
 
     private INDArray oneHot(int[] l) {
