@@ -797,19 +797,20 @@ __device__ __forceinline__ void split_partials(const typename DT::T* g, const ty
     }
 }
 
-// One warp per row (blockDim.x = 32, grid = rows): the segment tree in global memory, d, and the
-// constant-row rule (the output kernel, which may overwrite g in place, runs after this one).
-// Not yet: float64 rows whose sums overflow are not rescaled here (this kernel has no y; issue 10 item 7
-// needs a host-side change), so split rows keep the plain quotient; split_output's g - d rule holds.
+// One warp per row (blockDim.x = 32, grid = rows): the segment tree in global memory, d, the float64
+// rescue of rows whose sums overflowed (RowNumerics.finishRow's first step: every lane computes it from
+// the same uniform sums and entries, so d stays uniform, as in sb_warp), and the constant-row rule (the
+// output kernel, which may overwrite g in place, runs after this one).
 template <class DT>
-__device__ __forceinline__ void split_finish(const typename DT::T* g, long long rows, int cols, long long stride,
-                                             void* ws, double* dws) {
+__device__ __forceinline__ void split_finish(const typename DT::T* g, const typename DT::T* y, long long rows,
+                                             int cols, long long stride, void* ws, double* dws) {
     typedef typename DT::Acc Acc;
     long long row = blockIdx.x;
     int segs = segments_of(cols);
     Acc* part = reinterpret_cast<Acc*>(ws) + row * 2 * segs;
     Acc r = segment_tree(part, part + segs, segs, threadIdx.x & 31);
-    double d = constant_row_warp<DT>(DT::mean(r), g + row * stride, cols);
+    const typename DT::T* gr = g + row * stride;
+    double d = constant_row_warp<DT>(DT::rescue(DT::mean(r), r, gr, y + row * stride, cols), gr, cols);
     if (threadIdx.x == 0) dws[row] = d;
 }
 
@@ -921,9 +922,9 @@ __device__ __forceinline__ void ce_kernel(const typename DT::T* y, const int* la
                                                        int staged) {                                        \
         split_partials<DT>(g, y, rows, cols, stride, spb, ws, staged);                                      \
     }                                                                                                       \
-    extern "C" __global__ void sb_split_finish_##SUF(const DT::T* g, long long rows, int cols,               \
-                                                     long long stride, void* ws, double* dws) {            \
-        split_finish<DT>(g, rows, cols, stride, ws, dws);                                                   \
+    extern "C" __global__ void sb_split_finish_##SUF(const DT::T* g, const DT::T* y, long long rows,         \
+                                                     int cols, long long stride, void* ws, double* dws) {  \
+        split_finish<DT>(g, y, rows, cols, stride, ws, dws);                                                \
     }                                                                                                       \
     extern "C" __global__ void sb_split_output_##SUF(const DT::T* g, const DT::T* y, DT::T* out,            \
                                                      long long rows, int cols, long long stride, int spb,   \

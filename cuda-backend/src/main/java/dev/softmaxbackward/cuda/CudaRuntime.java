@@ -564,7 +564,7 @@ final class CudaRuntime {
                             KernelArgs.splitPartials(g, y, rows, cols, stride, plan.segmentsPerBlock(), workspace,
                                     plan.stagedSegments()));
                     launch(plan.finishKernel(), rows, 1, LaunchPlan.SPLIT_FINISH_THREADS, 0, stream,
-                            KernelArgs.splitFinish(g, rows, cols, stride, workspace, d));
+                            KernelArgs.splitFinish(g, y, rows, cols, stride, workspace, d));
                     launch(plan.outputKernel(), plan.gridX(), plan.gridY(), LaunchPlan.SPLIT_OUTPUT_THREADS, 0, stream,
                             KernelArgs.splitOutput(g, y, out, rows, cols, stride, plan.segmentsPerBlock(), d));
                 }

@@ -83,9 +83,11 @@ final class KernelArgs {
                 .pointer(workspace).int32(staged);
     }
 
-    /** sb_split_finish_*: (g, long long rows, int cols, long long stride, ws, double* dws). */
-    static KernelArgs splitFinish(Pointer g, long rows, int cols, long stride, Pointer workspace, Pointer d) {
-        return new KernelArgs().pointer(g).int64(rows).int32(cols).int64(stride).pointer(workspace).pointer(d);
+    /** sb_split_finish_*: (g, y, long long rows, int cols, long long stride, ws, double* dws). */
+    static KernelArgs splitFinish(Pointer g, Pointer y, long rows, int cols, long stride, Pointer workspace,
+                                  Pointer d) {
+        return new KernelArgs().pointer(g).pointer(y).int64(rows).int32(cols).int64(stride).pointer(workspace)
+                .pointer(d);
     }
 
     /** sb_split_output_*: (g, y, out, long long rows, int cols, long long stride, int spb, const double* dws). */

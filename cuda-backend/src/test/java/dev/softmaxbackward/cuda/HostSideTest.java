@@ -384,7 +384,7 @@ class HostSideTest {
         } else if (kernel.startsWith("sb_split_partials_")) {
             return KernelArgs.splitPartials(p, p, 1, 1, 1, 1, p, 1);
         } else if (kernel.startsWith("sb_split_finish_")) {
-            return KernelArgs.splitFinish(p, 1, 1, 1, p, p);
+            return KernelArgs.splitFinish(p, p, 1, 1, 1, p, p);
         } else if (kernel.startsWith("sb_split_output_")) {
             return KernelArgs.splitOutput(p, p, p, 1, 1, 1, 1, p);
         } else if (kernel.startsWith("sm_fwd_")) {
@@ -405,8 +405,8 @@ class HostSideTest {
             assertEquals(ptx.get(kernel).size(), args.parameters().length);
         }
         // the check can fail: two ints where the PTX has a long long and an int
-        assertFalse(ptx.get("sb_block_f32").equals(KernelArgs.splitFinish(new CUdeviceptr(), 1, 1, 1,
-                new CUdeviceptr(), new CUdeviceptr()).signature()));
+        assertFalse(ptx.get("sb_block_f32").equals(KernelArgs.splitFinish(new CUdeviceptr(), new CUdeviceptr(), 1, 1,
+                1, new CUdeviceptr(), new CUdeviceptr()).signature()));
     }
 
     // ---- device pointer addresses ----

@@ -453,8 +453,9 @@ final class KernelModel {
                             throw new AssertionError("segment " + seg + " of row " + row + " has no sum: " + plan);
                         }
                     }
-                    dws[row] = constantRow(f.mean(segmentTree(f, ws[row], segs)), g, row * cols, cols,
-                            LaunchPlan.SPLIT_FINISH_THREADS);
+                    double[] root = segmentTree(f, ws[row], segs);
+                    dws[row] = constantRow(rescue(f, f.mean(root), root, y, g, row * cols, cols), g, row * cols,
+                            cols, LaunchPlan.SPLIT_FINISH_THREADS);
                 }
                 for (int row = 0; row < plan.gridY(); row++) {
                     for (int bx = 0; bx < plan.gridX(); bx++) {
@@ -470,7 +471,7 @@ final class KernelModel {
         return out;
     }
 
-    /** DT::rescue: float64 rows whose plain sums overflowed get rescaled_mean (sb_warp, sb_block, sb_reread). */
+    /** DT::rescue: float64 rows whose plain sums overflowed get rescaled_mean (every variant, split in split_finish). */
     static double rescue(Family f, double d, double[] root, double[] y, double[] g, int base, int cols) {
         if (f != DOUBLE_DOUBLE || (Double.isFinite(root[0]) && Double.isFinite(root[2]))) {
             return d;

@@ -171,6 +171,72 @@ class KernelOrderEmulationTest {
         assertTrue(compared > 1_000_000, "compared " + compared);
     }
 
+    /**
+     * float64 rows whose plain sums overflow although every entry is finite (docs/numerics.md §2, step
+     * 3a): every variant, split included, must rescale them exactly as the reference does. Row kinds:
+     * the issue's two rows repeated, [MAX, -MAX] under y = [3/4, 1/4], huge y times ordinary g, and one
+     * overflowing segment among ordinary ones (so segments at different scales meet in the tree).
+     */
+    @Test
+    void float64RowsWhoseSumsOverflowEqualTheReferenceInEveryVariant() {
+        int[][] shapes = {{4, 2}, {6, 100}, {5, 1025}, {4, 8193}, {3, 20000}, {2, 40000}, {1, 70000}};
+        double max = Double.MAX_VALUE;
+        Random random = new Random(77);
+        Set<Variant> seen = EnumSet.noneOf(Variant.class);
+        ReferenceBackend reference = new ReferenceBackend();
+        int overflowing = 0;
+        int finite = 0;
+        for (int[] shape : shapes) {
+            int rows = shape[0];
+            int cols = shape[1];
+            double[] y = new double[rows * cols];
+            double[] g = new double[rows * cols];
+            for (int r = 0; r < rows; r++) {
+                int base = r * cols;
+                int hot = random.nextInt(cols);
+                for (int i = 0; i < cols; i++) {
+                    double[] yg = switch (r % 5) {
+                        case 0 -> i % 2 == 0 ? new double[] {0.5, max} : new double[] {Math.nextUp(0.5), Math.nextDown(max)};
+                        case 1 -> new double[] {1e5, i % 2 == 0 ? 1e304 : Math.nextUp(1e304)};
+                        case 2 -> new double[] {i % 2 == 0 ? 0.75 : 0.25, i % 2 == 0 ? max : -max};
+                        case 3 -> new double[] {1e300 * (1 + random.nextDouble()), 1e10 * random.nextGaussian()};
+                        default -> new double[] {random.nextDouble(), Math.abs(i - hot) < 64
+                                ? max * (0.5 + random.nextDouble() / 2) : random.nextGaussian()};
+                    };
+                    y[base + i] = yg[0];
+                    g[base + i] = yg[1];
+                }
+                double plain = 0;
+                for (int i = base; i < base + cols; i++) {
+                    plain += y[i] * g[i];
+                }
+                overflowing += Double.isFinite(plain) ? 0 : 1;
+            }
+            double[] o = new double[rows * cols];
+            reference.softmaxBackward(g, y, o, rows, cols);
+            for (double v : o) {
+                finite += Double.isFinite(v) ? 1 : 0;
+            }
+            for (DeviceLimits limits : DEVICES) {
+                LaunchPlan plan = LaunchPlanner.plan(rows, cols, DType.FLOAT64, limits);
+                seen.add(plan.variant());
+                int shift = random.nextInt(DType.FLOAT64.vector());
+                int[] written = new int[rows * cols];
+                long[] actual = KernelModel.run(plan, DType.FLOAT64, y, g, rows, cols, shift, written);
+                for (int i = 0; i < rows * cols; i++) {
+                    if (Double.doubleToRawLongBits(o[i]) != actual[i]) {
+                        throw new AssertionError(plan + " rows " + rows + " cols " + cols + ": entry " + i + " (row "
+                                + i / cols + ") expected " + o[i] + " but the kernel model gives "
+                                + Double.longBitsToDouble(actual[i]));
+                    }
+                }
+            }
+        }
+        assertEquals(EnumSet.of(Variant.WARP, Variant.BLOCK, Variant.REREAD, Variant.SPLIT), seen);
+        assertTrue(overflowing >= 20, "rows whose plain sum overflows: " + overflowing);
+        assertTrue(finite > 100_000, "finite reference outputs: " + finite);
+    }
+
     @Test
     void anyWholeSegmentSplitGivesTheSameBits() {
         // the same long row under every split the kernels could be given: 1..all segments per block
