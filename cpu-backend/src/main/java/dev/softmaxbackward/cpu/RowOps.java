@@ -9,9 +9,10 @@ import java.util.Arrays;
 
 /**
  * The forward softmax and the cross-entropy gradient, one row at a time, in the reference's exact
- * steps. Neither is a bandwidth target: the forward pass is dominated by {@link StrictMath#exp} (kept
- * for bit-identity with every Java backend), so each exp is computed once into the scratch row and
- * reused for the output instead of being recomputed as the reference does.
+ * steps. Neither is a bandwidth target: the forward pass is dominated by the exp, which must be
+ * {@link StrictMath#exp}'s bits (bit-identity with every Java backend); {@link FdlibmExp} computes them
+ * (vectorised where it can), once per entry into the scratch row, reused for the output instead of being
+ * recomputed as the reference does.
  */
 final class RowOps {
     private RowOps() {}
@@ -54,9 +55,7 @@ final class RowOps {
             max = Math.max(max, x[k]);
         }
         double[] e = s.row();
-        for (int k = 0; k < cols; k++) {
-            e[k] = StrictMath.exp(x[k] - max);
-        }
+        FdlibmExp.expShifted(x, max, e, cols); // StrictMath.exp's bits, without its native call
         return compensated ? compensatedSum(e, cols, s) : plainSum(e, cols, s);
     }
 
