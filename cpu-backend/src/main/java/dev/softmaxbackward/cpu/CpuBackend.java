@@ -312,9 +312,10 @@ public final class CpuBackend implements SoftmaxBackwardBackend {
                 switch (dtype) {
                     case FLOAT -> k.backwardFloat(g.buffer(), go, y.buffer(), yo, o.buffer(), oo, cols, s);
                     case DOUBLE -> k.backwardDouble(g.buffer(), go, y.buffer(), yo, o.buffer(), oo, cols, s);
-                    case HALF -> ScalarKernel.backward16(false, g.buffer(), go, y.buffer(), yo, o.buffer(), oo, cols, s);
-                    case BFLOAT16 -> ScalarKernel.backward16(true, g.buffer(), go, y.buffer(), yo, o.buffer(), oo, cols,
+                    case HALF -> ScalarKernel.backward16(k, false, g.buffer(), go, y.buffer(), yo, o.buffer(), oo, cols,
                             s);
+                    case BFLOAT16 -> ScalarKernel.backward16(k, true, g.buffer(), go, y.buffer(), yo, o.buffer(), oo,
+                            cols, s);
                     default -> throw new AssertionError(dtype); // NdArrays.check admits only these four
                 }
             }

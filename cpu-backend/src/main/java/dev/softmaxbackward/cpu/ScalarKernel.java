@@ -6,13 +6,14 @@ import static dev.softmaxbackward.spi.RowNumerics.SEGMENT;
 import dev.softmaxbackward.spi.RowNumerics;
 import java.nio.ByteBuffer;
 import java.nio.ByteOrder;
-import java.util.Arrays;
 
 /**
  * The fused kernel in plain Java: used when the Vector API module is not in the boot layer (or is
- * switched off), and for float16/bfloat16. Same canonical order as the reference, written as 32
- * accumulators fed by 32 contiguous entries at a time; C2 compiles it to scalar code (JDK 17's
- * auto-vectoriser does not convert float to double), so it runs at a fraction of memory bandwidth.
+ * switched off). Same canonical order as the reference. Each segment is swept once per group of a few
+ * lanes, whose sums stay in locals for the whole segment (independent chains, no load and store of a
+ * lane array per entry); C2 compiles it to scalar code (JDK 17's auto-vectoriser does not convert float
+ * to double). INDArray rows are staged through the heap ({@link StagedKernel}); float16/bfloat16 rows of
+ * every kernel go through {@link #backward16}.
  */
 final class ScalarKernel implements RowKernel {
     static final ScalarKernel INSTANCE = new ScalarKernel();
@@ -31,23 +32,28 @@ final class ScalarKernel implements RowKernel {
         if (cols == 0) {
             return;
         }
-        int segments = RowNumerics.segments(cols);
+        sums(g, go, y, yo, cols, s);
+        float d = RowNumerics.constantRowMean(mean32(s, RowNumerics.segments(cols)), g, go, go + cols);
+        outputs(g, go, y, yo, out, oo, cols, d);
+    }
+
+    /** A float32 row's outputs {@code y * (g - d)}, each rounded once (given {@code d}). */
+    static void outputs(float[] g, int go, float[] y, int yo, float[] out, int oo, int cols, float d) {
+        for (int i = 0; i < cols; i++) {
+            out[oo + i] = RowNumerics.gradIn(y[yo + i], g[go + i], d);
+        }
+    }
+
+    @Override
+    public void sums(float[] g, int go, float[] y, int yo, int cols, Scratch s) {
         double[] a = s.aS;
         double[] b = s.bS;
-        for (int seg = 0; seg < segments; seg++) {
+        for (int seg = 0, segments = RowNumerics.segments(cols); seg < segments; seg++) {
             int start = seg * SEGMENT;
             int length = Math.min(SEGMENT, cols - start);
-            Arrays.fill(a, 0.0);
-            Arrays.fill(b, 0.0);
             int full = length & -LANES;
-            for (int k = 0; k < full; k += LANES) {
-                int yi = yo + start + k;
-                int gi = go + start + k;
-                for (int l = 0; l < LANES; l++) {
-                    double yv = y[yi + l];
-                    a[l] = a[l] + yv;
-                    b[l] = b[l] + yv * (double) g[gi + l];
-                }
+            for (int lo = 0; lo < LANES; lo += 4) {
+                pass(g, go + start + lo, y, yo + start + lo, full, lo, s);
             }
             for (int l = 0; l < length - full; l++) {
                 double yv = y[yo + start + full + l];
@@ -57,39 +63,45 @@ final class ScalarKernel implements RowKernel {
             s.segAS[seg] = RowNumerics.reduceLanes(a);
             s.segBS[seg] = RowNumerics.reduceLanes(b);
         }
-        float d = RowNumerics.constantRowMean(mean32(s, segments), g, go, go + cols);
-        for (int i = 0; i < cols; i++) {
-            out[oo + i] = (float) ((double) y[yo + i] * ((double) g[go + i] - d));
-        }
     }
 
+    /**
+     * Lanes {@code lo..lo+3} of one float32 segment ({@code full} entries from {@code gi0}/{@code yi0})
+     * into {@code s.aS/bS}. Four lanes in locals for the whole segment, not 32 in an array: each lane is
+     * still its own sum in the reference's order, but no lane is loaded and stored at every entry, and
+     * the four sums are independent chains.
+     */
+    private static void pass(float[] g, int gi0, float[] y, int yi0, int full, int lo, Scratch s) {
+        double a0 = 0, a1 = 0, a2 = 0, a3 = 0, b0 = 0, b1 = 0, b2 = 0, b3 = 0;
+        for (int k = 0; k < full; k += LANES) {
+            int yi = yi0 + k;
+            int gi = gi0 + k;
+            double y0 = y[yi], y1 = y[yi + 1], y2 = y[yi + 2], y3 = y[yi + 3];
+            a0 += y0;
+            a1 += y1;
+            a2 += y2;
+            a3 += y3;
+            b0 += y0 * (double) g[gi];
+            b1 += y1 * (double) g[gi + 1];
+            b2 += y2 * (double) g[gi + 2];
+            b3 += y3 * (double) g[gi + 3];
+        }
+        store(s.aS, lo, a0, a1, a2, a3);
+        store(s.bS, lo, b0, b1, b2, b3);
+    }
+
+    private static void store(double[] lanes, int lo, double v0, double v1, double v2, double v3) {
+        lanes[lo] = v0;
+        lanes[lo + 1] = v1;
+        lanes[lo + 2] = v2;
+        lanes[lo + 3] = v3;
+    }
+
+    /** Staged through the heap: a bulk copy and the array loop beat {@code getFloat} per entry. */
     @Override
     public void backwardFloat(ByteBuffer g, int go, ByteBuffer y, int yo, ByteBuffer out, int oo, int cols,
                               Scratch s) {
-        if (cols == 0) {
-            return;
-        }
-        int segments = RowNumerics.segments(cols);
-        double[] a = s.aS;
-        double[] b = s.bS;
-        for (int seg = 0; seg < segments; seg++) {
-            int start = seg * SEGMENT;
-            int length = Math.min(SEGMENT, cols - start);
-            Arrays.fill(a, 0.0);
-            Arrays.fill(b, 0.0);
-            for (int k = 0; k < length; k++) {
-                int l = k & (LANES - 1);
-                double yv = y.getFloat(yo + 4 * (start + k));
-                a[l] = a[l] + yv;
-                b[l] = b[l] + yv * (double) g.getFloat(go + 4 * (start + k));
-            }
-            s.segAS[seg] = RowNumerics.reduceLanes(a);
-            s.segBS[seg] = RowNumerics.reduceLanes(b);
-        }
-        float d = constantRowMeanFloat(mean32(s, segments), g, go, cols);
-        for (int i = 0; i < cols; i++) {
-            out.putFloat(oo + 4 * i, (float) ((double) y.getFloat(yo + 4 * i) * ((double) g.getFloat(go + 4 * i) - d)));
-        }
+        StagedKernel.backwardFloat(this, g, go, y, yo, out, oo, cols, s);
     }
 
     /**
@@ -97,33 +109,23 @@ final class ScalarKernel implements RowKernel {
      * float32 steps (float64 sums, {@code d} rounded to float32), and each output {@code y * (g - d)},
      * evaluated in float64, is rounded once, to nearest even, to the 16-bit format.
      */
-    static void backward16(boolean bf16, ByteBuffer g, int go, ByteBuffer y, int yo, ByteBuffer out, int oo,
-                           int cols, Scratch s) {
+    static void backward16(RowKernel kernel, boolean bf16, ByteBuffer g, int go, ByteBuffer y, int yo,
+                           ByteBuffer out, int oo, int cols, Scratch s) {
         if (cols == 0) {
             return;
         }
-        int segments = RowNumerics.segments(cols);
-        double[] a = s.aS;
-        double[] b = s.bS;
-        for (int seg = 0; seg < segments; seg++) {
-            int start = seg * SEGMENT;
-            int length = Math.min(SEGMENT, cols - start);
-            Arrays.fill(a, 0.0);
-            Arrays.fill(b, 0.0);
-            for (int k = 0; k < length; k++) {
-                int l = k & (LANES - 1);
-                double yv = Float16.toFloat(bf16, y.getShort(yo + 2 * (start + k)));
-                a[l] = a[l] + yv;
-                b[l] = b[l] + yv * (double) Float16.toFloat(bf16, g.getShort(go + 2 * (start + k)));
-            }
-            s.segAS[seg] = RowNumerics.reduceLanes(a);
-            s.segBS[seg] = RowNumerics.reduceLanes(b);
-        }
-        float d = constantRowMean16(bf16, mean32(s, segments), g, go, cols);
+        // Widened once into float rows (exact), so the sums run in the float32 kernel (vectorised when
+        // it is), and the outputs read floats; out may alias g, which is read in full first.
+        float[] gr = s.floats(0);
+        float[] yr = s.floats(1);
         for (int i = 0; i < cols; i++) {
-            double yv = Float16.toFloat(bf16, y.getShort(yo + 2 * i));
-            double gv = Float16.toFloat(bf16, g.getShort(go + 2 * i));
-            out.putShort(oo + 2 * i, Float16.fromDouble(bf16, yv * (gv - d)));
+            gr[i] = Float16.toFloat(bf16, g.getShort(go + 2 * i));
+            yr[i] = Float16.toFloat(bf16, y.getShort(yo + 2 * i));
+        }
+        kernel.sums(gr, 0, yr, 0, cols, s);
+        float d = RowNumerics.constantRowMean(mean32(s, RowNumerics.segments(cols)), gr, 0, cols);
+        for (int i = 0; i < cols; i++) {
+            out.putShort(oo + 2 * i, Float16.fromDouble(bf16, (double) yr[i] * ((double) gr[i] - d)));
         }
     }
 
@@ -134,50 +136,80 @@ final class ScalarKernel implements RowKernel {
         if (cols == 0) {
             return;
         }
-        int segments = RowNumerics.segments(cols);
-        for (int seg = 0; seg < segments; seg++) {
-            int start = seg * SEGMENT;
-            int length = Math.min(SEGMENT, cols - start);
-            s.clearLanes();
-            for (int k = 0; k < length; k++) {
-                int l = k & (LANES - 1);
-                accumulate(s, l, y[yo + start + k], g[go + start + k]);
-            }
-            finishSegment(s, seg);
-        }
-        double d = RowNumerics.constantRowMean(mean64(s, segments), g, go, go + cols);
+        sums(g, go, y, yo, cols, s);
+        double d = RowNumerics.constantRowMean(mean64(s, RowNumerics.segments(cols)), g, go, go + cols);
         if (finishedRare(g, go, y, yo, out, oo, cols, s, d)) {
             return;
         }
-        for (int i = 0; i < cols; i++) {
-            out[oo + i] = y[yo + i] * (g[go + i] - d);
+        outputs(g, go, y, yo, out, oo, cols, d);
+    }
+
+    /** The double-double sums of a float64 row, segment by segment, into {@code s.segAS/segAC/segBS/segBC}. */
+    static void sums(double[] g, int go, double[] y, int yo, int cols, Scratch s) {
+        for (int seg = 0, segments = RowNumerics.segments(cols); seg < segments; seg++) {
+            int start = seg * SEGMENT;
+            int length = Math.min(SEGMENT, cols - start);
+            int full = length & -LANES;
+            for (int lo = 0; lo < LANES; lo += 2) {
+                pass(g, go + start + lo, y, yo + start + lo, full, lo, s);
+            }
+            for (int l = 0; l < length - full; l++) {
+                accumulate(s, l, y[yo + start + full + l], g[go + start + full + l]);
+            }
+            finishSegment(s, seg);
         }
     }
 
+    /** A float64 row's outputs {@code y * (g - d)} (given {@code d}). */
+    static void outputs(double[] g, int go, double[] y, int yo, double[] out, int oo, int cols, double d) {
+        for (int i = 0; i < cols; i++) {
+            out[oo + i] = RowNumerics.gradIn(y[yo + i], g[go + i], d);
+        }
+    }
+
+    /**
+     * Lanes {@code lo, lo+1} of one float64 segment into {@code s.aS/aC/bS/bC}, as {@link #accumulate}
+     * step for step, with the eight sums in locals for the whole segment (two lanes: the double-double
+     * steps are long enough that two independent lanes keep the FP units busy).
+     */
+    private static void pass(double[] g, int gi0, double[] y, int yi0, int full, int lo, Scratch s) {
+        double as0 = 0, ac0 = 0, bs0 = 0, bc0 = 0, as1 = 0, ac1 = 0, bs1 = 0, bc1 = 0;
+        for (int k = 0; k < full; k += LANES) {
+            double y0 = y[yi0 + k], g0 = g[gi0 + k], y1 = y[yi0 + k + 1], g1 = g[gi0 + k + 1];
+            double t = as0 + y0, v = t - as0;
+            ac0 = ac0 + ((as0 - (t - v)) + (y0 - v));
+            as0 = t;
+            double p = y0 * g0, q = Math.fma(y0, g0, -p);
+            t = bs0 + p;
+            v = t - bs0;
+            bc0 = bc0 + (q + ((bs0 - (t - v)) + (p - v)));
+            bs0 = t;
+            t = as1 + y1;
+            v = t - as1;
+            ac1 = ac1 + ((as1 - (t - v)) + (y1 - v));
+            as1 = t;
+            p = y1 * g1;
+            q = Math.fma(y1, g1, -p);
+            t = bs1 + p;
+            v = t - bs1;
+            bc1 = bc1 + (q + ((bs1 - (t - v)) + (p - v)));
+            bs1 = t;
+        }
+        s.aS[lo] = as0;
+        s.aC[lo] = ac0;
+        s.bS[lo] = bs0;
+        s.bC[lo] = bc0;
+        s.aS[lo + 1] = as1;
+        s.aC[lo + 1] = ac1;
+        s.bS[lo + 1] = bs1;
+        s.bC[lo + 1] = bc1;
+    }
+
+    /** Staged through the heap, as {@link #backwardFloat}. */
     @Override
     public void backwardDouble(ByteBuffer g, int go, ByteBuffer y, int yo, ByteBuffer out, int oo, int cols,
                                Scratch s) {
-        if (cols == 0) {
-            return;
-        }
-        int segments = RowNumerics.segments(cols);
-        for (int seg = 0; seg < segments; seg++) {
-            int start = seg * SEGMENT;
-            int length = Math.min(SEGMENT, cols - start);
-            s.clearLanes();
-            for (int k = 0; k < length; k++) {
-                int l = k & (LANES - 1);
-                accumulate(s, l, y.getDouble(yo + 8 * (start + k)), g.getDouble(go + 8 * (start + k)));
-            }
-            finishSegment(s, seg);
-        }
-        double d = constantRowMeanDouble(mean64(s, segments), g, go, cols);
-        if (finishedRare(g, go, y, yo, out, oo, cols, s, d)) {
-            return;
-        }
-        for (int i = 0; i < cols; i++) {
-            out.putDouble(oo + 8 * i, y.getDouble(yo + 8 * i) * (g.getDouble(go + 8 * i) - d));
-        }
+        StagedKernel.backwardDouble(this, g, go, y, yo, out, oo, cols, s);
     }
 
     /** One entry into lane {@code l} of both double-double sums, exactly the reference's steps. */
@@ -238,20 +270,6 @@ final class ScalarKernel implements RowKernel {
         }
         for (int i = 1; i < cols; i++) {
             if (g.getDouble(go + 8 * i) != first) {
-                return d;
-            }
-        }
-        return first == first ? first : d;
-    }
-
-    /** On the entries widened to float, as the float32 rule on those floats. */
-    static float constantRowMean16(boolean bf16, float d, ByteBuffer g, int go, int cols) {
-        float first = Float16.toFloat(bf16, g.getShort(go));
-        if (d == first || cols <= 0) {
-            return d;
-        }
-        for (int i = 1; i < cols; i++) {
-            if (Float16.toFloat(bf16, g.getShort(go + 2 * i)) != first) {
                 return d;
             }
         }

@@ -84,6 +84,11 @@ final class VectorKernel implements RowKernel {
         outputs(g, go, y, yo, out, oo, 0, cols, d);
     }
 
+    @Override
+    public void sums(float[] g, int go, float[] y, int yo, int cols, Scratch s) {
+        sums(g, go, y, yo, cols, 0, RowNumerics.segments(cols), s);
+    }
+
     /** Segments {@code [from, to)} of a float32 row of {@code cols}: their partials into {@code s.segAS/segBS}. */
     static void sums(float[] g, int go, float[] y, int yo, int cols, int from, int to, Scratch s) {
         for (int seg = from; seg < to; seg++) {

@@ -49,6 +49,11 @@ final class SegmentKernel implements RowKernel {
     }
 
     @Override
+    public void sums(float[] g, int go, float[] y, int yo, int cols, Scratch s) {
+        arrays.sums(g, go, y, yo, cols, s);
+    }
+
+    @Override
     public void backwardFloat(ByteBuffer g, int go, ByteBuffer y, int yo, ByteBuffer out, int oo, int cols,
                               Scratch s) {
         if (cols == 0) {
