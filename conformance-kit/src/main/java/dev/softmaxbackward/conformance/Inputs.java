@@ -1,5 +1,6 @@
 package dev.softmaxbackward.conformance;
 
+import java.util.Arrays;
 import java.util.Random;
 
 /**
@@ -183,6 +184,34 @@ public final class Inputs {
         double[] g = gradient(rnd, dtype, kind, rows, cols, constantRowChance);
         if (kind == GradientKind.CANCELLING) {
             cancellingPairs(rnd, dtype, y, g, rows, cols);
+        }
+        return Batch.rounded(dtype, y, g, rows, cols);
+    }
+
+    /**
+     * Rows near the top of the dtype's range: raw y in [0, 1) (not normalised, so that sum(y*g) can
+     * exceed the largest finite value), g with |g| in [2^(top-20), 2^top) where top is 1021 (float64) or
+     * 125 (float32), every row of one sign or of mixed signs, and one row in four constant. Below 2^top
+     * the exact d, g - d and output stay finite, so a non-finite output is always an error; in float64
+     * the row sums overflow nonetheless (docs/numerics.md step 3a), in float32 they do not (float64
+     * working precision).
+     */
+    public static Batch nearLargest(Random rnd, DType dtype, int rows, int cols) {
+        int top = dtype == DType.FLOAT32 ? 125 : 1021;
+        double[] y = y(rnd, dtype, YKind.RAW, rows, cols, 1);
+        double[] g = new double[rows * cols];
+        for (int r = 0; r < rows; r++) {
+            int base = r * cols;
+            if (r % 4 == 3) {
+                Arrays.fill(g, base, base + cols, Math.scalb(rnd.nextBoolean() ? 1.5 : -1.5, top));
+                continue;
+            }
+            boolean mixed = r % 2 == 1;
+            double rowSign = rnd.nextBoolean() ? 1 : -1;
+            for (int i = base; i < base + cols; i++) {
+                double sign = mixed ? (rnd.nextBoolean() ? 1 : -1) : rowSign;
+                g[i] = dtype.round(sign * Math.scalb(1 + rnd.nextDouble(), top - 1 - rnd.nextInt(20)));
+            }
         }
         return Batch.rounded(dtype, y, g, rows, cols);
     }

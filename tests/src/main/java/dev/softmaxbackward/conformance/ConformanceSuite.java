@@ -89,6 +89,7 @@ public final class ConformanceSuite {
                 s.container("row lengths: oracle, row sums, constant rows, in place, bitwise vs reference", s::sizes),
                 s.container("gradient magnitudes", s::magnitudes),
                 s.container("logit scales", s::logitScales),
+                s.container("rows near the largest finite value", s::nearLargest),
                 s.container("constant rows give exact zeros", s::constantRows),
                 s.container("in place and inputs unmodified", s::inPlace),
                 s.container("NaN and Inf stay in their row", s::nonFinite),
@@ -260,6 +261,36 @@ public final class ConformanceSuite {
                     }));
                 }
             }
+        }
+
+        // ---- rows near overflow: docs/numerics.md step 3a and section 5.5 ----------------------------
+
+        void nearLargest(List<DynamicNode> t) {
+            for (DType dt : DType.values()) {
+                for (int cols : new int[] {2, 33, 4097}) {
+                    t.add(test(dt + " cols " + cols + ", |g| up to 2^" + (dt == DType.FLOAT32 ? 125 : 1021)
+                            + ", raw y", () -> {
+                        Batch batch = Inputs.nearLargest(new Random(cols * 31L + dt.ordinal()), dt, 8, cols);
+                        Conformance.Coverage c = Conformance.backward(b, batch, 3);
+                        assertEquals(8, c.oracleRows(), "rows the oracle checked");
+                        assertEquals(2, c.constantRows(), "constant rows checked");
+                    }));
+                }
+            }
+            // issue 10's rows, whose float64 sum(y*g) overflows while the exact outputs are finite
+            double max = Double.MAX_VALUE;
+            t.add(test("FLOAT64 rows whose sum(y*g) overflows: y=[0.5, nextUp(0.5)], g=[MAX, nextDown(MAX)]; "
+                    + "y=[1e5, 1e5], g=[1e304, nextUp(1e304)]; y=[3/4, 1/4], g=[MAX, -MAX]", () -> {
+                double[] y = {0.5, Math.nextUp(0.5), 1e5, 1e5, 0.75, 0.25};
+                double[] g = {max, Math.nextDown(max), 1e304, Math.nextUp(1e304), max, -max};
+                assertEquals(3, Conformance.backward(b, Batch.of(y, g, 3, 2), 1).oracleRows(), "rows the oracle checked");
+            }));
+            float fmax = Float.MAX_VALUE;
+            t.add(test("FLOAT32 y=[3/4, 1/4], g=[MAX, -MAX]; y=[0.5, nextUp(0.5)], g=[MAX, nextDown(MAX)]", () -> {
+                float[] y = {0.75f, 0.25f, 0.5f, Math.nextUp(0.5f)};
+                float[] g = {fmax, -fmax, fmax, Math.nextDown(fmax)};
+                assertEquals(2, Conformance.backward(b, Batch.of(y, g, 2, 2), 1).oracleRows(), "rows the oracle checked");
+            }));
         }
 
         // ---- invariant 2 ----------------------------------------------------------------------------
