@@ -17,6 +17,13 @@ import java.util.concurrent.atomic.AtomicReference;
  * {@link #KEEP_ALIVE_SECONDS} idle, so an unused backend holds no threads. Chunks are claimed from a
  * shared counter, and the caller claims too, so a call never waits on a queue another caller filled.
  * Which thread computes a row never changes its bits: each row is computed whole, on its own.
+ *
+ * <p>Each thread keeps the {@link Scratch} of its last task (rows of at most {@link #MAX_KEPT_COLS}
+ * columns) and hands it to its next task of the same width, so that a training loop calling with the
+ * same shape allocates no row buffers per call. A kept Scratch is taken out while in use, so a nested
+ * or concurrent call on the same thread gets a fresh one. The kernels write every lane, partial and row
+ * entry before reading it, so what a kept Scratch held never reaches a result ({@code
+ * ScratchReuseTest} poisons it to check).
  */
 final class RowExecutor {
     /** Below this many entries per batch, splitting costs more than it saves (about 10 µs of work). */
@@ -24,7 +31,15 @@ final class RowExecutor {
     static final long KEEP_ALIVE_SECONDS = 30;
     static final String THREAD_NAME_PREFIX = "softmaxbackward-cpu-";
 
-    /** A range of rows {@code [from, to)}, with a fresh {@link Scratch}. */
+    /**
+     * Widest rows whose Scratch a thread keeps between calls: a kept Scratch holds up to five rows of
+     * 8 bytes a column (10 MiB at this width), and vocabularies reach 256 Ki columns.
+     */
+    static final int MAX_KEPT_COLS = 1 << 18;
+
+    private static final ThreadLocal<Scratch> KEPT = new ThreadLocal<>();
+
+    /** A range of rows {@code [from, to)}, with a {@link Scratch} of this thread's for rows of its width. */
     @FunctionalInterface
     interface RowRange {
         void run(int from, int to, Scratch scratch);
@@ -59,7 +74,9 @@ final class RowExecutor {
         long entries = (long) rows * Math.max(cols, 1);
         int parts = (int) Math.min(Math.min(threads, rows), Math.max(1, entries / MIN_PARALLEL_ENTRIES));
         if (parts <= 1) {
-            task.run(0, rows, new Scratch(cols));
+            Scratch scratch = takeScratch(cols);
+            task.run(0, rows, scratch);
+            keepScratch(scratch);
             return;
         }
         // More chunks than threads evens out rows of unequal cost and threads that start late.
@@ -73,7 +90,7 @@ final class RowExecutor {
                 try {
                     if (failure.get() == null) {
                         if (scratch == null) {
-                            scratch = new Scratch(cols);
+                            scratch = takeScratch(cols);
                         }
                         task.run(chunkStart(c, rows, chunks), chunkStart(c + 1, rows, chunks), scratch);
                     }
@@ -82,6 +99,9 @@ final class RowExecutor {
                 } finally {
                     done.countDown();
                 }
+            }
+            if (scratch != null) {
+                keepScratch(scratch);
             }
         };
         ThreadPoolExecutor executor = pool();
@@ -110,6 +130,23 @@ final class RowExecutor {
         }
         if (t != null) {
             throw new IllegalStateException(t);
+        }
+    }
+
+    /** This thread's kept Scratch if it has this width (taken out until {@link #keepScratch}), else a new one. */
+    static Scratch takeScratch(int cols) {
+        Scratch kept = KEPT.get();
+        if (kept != null && kept.cols() == cols) {
+            KEPT.remove();
+            return kept;
+        }
+        return new Scratch(cols);
+    }
+
+    /** Keeps {@code scratch} for this thread's next task of its width */
+    static void keepScratch(Scratch scratch) {
+        if (scratch.cols() <= MAX_KEPT_COLS) {
+            KEPT.set(scratch);
         }
     }
 

@@ -5,7 +5,8 @@ import dev.softmaxbackward.spi.RowNumerics;
 /**
  * Per-task working memory: the 32 lane accumulators (two per sum for double-double), one partial per
  * segment, and a row of doubles for the forward pass. One instance serves one thread for a run of rows,
- * so the kernels allocate nothing per row.
+ * so the kernels allocate nothing per row, and {@link RowExecutor} keeps it for the thread's next call
+ * of the same width.
  */
 final class Scratch {
     final double[] aS = new double[RowNumerics.LANES];
@@ -29,6 +30,11 @@ final class Scratch {
         segAC = new double[segments];
         segBS = new double[segments];
         segBC = new double[segments];
+    }
+
+    /** The row width this Scratch was made for. */
+    int cols() {
+        return cols;
     }
 
     /** Every lane accumulator back to +0.0, as each segment starts. */
