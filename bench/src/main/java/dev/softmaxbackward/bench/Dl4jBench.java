@@ -15,6 +15,12 @@ import org.nd4j.linalg.activations.Activation;
 import org.nd4j.linalg.activations.IActivation;
 import org.nd4j.linalg.activations.impl.ActivationSoftmax;
 import org.nd4j.linalg.api.buffer.DataType;
+import org.nd4j.linalg.api.memory.MemoryWorkspace;
+import org.nd4j.linalg.api.memory.conf.WorkspaceConfiguration;
+import org.nd4j.linalg.api.memory.enums.AllocationPolicy;
+import org.nd4j.linalg.api.memory.enums.LearningPolicy;
+import org.nd4j.linalg.api.memory.enums.ResetPolicy;
+import org.nd4j.linalg.api.memory.enums.SpillPolicy;
 import org.nd4j.linalg.api.ndarray.INDArray;
 import org.nd4j.linalg.api.ops.impl.transforms.custom.SoftMax;
 import org.nd4j.linalg.dataset.DataSet;
@@ -46,6 +52,9 @@ import org.openjdk.jmh.annotations.Warmup;
  *       the same pre-activations (fit recomputes them). With these losses DL4J never calls the
  *       activation's backprop (LossMCXENT special-cases softmax, ours is fused), so this is the whole of the
  *       output activation's and the loss's work in a step;</li>
+ *   <li>{@code lossInWorkspace}: {@code lossAsFit} inside an open workspace, as fit runs it (DL4J's
+ *       layers allocate their working memory and gradients in workspaces during fit, so the [B, V] arrays a
+ *       loss creates there cost a pointer bump, where outside they are fresh native allocations);</li>
  *   <li>{@code lossFused}: {@code computeGradientAndScore}, for callers outside fit;</li>
  *   <li>{@code partSoftmax}, {@code partCeBackward}: the timing split of the loss part, the forward
  *       softmax of [B, V] alone (stock: ND4J's native softmax op; ours: the cpu backend's INDArray
@@ -64,6 +73,12 @@ import org.openjdk.jmh.annotations.Warmup;
 @Measurement(iterations = 3, time = 1)
 public class Dl4jBench {
     static final int N_IN = 32;
+    /** As DL4J's layer working memory in fit: learns its size over the first loop, then reuses it. */
+    static final WorkspaceConfiguration LOSS_WORKSPACE = WorkspaceConfiguration.builder()
+            .initialSize(0).overallocationLimit(0.05).policyLearning(LearningPolicy.FIRST_LOOP)
+            .policyReset(ResetPolicy.BLOCK_LEFT).policySpill(SpillPolicy.REALLOCATE)
+            .policyAllocation(AllocationPolicy.OVERALLOCATE).build();
+    static final String LOSS_WORKSPACE_ID = "DL4J_BENCH_LOSS";
     static final int HIDDEN = 64;
 
     @Param({"32000", "50257"})
@@ -129,6 +144,14 @@ public class Dl4jBench {
     public double lossAsFit() {
         INDArray g = loss.computeGradient(labels, pre, act, null);
         return loss.computeScore(labels, preAgain, act, null, false) + g.getFloat(0, 0);
+    }
+
+    @Benchmark
+    public double lossInWorkspace() {
+        try (MemoryWorkspace ws = Nd4j.getWorkspaceManager().getAndActivateWorkspace(LOSS_WORKSPACE,
+                LOSS_WORKSPACE_ID)) {
+            return lossAsFit();
+        }
     }
 
     @Benchmark
