@@ -78,7 +78,8 @@ __device__ __forceinline__ u16 round_once(double x) {
 }
 
 // ---------------------------------------------------------------------------------------------------
-// Accumulators.
+// Accumulators. Each has zero(), add(term), combine(other) (this = this + other, this first) and
+// map(f): a copy with f applied to every component in declaration order, which the warp shuffles use.
 
 struct YG {  // the two inputs of one entry, widened to double
     double y, g;
@@ -96,18 +97,8 @@ struct Plain2 {
         y = __dadd_rn(y, o.y);
         yg = __dadd_rn(yg, o.yg);
     }
-    __device__ __forceinline__ Plain2 shfl_down(int off) const {
-        Plain2 r;
-        r.y = __shfl_down_sync(FULL_MASK, y, off);
-        r.yg = __shfl_down_sync(FULL_MASK, yg, off);
-        return r;
-    }
-    __device__ __forceinline__ Plain2 shfl0() const {
-        Plain2 r;
-        r.y = __shfl_sync(FULL_MASK, y, 0);
-        r.yg = __shfl_sync(FULL_MASK, yg, 0);
-        return r;
-    }
+    template <class F>
+    __device__ __forceinline__ Plain2 map(const F& f) const { return {f(y), f(yg)}; }
 };
 
 // Knuth's TwoSum: s + x = sum + err exactly (no branch, any order of magnitudes).
@@ -138,22 +129,8 @@ struct DD2 {
         syg = two_sum(syg, o.syg, &e);
         cyg = __dadd_rn(__dadd_rn(cyg, o.cyg), e);
     }
-    __device__ __forceinline__ DD2 shfl_down(int off) const {
-        DD2 r;
-        r.sy = __shfl_down_sync(FULL_MASK, sy, off);
-        r.cy = __shfl_down_sync(FULL_MASK, cy, off);
-        r.syg = __shfl_down_sync(FULL_MASK, syg, off);
-        r.cyg = __shfl_down_sync(FULL_MASK, cyg, off);
-        return r;
-    }
-    __device__ __forceinline__ DD2 shfl0() const {
-        DD2 r;
-        r.sy = __shfl_sync(FULL_MASK, sy, 0);
-        r.cy = __shfl_sync(FULL_MASK, cy, 0);
-        r.syg = __shfl_sync(FULL_MASK, syg, 0);
-        r.cyg = __shfl_sync(FULL_MASK, cyg, 0);
-        return r;
-    }
+    template <class F>
+    __device__ __forceinline__ DD2 map(const F& f) const { return {f(sy), f(cy), f(syg), f(cyg)}; }
 };
 
 // One sum (forward softmax): plain float64, or (s, c) with the plain TwoSum step.
@@ -162,11 +139,8 @@ struct Plain1 {
     __device__ __forceinline__ void zero() { s = 0.0; }
     __device__ __forceinline__ void add(double x) { s = __dadd_rn(s, x); }
     __device__ __forceinline__ void combine(const Plain1& o) { s = __dadd_rn(s, o.s); }
-    __device__ __forceinline__ Plain1 shfl_down(int off) const {
-        Plain1 r;
-        r.s = __shfl_down_sync(FULL_MASK, s, off);
-        return r;
-    }
+    template <class F>
+    __device__ __forceinline__ Plain1 map(const F& f) const { return {f(s)}; }
     __device__ __forceinline__ double value() const { return s; }
 };
 
@@ -183,12 +157,8 @@ struct DD1 {
         s = two_sum(s, o.s, &e);
         c = __dadd_rn(__dadd_rn(c, o.c), e);
     }
-    __device__ __forceinline__ DD1 shfl_down(int off) const {
-        DD1 r;
-        r.s = __shfl_down_sync(FULL_MASK, s, off);
-        r.c = __shfl_down_sync(FULL_MASK, c, off);
-        return r;
-    }
+    template <class F>
+    __device__ __forceinline__ DD1 map(const F& f) const { return {f(s), f(c)}; }
     __device__ __forceinline__ double value() const { return isfinite(s) ? __dadd_rn(s, c) : s; }  // RowNumerics.value
 };
 
@@ -322,58 +292,44 @@ __device__ __noinline__ double rescaled_mean(const double* g, const double* y, i
 // dtype traits: storage type, 16-byte vector width, widening, the one rounding of an output, the
 // accumulators and d.
 
-struct F32 {
-    typedef float T;
+// The three dtypes summed in plain float64 (float32, bf16, fp16) share everything but the storage type,
+// the vector width, widening and the one rounding, which D supplies (wide, narrow).
+template <class D, class TT, int V>
+struct PlainTraits {
+    typedef TT T;
     typedef Plain2 Acc;
     typedef Plain1 Acc1;
-    enum { VEC = 4 };
-    static __device__ __forceinline__ double wide(float x) { return (double)x; }
-    static __device__ __forceinline__ float narrow(double x) { return __double2float_rn(x); }
+    enum { VEC = V };
     // RowNumerics.weightedMean(double, double): rounded once to float32, then used as a double
     static __device__ __forceinline__ double mean(const Plain2& a) {
         return a.y == 0.0 ? 0.0 : (double)__double2float_rn(__ddiv_rn(a.yg, a.y));
     }
-    // float64 sums of float32 terms cannot overflow: nothing to rescue
+    // float64 sums of float32 (or narrower) terms cannot overflow: nothing to rescue
     template <class P>
     static __device__ __forceinline__ double rescue(double d, const Plain2&, const P*, const P*, int) { return d; }
     // RowNumerics.gradIn(float, float, float): y * (g - d) in double, rounded once
     static __device__ __forceinline__ T out(T y, T g, double d) {
-        return narrow(__dmul_rn(wide(y), __dsub_rn(wide(g), d)));
+        return D::narrow(__dmul_rn(D::wide(y), __dsub_rn(D::wide(g), d)));
     }
 };
 
-struct BF16 {
-    typedef u16 T;
-    typedef Plain2 Acc;
-    typedef Plain1 Acc1;
-    enum { VEC = 8 };
+struct F32 : PlainTraits<F32, float, 4> {
+    static __device__ __forceinline__ double wide(float x) { return (double)x; }
+    static __device__ __forceinline__ float narrow(double x) { return __double2float_rn(x); }
+};
+
+struct BF16 : PlainTraits<BF16, u16, 8> {
     static __device__ __forceinline__ double wide(u16 x) { return (double)__uint_as_float(((unsigned)x) << 16); }
     static __device__ __forceinline__ u16 narrow(double x) { return round_once<-126, 7, 127, 0x7f80u, 0x7fc0u>(x); }
-    static __device__ __forceinline__ double mean(const Plain2& a) { return F32::mean(a); }
-    template <class P>
-    static __device__ __forceinline__ double rescue(double d, const Plain2&, const P*, const P*, int) { return d; }
-    static __device__ __forceinline__ T out(T y, T g, double d) {
-        return narrow(__dmul_rn(wide(y), __dsub_rn(wide(g), d)));
-    }
 };
 
-struct F16 {
-    typedef u16 T;
-    typedef Plain2 Acc;
-    typedef Plain1 Acc1;
-    enum { VEC = 8 };
+struct F16 : PlainTraits<F16, u16, 8> {
     static __device__ __forceinline__ double wide(u16 x) {
         float f;
         asm("cvt.f32.f16 %0, %1;" : "=f"(f) : "h"(x));  // exact
         return (double)f;
     }
     static __device__ __forceinline__ u16 narrow(double x) { return round_once<-14, 10, 15, 0x7c00u, 0x7e00u>(x); }
-    static __device__ __forceinline__ double mean(const Plain2& a) { return F32::mean(a); }
-    template <class P>
-    static __device__ __forceinline__ double rescue(double d, const Plain2&, const P*, const P*, int) { return d; }
-    static __device__ __forceinline__ T out(T y, T g, double d) {
-        return narrow(__dmul_rn(wide(y), __dsub_rn(wide(g), d)));
-    }
 };
 
 struct F64 {
@@ -428,12 +384,23 @@ __device__ __forceinline__ Acc lane_sum(int start, int len, int lane, const Load
     return a;
 }
 
+// Every component of a, from lane l + off (a lane past the end gets its own), and from lane 0.
+template <class Acc>
+__device__ __forceinline__ Acc shfl_down(const Acc& a, int off) {
+    return a.map([off](double v) { return __shfl_down_sync(FULL_MASK, v, off); });
+}
+
+template <class Acc>
+__device__ __forceinline__ Acc shfl0(const Acc& a) {
+    return a.map([](double v) { return __shfl_sync(FULL_MASK, v, 0); });
+}
+
 // for off in 16, 8, 4, 2, 1: v[l] = v[l] + v[l+off]; the segment sum ends in lane 0.
 template <class Acc>
 __device__ __forceinline__ Acc warp_tree(Acc a) {
 #pragma unroll
     for (int off = LANES / 2; off > 0; off >>= 1) {
-        Acc o = a.shfl_down(off);
+        Acc o = shfl_down(a, off);
         a.combine(o);
     }
     return a;
@@ -659,7 +626,7 @@ __device__ __forceinline__ void warp_kernel(const typename DT::T* g, const typen
             a.add(t);
         }
     }
-    a = warp_tree(a).shfl0();
+    a = shfl0(warp_tree(a));
     double d = DT::rescue(DT::mean(a), a, gr, yr, cols);  // before any write: gr may be outr
     double first = DT::wide(gr[0]);  // read before any output is written (gradIn may be gradOut):
     __syncwarp();                    // no lane writes out[0] == g[0] before every lane has read it
