@@ -2,6 +2,7 @@ package dev.softmaxbackward.cuda;
 
 import static dev.softmaxbackward.spi.RowNumerics.LANES;
 import static dev.softmaxbackward.spi.RowNumerics.SEGMENT;
+import static dev.softmaxbackward.spi.RowNumerics.segments;
 
 import dev.softmaxbackward.cuda.LaunchPlan.Variant;
 
@@ -31,11 +32,6 @@ final class LaunchPlanner {
     static final int MAX_WARPS = 32;
 
     private LaunchPlanner() {}
-
-    /** Segments of a row; RowNumerics.segments's {@code cols + 4095} overflows for cols > 2^31 - 4096. */
-    static int segments(int cols) {
-        return (int) (((long) cols + SEGMENT - 1) / SEGMENT);
-    }
 
     /** The largest entries-per-lane of the warp family for this dtype (a power of two). */
     static int maxPerLane(DType dtype) {
