@@ -165,7 +165,7 @@ public class BackwardBench {
         });
     }
 
-    private static float[] toFloat(double[] v) {
+    static float[] toFloat(double[] v) { // CKernel uses it too
         float[] f = new float[v.length];
         for (int i = 0; i < v.length; i++) {
             f[i] = (float) v[i];

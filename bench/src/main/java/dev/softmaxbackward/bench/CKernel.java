@@ -90,12 +90,8 @@ final class CKernel {
     private static String checkFloat(Path driver, Path dir, int rows, int cols, double[] gd, double[] yd)
             throws IOException, InterruptedException {
         int n = rows * cols;
-        float[] g = new float[n];
-        float[] y = new float[n];
-        for (int i = 0; i < n; i++) {
-            g[i] = (float) gd[i];
-            y[i] = (float) yd[i];
-        }
+        float[] g = BackwardBench.toFloat(gd);
+        float[] y = BackwardBench.toFloat(yd);
         float[] expected = new float[n];
         new ReferenceBackend().softmaxBackward(g, y, expected, rows, cols);
         ByteBuffer gb = ByteBuffer.allocate(4 * n).order(ByteOrder.LITTLE_ENDIAN);
