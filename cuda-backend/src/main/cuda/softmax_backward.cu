@@ -593,6 +593,20 @@ __device__ __forceinline__ double constant_row_warp(double d, const typename DT:
 // Kernels. Arguments: g = gradOut, y = softmaxOut, out = gradIn (may equal g), a row stride in
 // elements (>= cols). Row r starts at r * stride.
 
+// One row of a backward kernel's three arrays.
+template <class DT>
+struct Row {
+    const typename DT::T* g;
+    const typename DT::T* y;
+    typename DT::T* out;
+};
+
+template <class DT>
+__device__ __forceinline__ Row<DT> row_of(const typename DT::T* g, const typename DT::T* y, typename DT::T* out,
+                                          long long row, long long stride) {
+    return {g + row * stride, y + row * stride, out + row * stride};
+}
+
 // One warp per row, the row in registers: lane l holds entries l + 32*j, j < P (cols <= 32*P <= 1024,
 // one segment). blockDim.x = 32 * rows per block.
 template <class DT, int P>
@@ -603,16 +617,14 @@ __device__ __forceinline__ void warp_kernel(const typename DT::T* g, const typen
     long long row = (long long)blockIdx.x * (blockDim.x >> 5) + (threadIdx.x >> 5);
     if (row >= rows) return;  // a whole warp leaves together
     int lane = threadIdx.x & 31;
-    const T* gr = g + row * stride;
-    const T* yr = y + row * stride;
-    T* outr = out + row * stride;
+    const Row<DT> r = row_of<DT>(g, y, out, row, stride);
     T ry[P], rg[P];
 #pragma unroll
     for (int j = 0; j < P; j++) {
         int k = lane + j * LANES;
         if (k < cols) {
-            ry[j] = yr[k];
-            rg[j] = gr[k];
+            ry[j] = r.y[k];
+            rg[j] = r.g[k];
         }
     }
     Acc a;
@@ -627,10 +639,10 @@ __device__ __forceinline__ void warp_kernel(const typename DT::T* g, const typen
         }
     }
     a = shfl0(warp_tree(a));
-    double d = DT::rescue(DT::mean(a), a, gr, yr, cols);  // before any write: gr may be outr
-    double first = DT::wide(gr[0]);  // read before any output is written (gradIn may be gradOut):
-    __syncwarp();                    // no lane writes out[0] == g[0] before every lane has read it
-    if (d != first) {                // the constant-row rule, on the row held in registers
+    double d = DT::rescue(DT::mean(a), a, r.g, r.y, cols);  // before any write: r.g may be r.out
+    double first = DT::wide(r.g[0]);  // read before any output is written (gradIn may be gradOut):
+    __syncwarp();                     // no lane writes out[0] == g[0] before every lane has read it
+    if (d != first) {                 // the constant-row rule, on the row held in registers
         int same = 1;
 #pragma unroll
         for (int j = 0; j < P; j++) {
@@ -642,7 +654,7 @@ __device__ __forceinline__ void warp_kernel(const typename DT::T* g, const typen
 #pragma unroll
     for (int j = 0; j < P; j++) {
         int k = lane + j * LANES;
-        if (k < cols) outr[k] = DT::out(ry[j], rg[j], d);
+        if (k < cols) r.out[k] = DT::out(ry[j], rg[j], d);
     }
 }
 
@@ -659,58 +671,51 @@ __device__ __forceinline__ void block_kernel(const typename DT::T* g, const type
     typedef typename DT::T T;
     typedef typename DT::Acc Acc;
     extern __shared__ __align__(16) unsigned char smem[];
-    long long row = blockIdx.x;
-    const T* gr = g + row * stride;
-    const T* yr = y + row * stride;
-    T* outr = out + row * stride;
+    const Row<DT> r = row_of<DT>(g, y, out, blockIdx.x, stride);
     int slots = row_slots(cols, DT::VEC);
     int segs = segments_of(cols);
     T* sy = reinterpret_cast<T*>(smem);
     T* sg = sy + slots;
     Acc* part = reinterpret_cast<Acc*>(sg + slots);  // slots * sizeof(T) is a multiple of 16
     double* sd = reinterpret_cast<double*>(part + 2 * segs);
-    int my = misalign<DT>(yr);
-    int mg = misalign<DT>(gr);
-    stage<DT>(sy + my, yr, cols);
-    stage<DT>(sg + mg, gr, cols);
+    int my = misalign<DT>(r.y);
+    int mg = misalign<DT>(r.g);
+    stage<DT>(sy + my, r.y, cols);
+    stage<DT>(sg + mg, r.g, cols);
     __syncthreads();
     block_segments<DT>(sg + mg, sy + my, cols, 0, segs, part);
     __syncthreads();
     if ((threadIdx.x >> 5) == 0) {
-        Acc r = segment_tree(part, part + segs, segs, threadIdx.x & 31);
-        if (threadIdx.x == 0) *sd = DT::rescue(DT::mean(r), r, sg + mg, sy + my, cols);
+        Acc a = segment_tree(part, part + segs, segs, threadIdx.x & 31);
+        if (threadIdx.x == 0) *sd = DT::rescue(DT::mean(a), a, sg + mg, sy + my, cols);
     }
     __syncthreads();
     const T* cy = sy + my;
     const T* cg = sg + mg;
     double d = constant_row_block<DT>(*sd, DT::wide(cg[0]), cg, cols);  // cg is shared memory: no race
-    store_row<DT>(outr, cols, [&](int k) { return DT::out(cy[k], cg[k], d); });
+    store_row<DT>(r.out, cols, [&](int k) { return DT::out(cy[k], cg[k], d); });
 }
 
 // Shared memory of sb_reread: part (2 * segments Acc) and d.
 template <class DT>
 __device__ __forceinline__ void reread_kernel(const typename DT::T* g, const typename DT::T* y, typename DT::T* out,
                                               long long rows, int cols, long long stride) {
-    typedef typename DT::T T;
     typedef typename DT::Acc Acc;
     extern __shared__ __align__(16) unsigned char smem[];
-    long long row = blockIdx.x;
-    const T* gr = g + row * stride;
-    const T* yr = y + row * stride;
-    T* outr = out + row * stride;
+    const Row<DT> r = row_of<DT>(g, y, out, blockIdx.x, stride);
     int segs = segments_of(cols);
     Acc* part = reinterpret_cast<Acc*>(smem);
     double* sd = reinterpret_cast<double*>(part + 2 * segs);
-    block_segments<DT>(gr, yr, cols, 0, segs, part);
+    block_segments<DT>(r.g, r.y, cols, 0, segs, part);
     __syncthreads();
     if ((threadIdx.x >> 5) == 0) {
-        Acc r = segment_tree(part, part + segs, segs, threadIdx.x & 31);
-        if (threadIdx.x == 0) *sd = DT::rescue(DT::mean(r), r, gr, yr, cols);  // reads end before the barrier
+        Acc a = segment_tree(part, part + segs, segs, threadIdx.x & 31);
+        if (threadIdx.x == 0) *sd = DT::rescue(DT::mean(a), a, r.g, r.y, cols);  // reads end before the barrier
     }
-    double first = DT::wide(gr[0]);  // every thread reads g[0] before the barrier, i.e. before any write
+    double first = DT::wide(r.g[0]);  // every thread reads g[0] before the barrier, i.e. before any write
     __syncthreads();
-    double d = constant_row_block<DT>(*sd, first, gr, cols);  // its reads end at its barrier, before any write
-    output_global<DT>(gr, yr, outr, cols, d);
+    double d = constant_row_block<DT>(*sd, first, r.g, cols);  // its reads end at its barrier, before any write
+    output_global<DT>(r.g, r.y, r.out, cols, d);
 }
 
 // Split rows. grid = (splits, rows); block x takes segments [x*spb, min(segs, (x+1)*spb)).
