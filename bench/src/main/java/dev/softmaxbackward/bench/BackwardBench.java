@@ -181,12 +181,7 @@ public class BackwardBench {
     /** The facade's backend (cpu, fused kernel) on Java arrays. */
     @Benchmark
     public Object autoArrays() {
-        if (f32) {
-            auto.softmaxBackward(gF, yF, outF, rows, cols);
-            return outF;
-        }
-        auto.softmaxBackward(gD, yD, outD, rows, cols);
-        return outD;
+        return arrays(auto);
     }
 
     /** The same backend's INDArray entry point, into a preallocated INDArray. */
@@ -198,12 +193,7 @@ public class BackwardBench {
     /** The scalar reference backend (the oracle, not written for speed). */
     @Benchmark
     public Object reference() {
-        if (f32) {
-            reference.softmaxBackward(gF, yF, outF, rows, cols);
-            return outF;
-        }
-        reference.softmaxBackward(gD, yD, outD, rows, cols);
-        return outD;
+        return arrays(reference);
     }
 
     /** The cpu backend's nd4j-ops strategy (ND4J row-wise ops in float64) on INDArrays. */
@@ -274,6 +264,7 @@ public class BackwardBench {
         return arrays(cpu);
     }
 
+    /** One call of {@code backend} on the Java arrays of the trial's dtype; returns the output. */
     private Object arrays(SoftmaxBackwardBackend backend) {
         if (f32) {
             backend.softmaxBackward(gF, yF, outF, rows, cols);

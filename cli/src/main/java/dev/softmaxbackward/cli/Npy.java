@@ -415,13 +415,7 @@ final class Npy {
                 if (out.put(key, value) != null) {
                     throw new IllegalArgumentException("duplicate key '" + Text.quote(key) + "'");
                 }
-                skip();
-                if (peek() == ',') {
-                    i++;
-                    skip();
-                } else if (peek() != '}') {
-                    throw new IllegalArgumentException("expected ',' or '}' at offset " + i);
-                }
+                separator('}');
             }
             i++;
             skip();
@@ -429,6 +423,17 @@ final class Npy {
                 throw new IllegalArgumentException("unexpected text after the dictionary at offset " + i);
             }
             return out;
+        }
+
+        /** After a dict entry or tuple item: a ',' and what follows it, or else {@code close} must come. */
+        private void separator(char close) {
+            skip();
+            if (peek() == ',') {
+                i++;
+                skip();
+            } else if (peek() != close) {
+                throw new IllegalArgumentException("expected ',' or '" + close + "' at offset " + i);
+            }
         }
 
         private Object value() {
@@ -443,13 +448,7 @@ final class Npy {
                 skip();
                 while (peek() != ')') {
                     dims.add(integer());
-                    skip();
-                    if (peek() == ',') {
-                        i++;
-                        skip();
-                    } else if (peek() != ')') {
-                        throw new IllegalArgumentException("expected ',' or ')' at offset " + i);
-                    }
+                    separator(')');
                 }
                 i++;
                 return dims;

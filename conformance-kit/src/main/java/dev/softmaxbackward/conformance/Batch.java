@@ -46,13 +46,16 @@ public final class Batch {
         if (dtype == DType.FLOAT64) {
             return of(y, g, rows, cols);
         }
-        float[] yf = new float[y.length];
-        float[] gf = new float[g.length];
-        for (int i = 0; i < y.length; i++) {
-            yf[i] = (float) y[i];
-            gf[i] = (float) g[i];
+        return of(narrowed(y), narrowed(g), rows, cols);
+    }
+
+    /** {@code v} rounded entry by entry to float32. */
+    static float[] narrowed(double[] v) {
+        float[] f = new float[v.length];
+        for (int i = 0; i < v.length; i++) {
+            f[i] = (float) v[i];
         }
-        return of(yf, gf, rows, cols);
+        return f;
     }
 
     public DType dtype() {
@@ -97,14 +100,7 @@ public final class Batch {
 
     /** A fresh output array of the right dtype and size, filled with the sentinel. */
     public Output sentinelOutput() {
-        if (dtype == DType.FLOAT32) {
-            float[] out = new float[size()];
-            Arrays.fill(out, SENTINEL_F);
-            return Output.of(out);
-        }
-        double[] out = new double[size()];
-        Arrays.fill(out, SENTINEL_D);
-        return Output.of(out);
+        return Output.sentinel(dtype, size());
     }
 
     /** {@code backend.softmaxBackward(g, y, gradIn, rows, cols)} into a fresh sentinel-filled gradIn. */

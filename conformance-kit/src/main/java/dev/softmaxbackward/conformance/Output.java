@@ -24,6 +24,18 @@ public final class Output {
         return new Output(DType.FLOAT64, null, values);
     }
 
+    /** A fresh output of {@code n} entries of {@code dtype}, each the {@link Batch} sentinel. */
+    static Output sentinel(DType dtype, int n) {
+        if (dtype == DType.FLOAT32) {
+            float[] out = new float[n];
+            Arrays.fill(out, Batch.SENTINEL_F);
+            return of(out);
+        }
+        double[] out = new double[n];
+        Arrays.fill(out, Batch.SENTINEL_D);
+        return of(out);
+    }
+
     public DType dtype() {
         return dtype;
     }

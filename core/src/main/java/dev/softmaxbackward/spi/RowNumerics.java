@@ -1,5 +1,7 @@
 package dev.softmaxbackward.spi;
 
+import java.util.function.IntToDoubleFunction;
+
 /**
  * The canonical summation order and rounding steps of {@code docs/numerics.md}, as building blocks
  * every backend shares, so that every backend produces the bits the {@code reference} backend does.
@@ -167,13 +169,7 @@ public final class RowNumerics {
         if (from >= to || d == g[from]) { // an empty range first: g[from] may not exist
             return d;
         }
-        float first = g[from];
-        for (int i = from + 1; i < to; i++) {
-            if (g[i] != first) {
-                return d;
-            }
-        }
-        return first == first ? first : d;
+        return isConstant(i -> g[i], from, to) ? g[from] : d;
     }
 
     /** {@link #constantRowMean(float, float[], int, int)} for float64 rows. */
@@ -181,13 +177,22 @@ public final class RowNumerics {
         if (from >= to || d == g[from]) { // an empty range first: g[from] may not exist
             return d;
         }
-        double first = g[from];
+        return isConstant(i -> g[i], from, to) ? g[from] : d;
+    }
+
+    /**
+     * Whether every {@code g(i) == g(from)} for {@code i} in {@code [from, to)}, {@code to > from}, and
+     * {@code g(from)} is not NaN. One scan for both dtypes: float32 entries widen to float64 exactly,
+     * and IEEE equality of the widened values is that of the floats.
+     */
+    private static boolean isConstant(IntToDoubleFunction g, int from, int to) {
+        double first = g.applyAsDouble(from);
         for (int i = from + 1; i < to; i++) {
-            if (g[i] != first) {
-                return d;
+            if (g.applyAsDouble(i) != first) {
+                return false;
             }
         }
-        return first == first ? first : d;
+        return first == first;
     }
 
     /**

@@ -203,30 +203,21 @@ public final class DataParallel {
             }
             SoftmaxBackwardBackend backend = ExecutorBackend.get();
             outputs = new Object[n];
+            // double[][] and float[][] are both Object[]: one loop reads the columns of either dtype
+            Object[] in = isDouble ? new double[fields.length][size] : new float[fields.length][size];
+            for (int f = 0; f < fields.length; f++) {
+                for (int r = 0; r < n; r++) {
+                    Columns.read(batch.get(r), fields[f], in[f], r * cols, "column " + names[f]);
+                }
+            }
+            Object out = isDouble ? new double[size] : new float[size];
             if (isDouble) {
-                double[][] in = new double[fields.length][size];
-                for (int f = 0; f < fields.length; f++) {
-                    for (int r = 0; r < n; r++) {
-                        Columns.read(batch.get(r), fields[f], in[f], r * cols, "column " + names[f]);
-                    }
-                }
-                double[] out = new double[size];
-                kernel.run(backend, in, labels, out, n, cols);
-                for (int r = 0; r < n; r++) {
-                    outputs[r] = Columns.slice(out, r * cols, cols);
-                }
+                kernel.run(backend, (double[][]) in, labels, (double[]) out, n, cols);
             } else {
-                float[][] in = new float[fields.length][size];
-                for (int f = 0; f < fields.length; f++) {
-                    for (int r = 0; r < n; r++) {
-                        Columns.read(batch.get(r), fields[f], in[f], r * cols, "column " + names[f]);
-                    }
-                }
-                float[] out = new float[size];
-                kernel.run(backend, in, labels, out, n, cols);
-                for (int r = 0; r < n; r++) {
-                    outputs[r] = Columns.slice(out, r * cols, cols);
-                }
+                kernel.run(backend, (float[][]) in, labels, (float[]) out, n, cols);
+            }
+            for (int r = 0; r < n; r++) {
+                outputs[r] = Columns.slice(out, r * cols, cols);
             }
         }
     }
