@@ -54,6 +54,19 @@ static double reduce_segments(double *v, int n) {
     return v[0];
 }
 
+/* The constant-row rule's test (RowNumerics.constantRowMean), written once for both dtypes: whether
+ * every g[i] == g[0] (IEEE equality: +0 == -0, NaN equals nothing) and g[0] is not NaN; cols >= 1. */
+#define DEFINE_CONSTANT(NAME, T)                                                \
+    static int NAME(const T *g, int cols) {                                     \
+        int i = 1;                                                              \
+        while (i < cols && g[i] == g[0]) {                                      \
+            i++;                                                                \
+        }                                                                       \
+        return i == cols && g[0] == g[0];                                       \
+    }
+DEFINE_CONSTANT(constant_f32, float)
+DEFINE_CONSTANT(constant_f64, double)
+
 static void row_f32(const float *restrict g, const float *restrict y, float *out, int cols,
                     double *segY, double *segYG) {
     int segments = (cols + SEGMENT - 1) / SEGMENT;
@@ -81,15 +94,8 @@ static void row_f32(const float *restrict g, const float *restrict y, float *out
     double sumY = reduce_segments(segY, segments);
     double sumYG = reduce_segments(segYG, segments);
     float d = sumY == 0.0 ? 0.0f : (float) (sumYG / sumY);
-    if (cols > 0 && d != g[0]) { /* the constant-row rule */
-        float first = g[0];
-        int i = 1;
-        while (i < cols && g[i] == first) {
-            i++;
-        }
-        if (i == cols && first == first) {
-            d = first;
-        }
+    if (cols > 0 && d != g[0] && constant_f32(g, cols)) { /* the constant-row rule */
+        d = g[0];
     }
     double dd = (double) d;
     for (int i = 0; i < cols; i++) {
@@ -195,15 +201,8 @@ static void row_f64(const double *restrict g, const double *restrict y, double *
     reduce_segments2(segYS, segYC, segments);
     reduce_segments2(segGS, segGC, segments);
     double d = weighted_mean(segGS[0], segGC[0], segYS[0], segYC[0]);
-    if (cols > 0 && d != g[0]) {
-        double first = g[0];
-        int i = 1;
-        while (i < cols && g[i] == first) {
-            i++;
-        }
-        if (i == cols && first == first) {
-            d = first;
-        }
+    if (cols > 0 && d != g[0] && constant_f64(g, cols)) {
+        d = g[0];
     }
     for (int i = 0; i < cols; i++) {
         out[i] = y[i] * (g[i] - d);

@@ -165,7 +165,8 @@ public class BackwardBench {
         });
     }
 
-    private static float[] toFloat(double[] v) {
+    /** {@code v} rounded entry by entry to float32 (also for {@link CKernel}'s check). */
+    static float[] toFloat(double[] v) {
         float[] f = new float[v.length];
         for (int i = 0; i < v.length; i++) {
             f[i] = (float) v[i];

@@ -89,14 +89,9 @@ final class CKernel {
 
     private static String checkFloat(Path driver, Path dir, int rows, int cols, double[] gd, double[] yd)
             throws IOException, InterruptedException {
-        int n = rows * cols;
-        float[] g = new float[n];
-        float[] y = new float[n];
-        for (int i = 0; i < n; i++) {
-            g[i] = (float) gd[i];
-            y[i] = (float) yd[i];
-        }
-        float[] expected = new float[n];
+        float[] g = BackwardBench.toFloat(gd);
+        float[] y = BackwardBench.toFloat(yd);
+        float[] expected = new float[rows * cols];
         new ReferenceBackend().softmaxBackward(g, y, expected, rows, cols);
         return compare(runCheck(driver, dir, "f32", rows, cols, bytes(g), bytes(y)), bytes(expected), Float.BYTES);
     }

@@ -48,19 +48,7 @@ final class Npy {
      * An open .npy input, header checked, data not yet read: rows are read on demand, so a file far larger
      * than the heap streams through {@code run} a few rows at a time.
      */
-    static final class Input implements AutoCloseable {
-        private final Path file;
-        private final FileChannel ch;
-        private final Header header;
-        private final long dataStart;
-
-        private Input(Path file, FileChannel ch, Header header, long dataStart) {
-            this.file = file;
-            this.ch = ch;
-            this.header = header;
-            this.dataStart = dataStart;
-        }
-
+    record Input(Path file, FileChannel ch, Header header, long dataStart) implements AutoCloseable {
         int[] shape() {
             return header.shape.clone();
         }

@@ -3,7 +3,8 @@ package dev.softmaxbackward.conformance;
 import java.util.Arrays;
 
 /**
- * A backend's output array, float32 or float64, read back as exact doubles and as raw bits.
+ * An array of float32 or float64 values, read back as exact doubles and as raw bits: a backend's
+ * output, or a {@link Batch}'s y or g.
  */
 public final class Output {
     private final DType dtype;
