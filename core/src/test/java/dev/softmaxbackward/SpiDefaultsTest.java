@@ -13,27 +13,17 @@ import org.junit.jupiter.api.Test;
 /** The SPI's defaults for name, priority and availability (contract §5). */
 class SpiDefaultsTest {
 
-    /** Only the six array methods; everything else is the SPI's default. */
-    abstract static class Bare implements SoftmaxBackwardBackend {
-        @Override public void softmaxBackward(float[] g, float[] y, float[] gi, int rows, int cols) {}
-        @Override public void softmaxBackward(double[] g, double[] y, double[] gi, int rows, int cols) {}
-        @Override public void softmax(float[] x, float[] out, int rows, int cols) {}
-        @Override public void softmax(double[] x, double[] out, int rows, int cols) {}
-        @Override public void crossEntropyBackward(float[] y, int[] l, float s, float[] gi, int rows, int cols) {}
-        @Override public void crossEntropyBackward(double[] y, int[] l, double s, double[] gi, int rows, int cols) {}
-    }
-
     @BackendDescriptor(name = "described", priority = 42)
-    static final class Described extends Bare {}
+    static final class Described extends NoOpBackend {}
 
     @BackendDescriptor(name = "broken", priority = 7)
-    static final class Broken extends Bare {
+    static final class Broken extends NoOpBackend {
         static final Throwable WHY = new IllegalStateException("no device");
 
         @Override public Optional<Throwable> unavailabilityCause() { return Optional.of(WHY); }
     }
 
-    static final class Undescribed extends Bare {}
+    static final class Undescribed extends NoOpBackend {}
 
     @Test
     void nameAndPriorityComeFromTheDescriptorAndABackendIsAvailableByDefault() {
