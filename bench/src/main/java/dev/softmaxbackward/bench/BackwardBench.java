@@ -120,8 +120,8 @@ public class BackwardBench {
         }
         boolean copy = method.startsWith("copy") && !method.contains("Nd4j");
         if (f32) {
-            gF = toFloat(gv);
-            yF = toFloat(yv);
+            gF = Floats.of(gv);
+            yF = Floats.of(yv);
             outF = new float[n];
             copySrcF = copy ? new float[n + n / 2] : null;
             copyDstF = copy ? new float[n + n / 2] : null;
@@ -134,7 +134,7 @@ public class BackwardBench {
         }
         if (method.contains("NdArray") || method.startsWith("nd4j") || method.contains("Nd4j")) {
             DataType type = f32 ? DataType.FLOAT : DataType.DOUBLE;
-            x = f32 ? Nd4j.createFromArray(toFloat(xv)).reshape('c', rows, cols)
+            x = f32 ? Nd4j.createFromArray(Floats.of(xv)).reshape('c', rows, cols)
                     : Nd4j.createFromArray(xv).reshape('c', rows, cols);
             g = f32 ? Nd4j.createFromArray(gF).reshape('c', rows, cols) : Nd4j.createFromArray(gD).reshape('c', rows, cols);
             y = f32 ? Nd4j.createFromArray(yF).reshape('c', rows, cols) : Nd4j.createFromArray(yD).reshape('c', rows, cols);
@@ -163,15 +163,6 @@ public class BackwardBench {
             t.setDaemon(true);
             return t;
         });
-    }
-
-    /** {@code v} rounded entry by entry to float32 (also for {@link CKernel}'s check). */
-    static float[] toFloat(double[] v) {
-        float[] f = new float[v.length];
-        for (int i = 0; i < v.length; i++) {
-            f[i] = (float) v[i];
-        }
-        return f;
     }
 
     @TearDown(Level.Trial)

@@ -89,8 +89,8 @@ final class CKernel {
 
     private static String checkFloat(Path driver, Path dir, int rows, int cols, double[] gd, double[] yd)
             throws IOException, InterruptedException {
-        float[] g = BackwardBench.toFloat(gd);
-        float[] y = BackwardBench.toFloat(yd);
+        float[] g = Floats.of(gd);
+        float[] y = Floats.of(yd);
         float[] expected = new float[rows * cols];
         new ReferenceBackend().softmaxBackward(g, y, expected, rows, cols);
         return compare(runCheck(driver, dir, "f32", rows, cols, bytes(g), bytes(y)), bytes(expected), Float.BYTES);
