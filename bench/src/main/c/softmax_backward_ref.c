@@ -54,23 +54,18 @@ static double reduce_segments(double *v, int n) {
     return v[0];
 }
 
-/* The constant-row rule's test (RowNumerics.constantRowMean): every g[i] == g[0] (IEEE ==) and g[0]
- * is not NaN; then d becomes g[0]. The scan stops at the first entry that differs. */
-static int constant_f32(const float *g, int cols) {
-    int i = 1;
-    while (i < cols && g[i] == g[0]) {
-        i++;
+/* The constant-row rule's test (RowNumerics.constantRowMean), written once for both dtypes: whether
+ * every g[i] == g[0] (IEEE equality: +0 == -0, NaN equals nothing) and g[0] is not NaN; cols >= 1. */
+#define DEFINE_CONSTANT(NAME, T)                                                \
+    static int NAME(const T *g, int cols) {                                     \
+        int i = 1;                                                              \
+        while (i < cols && g[i] == g[0]) {                                      \
+            i++;                                                                \
+        }                                                                       \
+        return i == cols && g[0] == g[0];                                       \
     }
-    return i == cols && g[0] == g[0];
-}
-
-static int constant_f64(const double *g, int cols) {
-    int i = 1;
-    while (i < cols && g[i] == g[0]) {
-        i++;
-    }
-    return i == cols && g[0] == g[0];
-}
+DEFINE_CONSTANT(constant_f32, float)
+DEFINE_CONSTANT(constant_f64, double)
 
 static void row_f32(const float *restrict g, const float *restrict y, float *out, int cols,
                     double *segY, double *segYG) {

@@ -48,19 +48,7 @@ final class Npy {
      * An open .npy input, header checked, data not yet read: rows are read on demand, so a file far larger
      * than the heap streams through {@code run} a few rows at a time.
      */
-    static final class Input implements AutoCloseable {
-        private final Path file;
-        private final FileChannel ch;
-        private final Header header;
-        private final long dataStart;
-
-        private Input(Path file, FileChannel ch, Header header, long dataStart) {
-            this.file = file;
-            this.ch = ch;
-            this.header = header;
-            this.dataStart = dataStart;
-        }
-
+    record Input(Path file, FileChannel ch, Header header, long dataStart) implements AutoCloseable {
         int[] shape() {
             return header.shape.clone();
         }
@@ -415,13 +403,7 @@ final class Npy {
                 if (out.put(key, value) != null) {
                     throw new IllegalArgumentException("duplicate key '" + Text.quote(key) + "'");
                 }
-                skip();
-                if (peek() == ',') {
-                    i++;
-                    skip();
-                } else if (peek() != '}') {
-                    throw new IllegalArgumentException("expected ',' or '}' at offset " + i);
-                }
+                separator('}');
             }
             i++;
             skip();
@@ -429,6 +411,17 @@ final class Npy {
                 throw new IllegalArgumentException("unexpected text after the dictionary at offset " + i);
             }
             return out;
+        }
+
+        /** After a dict entry or tuple item: a ',' and what follows it, or else {@code close} must come. */
+        private void separator(char close) {
+            skip();
+            if (peek() == ',') {
+                i++;
+                skip();
+            } else if (peek() != close) {
+                throw new IllegalArgumentException("expected ',' or '" + close + "' at offset " + i);
+            }
         }
 
         private Object value() {
@@ -443,13 +436,7 @@ final class Npy {
                 skip();
                 while (peek() != ')') {
                     dims.add(integer());
-                    skip();
-                    if (peek() == ',') {
-                        i++;
-                        skip();
-                    } else if (peek() != ')') {
-                        throw new IllegalArgumentException("expected ',' or ')' at offset " + i);
-                    }
+                    separator(')');
                 }
                 i++;
                 return dims;

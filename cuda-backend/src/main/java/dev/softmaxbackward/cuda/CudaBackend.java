@@ -54,21 +54,6 @@ public final class CudaBackend implements SoftmaxBackwardBackend, AutoCloseable 
     /** For {@link java.util.ServiceLoader}; every instance shares the one process-wide CUDA state. */
     public CudaBackend() {}
 
-    @Override
-    public String name() {
-        return NAME;
-    }
-
-    @Override
-    public int priority() {
-        return PRIORITY;
-    }
-
-    @Override
-    public boolean isAvailable() {
-        return CudaRuntime.deadContext() == null && !CudaRuntime.isClosed() && CudaRuntime.probeOnce().runtime() != null;
-    }
-
     /** The probe's reason, or, after a sticky CUDA error, that error (naming the launch before it). */
     @Override
     public Optional<Throwable> unavailabilityCause() {
