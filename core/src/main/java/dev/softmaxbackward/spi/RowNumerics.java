@@ -173,7 +173,7 @@ public final class RowNumerics {
                 return d;
             }
         }
-        return first == first ? first : d;
+        return !Float.isNaN(first) ? first : d;
     }
 
     /** {@link #constantRowMean(float, float[], int, int)} for float64 rows. */
@@ -187,7 +187,7 @@ public final class RowNumerics {
                 return d;
             }
         }
-        return first == first ? first : d;
+        return !Double.isNaN(first) ? first : d;
     }
 
     /**
