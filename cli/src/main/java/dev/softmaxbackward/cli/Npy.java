@@ -87,7 +87,7 @@ final class Npy {
             while (filled < count) {
                 data.clear();
                 data.limit((int) Math.min(data.capacity(), (count - filled) * header.itemSize));
-                readFully(ch, data, pos, file);
+                readFully(ch, data, pos);
                 if (data.hasRemaining()) {
                     throw new IOException(file + ": the file shrank while it was being read");
                 }
@@ -151,7 +151,7 @@ final class Npy {
     private static Input open(Path file, String name, FileChannel ch) throws IOException, FormatException {
         long size = ch.size();
         ByteBuffer pre = ByteBuffer.allocate(12).order(ByteOrder.LITTLE_ENDIAN);
-        readFully(ch, pre, 0, file);
+        readFully(ch, pre, 0);
         pre.flip();
         if (pre.remaining() < 10) {
             throw new FormatException(name + ": not a .npy file (" + size + " bytes, too short for the header)");
@@ -185,7 +185,7 @@ final class Npy {
             throw new FormatException(name + ": implausible .npy header length " + headerLength);
         }
         ByteBuffer hb = ByteBuffer.allocate((int) headerLength);
-        readFully(ch, hb, preamble, file);
+        readFully(ch, hb, preamble);
         String text = new String(hb.array(), 0, hb.position(),
                 major == 3 ? StandardCharsets.UTF_8 : StandardCharsets.ISO_8859_1);
         Header h = Header.parse(text, name);
@@ -208,7 +208,7 @@ final class Npy {
     }
 
     /** Fills {@code buf} from {@code pos} on, or up to the end of the file. */
-    private static void readFully(FileChannel ch, ByteBuffer buf, long pos, Path file) throws IOException {
+    private static void readFully(FileChannel ch, ByteBuffer buf, long pos) throws IOException {
         while (buf.hasRemaining()) {
             int n = ch.read(buf, pos);
             if (n < 0) {
@@ -443,11 +443,11 @@ final class Npy {
             }
             if (s.startsWith("True", i)) {
                 i += 4;
-                return Boolean.TRUE;
+                return true;
             }
             if (s.startsWith("False", i)) {
                 i += 5;
-                return Boolean.FALSE;
+                return false;
             }
             // anything else (a structured dtype's list, a nested dict) is kept as text for the message
             throw new IllegalArgumentException("unsupported value at offset " + i);

@@ -58,7 +58,7 @@ final class RunCommand extends Subcommand {
             long rowBytes = (long) cols * g.itemSize();
             int batch = (int) Math.max(1, Math.min(rows, BATCH_BYTES / Math.max(1, rowBytes)));
             // g, y and gradIn for one batch of rows, and the reader's and writer's buffers
-            Memory.require(3 * batch * rowBytes + 3L * Npy.CHUNK_BYTES, String.format("a batch of %d row%s of %d "
+            Memory.require(3L * batch * rowBytes + 3L * Npy.CHUNK_BYTES, String.format("a batch of %d row%s of %d "
                     + "%s (g, y and gradIn)", batch, batch == 1 ? "" : "s", cols, g.dtype()));
             SoftmaxBackwardBackend b = backend == null ? SoftmaxBackward.backend() : SoftmaxBackward.backend(backend);
             try (Npy.Output o = new Npy.Output(out, g.shape(), g.isFloat32())) {

@@ -19,6 +19,11 @@ public final class ReferenceBackend implements SoftmaxBackwardBackend {
     public static final String NAME = "reference";
     public static final int PRIORITY = 0;
 
+    /** The provider constructor ServiceLoader calls; tests and tools may construct it too. */
+    public ReferenceBackend() {
+        // stateless
+    }
+
     @Override
     public void softmaxBackward(float[] gradOut, float[] softmaxOut, float[] gradIn, int rows, int cols) {
         Arguments.softmaxBackward(gradOut, softmaxOut, gradIn, rows, cols);

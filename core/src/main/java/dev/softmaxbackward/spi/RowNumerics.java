@@ -169,7 +169,7 @@ public final class RowNumerics {
         while (i < to && g[i] == g[from]) {
             i++;
         }
-        return i == to && g[from] == g[from] ? g[from] : d;
+        return i == to && !Float.isNaN(g[from]) ? g[from] : d;
     }
 
     /** {@link #constantRowMean(float, float[], int, int)} for float64 rows (the kernels' loop per dtype: no lambda per row). */
@@ -178,7 +178,7 @@ public final class RowNumerics {
         while (i < to && g[i] == g[from]) {
             i++;
         }
-        return i == to && g[from] == g[from] ? g[from] : d;
+        return i == to && !Double.isNaN(g[from]) ? g[from] : d;
     }
 
     /**

@@ -120,7 +120,7 @@ final class LaunchPlanner {
             // every thread stages about four 16-byte vectors of y and of g; a warp per segment at least
             long perThread = 4L * dtype.vector();
             long wanted = ((cols + perThread - 1) / perThread + LANES - 1) / LANES * LANES;
-            int threads = (int) Math.min(limits.maxThreadsPerBlock(), Math.max(LANES * warps, wanted));
+            int threads = (int) Math.min(limits.maxThreadsPerBlock(), Math.max((long) LANES * warps, wanted));
             return new LaunchPlan(Variant.BLOCK, "sb_block_" + suffix, rows, 1, threads, (int) block, 1, 0, 0, 0, 0, 0);
         }
         int threads = Math.min(limits.maxThreadsPerBlock(), LANES * warps);

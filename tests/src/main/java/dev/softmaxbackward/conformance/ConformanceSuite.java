@@ -40,7 +40,7 @@ import org.junit.jupiter.api.function.Executable;
  */
 public final class ConformanceSuite {
     /** Row lengths that cross the canonical order's boundaries: lanes (32), segments (4096), primes. */
-    public static final int[] SIZES = {1, 2, 3, 5, 7, 31, 32, 33, 63, 64, 65, 127, 128, 129, 1000, 4091, 4093, 4095,
+    private static final int[] SIZES = {1, 2, 3, 5, 7, 31, 32, 33, 63, 64, 65, 127, 128, 129, 1000, 4091, 4093, 4095,
         4096, 4097, 4099, 8191, 8192, 8193, 12281, 12288, 12289, 65521, 69997, 70000};
 
     private static final Map<String, Integer> PASSED = new ConcurrentHashMap<>();
