@@ -54,6 +54,19 @@ static double reduce_segments(double *v, int n) {
     return v[0];
 }
 
+/* The constant-row rule's test (RowNumerics.constantRowMean), written once for both dtypes: whether
+ * every g[i] == g[0] (IEEE equality: +0 == -0, NaN equals nothing) and g[0] is not NaN; cols >= 1. */
+#define DEFINE_CONSTANT(NAME, T)                                                \
+    static int NAME(const T *g, int cols) {                                     \
+        int i = 1;                                                              \
+        while (i < cols && g[i] == g[0]) {                                      \
+            i++;                                                                \
+        }                                                                       \
+        return i == cols && g[0] == g[0];                                       \
+    }
+DEFINE_CONSTANT(constant_f32, float)
+DEFINE_CONSTANT(constant_f64, double)
+
 static void row_f32(const float *restrict g, const float *restrict y, float *out, int cols,
                     double *segY, double *segYG) {
     int segments = (cols + SEGMENT - 1) / SEGMENT;
@@ -81,15 +94,8 @@ static void row_f32(const float *restrict g, const float *restrict y, float *out
     double sumY = reduce_segments(segY, segments);
     double sumYG = reduce_segments(segYG, segments);
     float d = sumY == 0.0 ? 0.0f : (float) (sumYG / sumY);
-    if (cols > 0 && d != g[0]) { /* the constant-row rule */
-        float first = g[0];
-        int i = 1;
-        while (i < cols && g[i] == first) {
-            i++;
-        }
-        if (i == cols && first == first) {
-            d = first;
-        }
+    if (cols > 0 && d != g[0] && constant_f32(g, cols)) { /* the constant-row rule */
+        d = g[0];
     }
     double dd = (double) d;
     for (int i = 0; i < cols; i++) {
@@ -99,12 +105,17 @@ static void row_f32(const float *restrict g, const float *restrict y, float *out
 
 /* ---- float64 inputs: double-double pairs ------------------------------------------------------ */
 
-static void combine(double *s, double *c, int into, int from) {
-    double a = s[into], b = s[from];
+/* Knuth's TwoSum: a + b = sum + *err exactly (any order of magnitudes). */
+static inline double two_sum(double a, double b, double *err) {
     double sum = a + b;
     double bv = sum - a;
-    double e = (a - (sum - bv)) + (b - bv);
-    s[into] = sum;
+    *err = (a - (sum - bv)) + (b - bv);
+    return sum;
+}
+
+static void combine(double *s, double *c, int into, int from) {
+    double e;
+    s[into] = two_sum(s[into], s[from], &e);
     c[into] = (c[into] + c[from]) + e;
 }
 
@@ -136,15 +147,13 @@ static double weighted_mean(double sN, double cN, double sD, double cD) {
     if (!(isfinite(sN) && isfinite(sD))) {
         return sD == 0.0 ? 0.0 : sN / sD;
     }
-    double dh = sD + cD;
-    double dv = dh - sD;
-    double dl = (sD - (dh - dv)) + (cD - dv);
+    /* both pairs normalised by TwoSum: hi the pair rounded to float64, lo what is left */
+    double dl, nl;
+    double dh = two_sum(sD, cD, &dl);
     if (dh == 0.0) {
         return 0.0;
     }
-    double nh = sN + cN;
-    double nv = nh - sN;
-    double nl = (sN - (nh - nv)) + (cN - nv);
+    double nh = two_sum(sN, cN, &nl);
     double q = nh / dh;
     if (!isfinite(q)) {
         return q;
@@ -195,15 +204,8 @@ static void row_f64(const double *restrict g, const double *restrict y, double *
     reduce_segments2(segYS, segYC, segments);
     reduce_segments2(segGS, segGC, segments);
     double d = weighted_mean(segGS[0], segGC[0], segYS[0], segYC[0]);
-    if (cols > 0 && d != g[0]) {
-        double first = g[0];
-        int i = 1;
-        while (i < cols && g[i] == first) {
-            i++;
-        }
-        if (i == cols && first == first) {
-            d = first;
-        }
+    if (cols > 0 && d != g[0] && constant_f64(g, cols)) { /* the constant-row rule */
+        d = g[0];
     }
     for (int i = 0; i < cols; i++) {
         out[i] = y[i] * (g[i] - d);
@@ -212,30 +214,23 @@ static void row_f64(const double *restrict g, const double *restrict y, double *
 
 /* ---- batches ----------------------------------------------------------------------------------- */
 
-static void backward_f32(const float *g, const float *y, float *out, int rows, int cols, int threads) {
+/* A batch: rows split statically over the threads, each thread with its own segment scratch (the
+ * float32 path's two sums, or the float64 path's two pairs, per segment). */
+static void backward(int f32, const void *g, const void *y, void *out, int rows, int cols, int threads) {
     int segments = cols == 0 ? 1 : (cols + SEGMENT - 1) / SEGMENT;
 #pragma omp parallel num_threads(threads)
     {
-        double *seg = malloc(sizeof(double) * 2 * segments);
+        double *seg = malloc(sizeof(double) * (f32 ? 2 : 4) * segments);
 #pragma omp for schedule(static)
         for (int r = 0; r < rows; r++) {
             size_t base = (size_t) r * cols;
-            row_f32(g + base, y + base, out + base, cols, seg, seg + segments);
-        }
-        free(seg);
-    }
-}
-
-static void backward_f64(const double *g, const double *y, double *out, int rows, int cols, int threads) {
-    int segments = cols == 0 ? 1 : (cols + SEGMENT - 1) / SEGMENT;
-#pragma omp parallel num_threads(threads)
-    {
-        double *seg = malloc(sizeof(double) * 4 * segments);
-#pragma omp for schedule(static)
-        for (int r = 0; r < rows; r++) {
-            size_t base = (size_t) r * cols;
-            row_f64(g + base, y + base, out + base, cols, seg, seg + segments, seg + 2 * segments,
-                    seg + 3 * segments);
+            if (f32) {
+                row_f32((const float *) g + base, (const float *) y + base, (float *) out + base, cols, seg,
+                        seg + segments);
+            } else {
+                row_f64((const double *) g + base, (const double *) y + base, (double *) out + base, cols, seg,
+                        seg + segments, seg + 2 * segments, seg + 3 * segments);
+            }
         }
         free(seg);
     }
@@ -291,11 +286,7 @@ int main(int argc, char **argv) {
         void *g = xalloc(n * width), *y = xalloc(n * width), *out = xalloc(n * width);
         read_file(argv[6], g, n * width);
         read_file(argv[7], y, n * width);
-        if (f32) {
-            backward_f32(g, y, out, rows, cols, threads);
-        } else {
-            backward_f64(g, y, out, rows, cols, threads);
-        }
+        backward(f32, g, y, out, rows, cols, threads);
         FILE *f = fopen(argv[8], "wb");
         if (f == NULL || fwrite(out, 1, n * width, f) != n * width || fclose(f) != 0) {
             fprintf(stderr, "cannot write %s\n", argv[8]);
@@ -344,10 +335,8 @@ int main(int argc, char **argv) {
         do {
             if (memcpyMode) {
                 copy_parallel(dst, src, copyBytes, threads);
-            } else if (f32) {
-                backward_f32(g, y, out, rows, cols, threads);
             } else {
-                backward_f64(g, y, out, rows, cols, threads);
+                backward(f32, g, y, out, rows, cols, threads);
             }
             calls++;
             elapsed = now() - start;

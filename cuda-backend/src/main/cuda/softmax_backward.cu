@@ -78,7 +78,8 @@ __device__ __forceinline__ u16 round_once(double x) {
 }
 
 // ---------------------------------------------------------------------------------------------------
-// Accumulators.
+// Accumulators. Each has zero(), add(term), combine(other) (this = this + other, this first) and
+// map(f): a copy with f applied to every component in declaration order, which the warp shuffles use.
 
 struct YG {  // the two inputs of one entry, widened to double
     double y, g;
@@ -96,18 +97,8 @@ struct Plain2 {
         y = __dadd_rn(y, o.y);
         yg = __dadd_rn(yg, o.yg);
     }
-    __device__ __forceinline__ Plain2 shfl_down(int off) const {
-        Plain2 r;
-        r.y = __shfl_down_sync(FULL_MASK, y, off);
-        r.yg = __shfl_down_sync(FULL_MASK, yg, off);
-        return r;
-    }
-    __device__ __forceinline__ Plain2 shfl0() const {
-        Plain2 r;
-        r.y = __shfl_sync(FULL_MASK, y, 0);
-        r.yg = __shfl_sync(FULL_MASK, yg, 0);
-        return r;
-    }
+    template <class F>
+    __device__ __forceinline__ Plain2 map(const F& f) const { return {f(y), f(yg)}; }
 };
 
 // Knuth's TwoSum: s + x = sum + err exactly (no branch, any order of magnitudes).
@@ -138,22 +129,8 @@ struct DD2 {
         syg = two_sum(syg, o.syg, &e);
         cyg = __dadd_rn(__dadd_rn(cyg, o.cyg), e);
     }
-    __device__ __forceinline__ DD2 shfl_down(int off) const {
-        DD2 r;
-        r.sy = __shfl_down_sync(FULL_MASK, sy, off);
-        r.cy = __shfl_down_sync(FULL_MASK, cy, off);
-        r.syg = __shfl_down_sync(FULL_MASK, syg, off);
-        r.cyg = __shfl_down_sync(FULL_MASK, cyg, off);
-        return r;
-    }
-    __device__ __forceinline__ DD2 shfl0() const {
-        DD2 r;
-        r.sy = __shfl_sync(FULL_MASK, sy, 0);
-        r.cy = __shfl_sync(FULL_MASK, cy, 0);
-        r.syg = __shfl_sync(FULL_MASK, syg, 0);
-        r.cyg = __shfl_sync(FULL_MASK, cyg, 0);
-        return r;
-    }
+    template <class F>
+    __device__ __forceinline__ DD2 map(const F& f) const { return {f(sy), f(cy), f(syg), f(cyg)}; }
 };
 
 // One sum (forward softmax): plain float64, or (s, c) with the plain TwoSum step.
@@ -162,11 +139,8 @@ struct Plain1 {
     __device__ __forceinline__ void zero() { s = 0.0; }
     __device__ __forceinline__ void add(double x) { s = __dadd_rn(s, x); }
     __device__ __forceinline__ void combine(const Plain1& o) { s = __dadd_rn(s, o.s); }
-    __device__ __forceinline__ Plain1 shfl_down(int off) const {
-        Plain1 r;
-        r.s = __shfl_down_sync(FULL_MASK, s, off);
-        return r;
-    }
+    template <class F>
+    __device__ __forceinline__ Plain1 map(const F& f) const { return {f(s)}; }
     __device__ __forceinline__ double value() const { return s; }
 };
 
@@ -183,12 +157,8 @@ struct DD1 {
         s = two_sum(s, o.s, &e);
         c = __dadd_rn(__dadd_rn(c, o.c), e);
     }
-    __device__ __forceinline__ DD1 shfl_down(int off) const {
-        DD1 r;
-        r.s = __shfl_down_sync(FULL_MASK, s, off);
-        r.c = __shfl_down_sync(FULL_MASK, c, off);
-        return r;
-    }
+    template <class F>
+    __device__ __forceinline__ DD1 map(const F& f) const { return {f(s), f(c)}; }
     __device__ __forceinline__ double value() const { return isfinite(s) ? __dadd_rn(s, c) : s; }  // RowNumerics.value
 };
 
@@ -322,58 +292,44 @@ __device__ __noinline__ double rescaled_mean(const double* g, const double* y, i
 // dtype traits: storage type, 16-byte vector width, widening, the one rounding of an output, the
 // accumulators and d.
 
-struct F32 {
-    typedef float T;
+// The three dtypes summed in plain float64 (float32, bf16, fp16) share everything but the storage type,
+// the vector width, widening and the one rounding, which D supplies (wide, narrow).
+template <class D, class TT, int V>
+struct PlainTraits {
+    typedef TT T;
     typedef Plain2 Acc;
     typedef Plain1 Acc1;
-    enum { VEC = 4 };
-    static __device__ __forceinline__ double wide(float x) { return (double)x; }
-    static __device__ __forceinline__ float narrow(double x) { return __double2float_rn(x); }
+    enum { VEC = V };
     // RowNumerics.weightedMean(double, double): rounded once to float32, then used as a double
     static __device__ __forceinline__ double mean(const Plain2& a) {
         return a.y == 0.0 ? 0.0 : (double)__double2float_rn(__ddiv_rn(a.yg, a.y));
     }
-    // float64 sums of float32 terms cannot overflow: nothing to rescue
+    // float64 sums of float32 (or narrower) terms cannot overflow: nothing to rescue
     template <class P>
     static __device__ __forceinline__ double rescue(double d, const Plain2&, const P*, const P*, int) { return d; }
     // RowNumerics.gradIn(float, float, float): y * (g - d) in double, rounded once
     static __device__ __forceinline__ T out(T y, T g, double d) {
-        return narrow(__dmul_rn(wide(y), __dsub_rn(wide(g), d)));
+        return D::narrow(__dmul_rn(D::wide(y), __dsub_rn(D::wide(g), d)));
     }
 };
 
-struct BF16 {
-    typedef u16 T;
-    typedef Plain2 Acc;
-    typedef Plain1 Acc1;
-    enum { VEC = 8 };
+struct F32 : PlainTraits<F32, float, 4> {
+    static __device__ __forceinline__ double wide(float x) { return (double)x; }
+    static __device__ __forceinline__ float narrow(double x) { return __double2float_rn(x); }
+};
+
+struct BF16 : PlainTraits<BF16, u16, 8> {
     static __device__ __forceinline__ double wide(u16 x) { return (double)__uint_as_float(((unsigned)x) << 16); }
     static __device__ __forceinline__ u16 narrow(double x) { return round_once<-126, 7, 127, 0x7f80u, 0x7fc0u>(x); }
-    static __device__ __forceinline__ double mean(const Plain2& a) { return F32::mean(a); }
-    template <class P>
-    static __device__ __forceinline__ double rescue(double d, const Plain2&, const P*, const P*, int) { return d; }
-    static __device__ __forceinline__ T out(T y, T g, double d) {
-        return narrow(__dmul_rn(wide(y), __dsub_rn(wide(g), d)));
-    }
 };
 
-struct F16 {
-    typedef u16 T;
-    typedef Plain2 Acc;
-    typedef Plain1 Acc1;
-    enum { VEC = 8 };
+struct F16 : PlainTraits<F16, u16, 8> {
     static __device__ __forceinline__ double wide(u16 x) {
         float f;
         asm("cvt.f32.f16 %0, %1;" : "=f"(f) : "h"(x));  // exact
         return (double)f;
     }
     static __device__ __forceinline__ u16 narrow(double x) { return round_once<-14, 10, 15, 0x7c00u, 0x7e00u>(x); }
-    static __device__ __forceinline__ double mean(const Plain2& a) { return F32::mean(a); }
-    template <class P>
-    static __device__ __forceinline__ double rescue(double d, const Plain2&, const P*, const P*, int) { return d; }
-    static __device__ __forceinline__ T out(T y, T g, double d) {
-        return narrow(__dmul_rn(wide(y), __dsub_rn(wide(g), d)));
-    }
 };
 
 struct F64 {
@@ -428,12 +384,23 @@ __device__ __forceinline__ Acc lane_sum(int start, int len, int lane, const Load
     return a;
 }
 
+// Every component of a, from lane l + off (a lane past the end gets its own), and from lane 0.
+template <class Acc>
+__device__ __forceinline__ Acc shfl_down(const Acc& a, int off) {
+    return a.map([off](double v) { return __shfl_down_sync(FULL_MASK, v, off); });
+}
+
+template <class Acc>
+__device__ __forceinline__ Acc shfl0(const Acc& a) {
+    return a.map([](double v) { return __shfl_sync(FULL_MASK, v, 0); });
+}
+
 // for off in 16, 8, 4, 2, 1: v[l] = v[l] + v[l+off]; the segment sum ends in lane 0.
 template <class Acc>
 __device__ __forceinline__ Acc warp_tree(Acc a) {
 #pragma unroll
     for (int off = LANES / 2; off > 0; off >>= 1) {
-        Acc o = a.shfl_down(off);
+        Acc o = shfl_down(a, off);
         a.combine(o);
     }
     return a;
@@ -626,6 +593,20 @@ __device__ __forceinline__ double constant_row_warp(double d, const typename DT:
 // Kernels. Arguments: g = gradOut, y = softmaxOut, out = gradIn (may equal g), a row stride in
 // elements (>= cols). Row r starts at r * stride.
 
+// One row of a backward kernel's three arrays.
+template <class DT>
+struct Row {
+    const typename DT::T* g;
+    const typename DT::T* y;
+    typename DT::T* out;
+};
+
+template <class DT>
+__device__ __forceinline__ Row<DT> row_of(const typename DT::T* g, const typename DT::T* y, typename DT::T* out,
+                                          long long row, long long stride) {
+    return {g + row * stride, y + row * stride, out + row * stride};
+}
+
 // One warp per row, the row in registers: lane l holds entries l + 32*j, j < P (cols <= 32*P <= 1024,
 // one segment). blockDim.x = 32 * rows per block.
 template <class DT, int P>
@@ -636,16 +617,14 @@ __device__ __forceinline__ void warp_kernel(const typename DT::T* g, const typen
     long long row = (long long)blockIdx.x * (blockDim.x >> 5) + (threadIdx.x >> 5);
     if (row >= rows) return;  // a whole warp leaves together
     int lane = threadIdx.x & 31;
-    const T* gr = g + row * stride;
-    const T* yr = y + row * stride;
-    T* outr = out + row * stride;
+    const Row<DT> r = row_of<DT>(g, y, out, row, stride);
     T ry[P], rg[P];
 #pragma unroll
     for (int j = 0; j < P; j++) {
         int k = lane + j * LANES;
         if (k < cols) {
-            ry[j] = yr[k];
-            rg[j] = gr[k];
+            ry[j] = r.y[k];
+            rg[j] = r.g[k];
         }
     }
     Acc a;
@@ -659,11 +638,11 @@ __device__ __forceinline__ void warp_kernel(const typename DT::T* g, const typen
             a.add(t);
         }
     }
-    a = warp_tree(a).shfl0();
-    double d = DT::rescue(DT::mean(a), a, gr, yr, cols);  // before any write: gr may be outr
-    double first = DT::wide(gr[0]);  // read before any output is written (gradIn may be gradOut):
-    __syncwarp();                    // no lane writes out[0] == g[0] before every lane has read it
-    if (d != first) {                // the constant-row rule, on the row held in registers
+    a = shfl0(warp_tree(a));
+    double d = DT::rescue(DT::mean(a), a, r.g, r.y, cols);  // before any write: r.g may be r.out
+    double first = DT::wide(r.g[0]);  // read before any output is written (gradIn may be gradOut):
+    __syncwarp();                     // no lane writes out[0] == g[0] before every lane has read it
+    if (d != first) {                 // the constant-row rule, on the row held in registers
         int same = 1;
 #pragma unroll
         for (int j = 0; j < P; j++) {
@@ -675,7 +654,7 @@ __device__ __forceinline__ void warp_kernel(const typename DT::T* g, const typen
 #pragma unroll
     for (int j = 0; j < P; j++) {
         int k = lane + j * LANES;
-        if (k < cols) outr[k] = DT::out(ry[j], rg[j], d);
+        if (k < cols) r.out[k] = DT::out(ry[j], rg[j], d);
     }
 }
 
@@ -692,58 +671,51 @@ __device__ __forceinline__ void block_kernel(const typename DT::T* g, const type
     typedef typename DT::T T;
     typedef typename DT::Acc Acc;
     extern __shared__ __align__(16) unsigned char smem[];
-    long long row = blockIdx.x;
-    const T* gr = g + row * stride;
-    const T* yr = y + row * stride;
-    T* outr = out + row * stride;
+    const Row<DT> r = row_of<DT>(g, y, out, blockIdx.x, stride);
     int slots = row_slots(cols, DT::VEC);
     int segs = segments_of(cols);
     T* sy = reinterpret_cast<T*>(smem);
     T* sg = sy + slots;
     Acc* part = reinterpret_cast<Acc*>(sg + slots);  // slots * sizeof(T) is a multiple of 16
     double* sd = reinterpret_cast<double*>(part + 2 * segs);
-    int my = misalign<DT>(yr);
-    int mg = misalign<DT>(gr);
-    stage<DT>(sy + my, yr, cols);
-    stage<DT>(sg + mg, gr, cols);
+    int my = misalign<DT>(r.y);
+    int mg = misalign<DT>(r.g);
+    stage<DT>(sy + my, r.y, cols);
+    stage<DT>(sg + mg, r.g, cols);
     __syncthreads();
     block_segments<DT>(sg + mg, sy + my, cols, 0, segs, part);
     __syncthreads();
     if ((threadIdx.x >> 5) == 0) {
-        Acc r = segment_tree(part, part + segs, segs, threadIdx.x & 31);
-        if (threadIdx.x == 0) *sd = DT::rescue(DT::mean(r), r, sg + mg, sy + my, cols);
+        Acc a = segment_tree(part, part + segs, segs, threadIdx.x & 31);
+        if (threadIdx.x == 0) *sd = DT::rescue(DT::mean(a), a, sg + mg, sy + my, cols);
     }
     __syncthreads();
     const T* cy = sy + my;
     const T* cg = sg + mg;
     double d = constant_row_block<DT>(*sd, DT::wide(cg[0]), cg, cols);  // cg is shared memory: no race
-    store_row<DT>(outr, cols, [&](int k) { return DT::out(cy[k], cg[k], d); });
+    store_row<DT>(r.out, cols, [&](int k) { return DT::out(cy[k], cg[k], d); });
 }
 
 // Shared memory of sb_reread: part (2 * segments Acc) and d.
 template <class DT>
 __device__ __forceinline__ void reread_kernel(const typename DT::T* g, const typename DT::T* y, typename DT::T* out,
                                               long long rows, int cols, long long stride) {
-    typedef typename DT::T T;
     typedef typename DT::Acc Acc;
     extern __shared__ __align__(16) unsigned char smem[];
-    long long row = blockIdx.x;
-    const T* gr = g + row * stride;
-    const T* yr = y + row * stride;
-    T* outr = out + row * stride;
+    const Row<DT> r = row_of<DT>(g, y, out, blockIdx.x, stride);
     int segs = segments_of(cols);
     Acc* part = reinterpret_cast<Acc*>(smem);
     double* sd = reinterpret_cast<double*>(part + 2 * segs);
-    block_segments<DT>(gr, yr, cols, 0, segs, part);
+    block_segments<DT>(r.g, r.y, cols, 0, segs, part);
     __syncthreads();
     if ((threadIdx.x >> 5) == 0) {
-        Acc r = segment_tree(part, part + segs, segs, threadIdx.x & 31);
-        if (threadIdx.x == 0) *sd = DT::rescue(DT::mean(r), r, gr, yr, cols);  // reads end before the barrier
+        Acc a = segment_tree(part, part + segs, segs, threadIdx.x & 31);
+        if (threadIdx.x == 0) *sd = DT::rescue(DT::mean(a), a, r.g, r.y, cols);  // reads end before the barrier
     }
-    double first = DT::wide(gr[0]);  // every thread reads g[0] before the barrier, i.e. before any write
+    double first = DT::wide(r.g[0]);  // every thread reads g[0] before the barrier, i.e. before any write
     __syncthreads();
-    double d = constant_row_block<DT>(*sd, first, gr, cols);  // its reads end at its barrier, before any write
-    output_global<DT>(gr, yr, outr, cols, d);
+    double d = constant_row_block<DT>(*sd, first, r.g, cols);  // its reads end at its barrier, before any write
+    output_global<DT>(r.g, r.y, r.out, cols, d);
 }
 
 // Split rows. grid = (splits, rows); block x takes segments [x*spb, min(segs, (x+1)*spb)).

@@ -12,7 +12,9 @@ import java.lang.annotation.Target;
  * the libraries it uses, so that only the backends selection needs are instantiated and probed
  * (forcing {@code reference} loads no ND4J, JCuda or JavaCPP class). A backend without it is
  * instantiated to learn its name and priority. Both must equal what {@code name()} and
- * {@code priority()} return; a backend whose descriptor disagrees is reported unavailable.
+ * {@code priority()} return; a backend whose descriptor disagrees is reported unavailable. The SPI's
+ * default {@code name()} and {@code priority()} read this annotation, so a backend that keeps the
+ * defaults states its name and priority once, here.
  */
 @Documented
 @Retention(RetentionPolicy.RUNTIME)

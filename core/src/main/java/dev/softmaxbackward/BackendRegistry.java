@@ -7,6 +7,7 @@ import java.util.Locale;
 import java.util.ServiceConfigurationError;
 import java.util.ServiceLoader;
 import java.util.function.Function;
+import java.util.function.Supplier;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
@@ -34,35 +35,38 @@ final class BackendRegistry {
     /** The outcome of selection: the backend, or why none could be chosen; and how it was chosen. */
     record Selection(SoftmaxBackwardBackend backend, RuntimeException failure, String reason) {}
 
-    /** One discovered provider: its name and priority, and its probe, run at most once. */
-    private final class Candidate {
-        final ServiceLoader.Provider<SoftmaxBackwardBackend> provider;
-        final String name;
-        final int priority;
-        final BackendDescriptor descriptor;
-        /** Created early when the class has no descriptor (to learn its name), else null. */
-        final SoftmaxBackwardBackend created;
+    /**
+     * One discovered provider: its name and priority, its descriptor (null without one), the backend when
+     * it had to be created to learn them (else null), and its probe, run at most once.
+     */
+    private record Candidate(ServiceLoader.Provider<SoftmaxBackwardBackend> provider, String name, int priority,
+                             BackendDescriptor descriptor, SoftmaxBackwardBackend created, Once probe) {}
+
+    /** A candidate's entry: given up front (a provider that could not even say its name), or probed once. */
+    private static final class Once {
         private Entry entry;
 
-        Candidate(ServiceLoader.Provider<SoftmaxBackwardBackend> provider, String name, int priority,
-                  BackendDescriptor descriptor, SoftmaxBackwardBackend created, Entry entry) {
-            this.provider = provider;
-            this.name = name;
-            this.priority = priority;
-            this.descriptor = descriptor;
-            this.created = created;
+        Once(Entry entry) {
             this.entry = entry;
         }
 
-        synchronized Entry entry() {
+        synchronized Entry get(Supplier<Entry> probe) {
             if (entry == null) {
-                entry = probe(this);
-                if (!entry.status().available()) {
-                    LOG.debug("softmax-backward: backend '{}' is unavailable: {}", name, entry.status().reason());
-                }
+                entry = probe.get();
             }
             return entry;
         }
+    }
+
+    /** The candidate's entry, probing it on the first call. */
+    private Entry entry(Candidate c) {
+        return c.probe().get(() -> {
+            Entry e = probe(c);
+            if (!e.status().available()) {
+                LOG.debug("softmax-backward: backend '{}' is unavailable: {}", c.name(), e.status().reason());
+            }
+            return e;
+        });
     }
 
     private final Function<String, String> properties;
@@ -96,7 +100,7 @@ final class BackendRegistry {
     List<Entry> entries() {
         List<Entry> all = new ArrayList<>(candidates.size());
         for (Candidate c : candidates) {
-            all.add(c.entry());
+            all.add(entry(c));
         }
         return List.copyOf(all);
     }
@@ -109,12 +113,12 @@ final class BackendRegistry {
     SoftmaxBackwardBackend byName(String name) {
         String wanted = name.strip().toLowerCase(Locale.ROOT);
         for (Candidate c : candidates) {
-            if (c.name.toLowerCase(Locale.ROOT).equals(wanted)) {
-                Entry e = c.entry();
+            if (c.name().toLowerCase(Locale.ROOT).equals(wanted)) {
+                Entry e = entry(c);
                 if (e.status().available()) {
                     return e.backend();
                 }
-                throw new BackendUnavailableException("backend '" + c.name + "' is unavailable: "
+                throw new BackendUnavailableException("backend '" + c.name() + "' is unavailable: "
                         + e.status().reason(), e.status().cause().orElse(null));
             }
         }
@@ -125,13 +129,13 @@ final class BackendRegistry {
         List<Candidate> found = new ArrayList<>();
         for (ServiceLoader.Provider<SoftmaxBackwardBackend> provider : providers) {
             Candidate c = identify(provider);
-            if (found.stream().anyMatch(other -> other.name.equals(c.name))) {
-                LOG.warn("softmax-backward: a second backend named '{}' ({}) is ignored", c.name, typeName(provider));
+            if (found.stream().anyMatch(other -> other.name().equals(c.name()))) {
+                LOG.warn("softmax-backward: a second backend named '{}' ({}) is ignored", c.name(), typeName(provider));
                 continue;
             }
             found.add(c);
         }
-        found.sort(Comparator.comparingInt((Candidate c) -> c.priority).reversed().thenComparing(c -> c.name));
+        found.sort(Comparator.comparingInt(Candidate::priority).reversed().thenComparing(Candidate::name));
         return List.copyOf(found);
     }
 
@@ -147,7 +151,7 @@ final class BackendRegistry {
             return failed(provider, t);
         }
         if (descriptor != null) {
-            return new Candidate(provider, descriptor.name(), descriptor.priority(), descriptor, null, null);
+            return new Candidate(provider, descriptor.name(), descriptor.priority(), descriptor, null, new Once(null));
         }
         SoftmaxBackwardBackend backend;
         String name;
@@ -159,31 +163,31 @@ final class BackendRegistry {
         } catch (Throwable t) { // ServiceConfigurationError, LinkageError from missing natives, ...
             return failed(provider, t);
         }
-        return new Candidate(provider, name, priority, null, backend, null);
+        return new Candidate(provider, name, priority, null, backend, new Once(null));
     }
 
     private Candidate failed(ServiceLoader.Provider<SoftmaxBackwardBackend> provider, Throwable t) {
         String name = simpleTypeName(provider);
         return new Candidate(provider, name, Integer.MIN_VALUE, null, null,
-                new Entry(null, new BackendStatus(name, Integer.MIN_VALUE, false, t)));
+                new Once(new Entry(null, new BackendStatus(name, Integer.MIN_VALUE, false, t))));
     }
 
     /** Instantiates (if not yet) and probes one candidate; never throws, whatever the backend does. */
     private Entry probe(Candidate c) {
-        String disabled = properties.apply(disabledProperty(c.name));
+        String disabled = properties.apply(disabledProperty(c.name()));
         if (disabled != null && disabled.strip().equalsIgnoreCase("true")) {
             return unavailable(c, new BackendUnavailableException(
-                    "disabled by system property " + disabledProperty(c.name) + "=" + disabled.strip()));
+                    "disabled by system property " + disabledProperty(c.name()) + "=" + disabled.strip()));
         }
-        SoftmaxBackwardBackend backend = c.created;
+        SoftmaxBackwardBackend backend = c.created();
         try {
             if (backend == null) {
-                backend = c.provider.get();
+                backend = c.provider().get();
             }
-            if (c.descriptor != null && !(c.descriptor.name().equals(backend.name())
-                    && c.descriptor.priority() == backend.priority())) {
+            BackendDescriptor d = c.descriptor();
+            if (d != null && !(d.name().equals(backend.name()) && d.priority() == backend.priority())) {
                 return unavailable(c, new IllegalStateException("its @BackendDescriptor(name = \""
-                        + c.descriptor.name() + "\", priority = " + c.descriptor.priority() + ") disagrees with name() \""
+                        + d.name() + "\", priority = " + d.priority() + ") disagrees with name() \""
                         + backend.name() + "\", priority() " + backend.priority()));
             }
         } catch (Throwable t) {
@@ -191,7 +195,7 @@ final class BackendRegistry {
         }
         try {
             if (backend.isAvailable()) {
-                return new Entry(backend, new BackendStatus(c.name, c.priority, true, null));
+                return new Entry(backend, new BackendStatus(c.name(), c.priority(), true, null));
             }
             return unavailable(c, backend.unavailabilityCause().orElse(null));
         } catch (Throwable t) {
@@ -200,7 +204,7 @@ final class BackendRegistry {
     }
 
     private static Entry unavailable(Candidate c, Throwable cause) {
-        return new Entry(null, new BackendStatus(c.name, c.priority, false, cause));
+        return new Entry(null, new BackendStatus(c.name(), c.priority(), false, cause));
     }
 
     private Selection select(String property, String environment) {
@@ -214,9 +218,9 @@ final class BackendRegistry {
             how = "environment variable " + ENVIRONMENT + "=" + requested;
         } else {
             for (Candidate c : candidates) {
-                Entry e = c.entry();
+                Entry e = entry(c);
                 if (e.status().available()) {
-                    return new Selection(e.backend(), null, "highest priority available (" + c.priority + ")");
+                    return new Selection(e.backend(), null, "highest priority available (" + c.priority() + ")");
                 }
             }
             return new Selection(null, new BackendUnavailableException(

@@ -145,7 +145,7 @@ public final class ShardPartials implements Serializable {
     /** {@link #setRow} from the shard row {@code g[from, to)} (float32). */
     public void setRowFrom(int row, float[] g, int from, int to) {
         float first = g[from];
-        boolean constant = first == first; // a NaN is never equal, not even to itself
+        boolean constant = !Float.isNaN(first); // a NaN is never equal, not even to itself
         double max = 0.0;
         for (int i = from; i < to; i++) {
             constant &= g[i] == first;
@@ -161,7 +161,7 @@ public final class ShardPartials implements Serializable {
      */
     public void setRowFrom(int row, double[] g, double[] y, int from, int to) {
         double first = g[from];
-        boolean constant = first == first;
+        boolean constant = !Double.isNaN(first);
         for (int i = from; i < to; i++) {
             constant &= g[i] == first;
         }

@@ -43,13 +43,7 @@ public final class ShardedBackward {
         double[] y = new double[totalSegments(shards)];
         double[] yg = new double[y.length];
         for (int r = 0; r < rows; r++) {
-            int n = 0;
-            for (ShardPartials p : shards) {
-                for (int s = 0; s < p.segments(); s++, n++) {
-                    y[n] = p.sumY(r, s);
-                    yg[n] = p.sumYG(r, s);
-                }
-            }
+            int n = gather(shards, r, y, null, yg, null);
             float d = RowNumerics.weightedMean(RowNumerics.reduceSegments(yg, n), RowNumerics.reduceSegments(y, n));
             means[r] = constantRow(d, shards, r) ? (float) shards.get(0).firstG(r) : d;
         }
@@ -66,15 +60,7 @@ public final class ShardedBackward {
         double[] ygS = new double[total];
         double[] ygC = new double[total];
         for (int r = 0; r < rows; r++) {
-            int n = 0;
-            for (ShardPartials p : shards) {
-                for (int s = 0; s < p.segments(); s++, n++) {
-                    yS[n] = p.sumY(r, s);
-                    yC[n] = p.sumYErr(r, s);
-                    ygS[n] = p.sumYG(r, s);
-                    ygC[n] = p.sumYGErr(r, s);
-                }
-            }
+            int n = gather(shards, r, yS, yC, ygS, ygC);
             RowNumerics.reduceSegments(yS, yC, n);
             RowNumerics.reduceSegments(ygS, ygC, n);
             double d = RowNumerics.weightedMean(ygS[0], ygC[0], yS[0], yC[0]);
@@ -84,6 +70,27 @@ public final class ShardedBackward {
             means[r] = constantRow(d, shards, r) ? shards.get(0).firstG(r) : d;
         }
         return means;
+    }
+
+    /**
+     * Row {@code r}'s segment partials of every shard, laid side by side in shard order (which is the
+     * unsharded row's segment order, so that reducing them follows the canonical order); the error
+     * terms too unless {@code yC} and {@code ygC} are null (float32). Returns how many segments.
+     */
+    private static int gather(List<ShardPartials> shards, int r, double[] yS, double[] yC, double[] ygS,
+                              double[] ygC) {
+        int n = 0;
+        for (ShardPartials p : shards) {
+            for (int s = 0; s < p.segments(); s++, n++) {
+                yS[n] = p.sumY(r, s);
+                ygS[n] = p.sumYG(r, s);
+                if (yC != null) {
+                    yC[n] = p.sumYErr(r, s);
+                    ygC[n] = p.sumYGErr(r, s);
+                }
+            }
+        }
+        return n;
     }
 
     /**

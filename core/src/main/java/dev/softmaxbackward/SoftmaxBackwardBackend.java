@@ -24,17 +24,48 @@ import java.util.Set;
  */
 public interface SoftmaxBackwardBackend {
 
-    /** {@code "reference"}, {@code "cpu"}, {@code "cuda"}, or a third party's name. */
-    String name();
+    /**
+     * {@code "reference"}, {@code "cpu"}, {@code "cuda"}, or a third party's name. The default reads the
+     * class's {@link BackendDescriptor}, which selection reads too, so the two cannot disagree.
+     *
+     * @throws IllegalStateException when the class has no {@link BackendDescriptor} and does not override this
+     */
+    default String name() {
+        return descriptor().name();
+    }
 
-    /** Higher wins automatic selection: cuda &gt; cpu &gt; reference. */
-    int priority();
+    /**
+     * Higher wins automatic selection: cuda &gt; cpu &gt; reference. The default reads the class's
+     * {@link BackendDescriptor}, like {@link #name()}.
+     */
+    default int priority() {
+        return descriptor().priority();
+    }
 
-    /** Whether this backend can run here. Never throws; cheap after the first probe. */
-    boolean isAvailable();
+    /**
+     * Whether this backend can run here. Never throws; cheap after the first probe. The default is
+     * {@code unavailabilityCause().isEmpty()}, so that the two answers have one source.
+     */
+    default boolean isAvailable() {
+        return unavailabilityCause().isEmpty();
+    }
 
-    /** Why {@link #isAvailable()} is false; empty when it is true. */
-    Optional<Throwable> unavailabilityCause();
+    /**
+     * Why this backend cannot run here; empty when it can. The default is empty: always available, as
+     * a pure-Java backend is.
+     */
+    default Optional<Throwable> unavailabilityCause() {
+        return Optional.empty();
+    }
+
+    private BackendDescriptor descriptor() {
+        BackendDescriptor d = getClass().getAnnotation(BackendDescriptor.class);
+        if (d == null) {
+            throw new IllegalStateException(getClass().getName() + " has no @BackendDescriptor: annotate it, "
+                    + "or override name() and priority()");
+        }
+        return d;
+    }
 
     /**
      * {@code gradIn = y * (gradOut - d)} per row. {@code gradIn} may be the same array as {@code gradOut}.

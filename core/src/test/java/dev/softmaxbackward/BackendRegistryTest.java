@@ -17,7 +17,7 @@ import org.junit.jupiter.api.Test;
 class BackendRegistryTest {
 
     /** A backend that does nothing but report a name, a priority and a probe result. */
-    static class FakeBackend implements SoftmaxBackwardBackend {
+    static class FakeBackend extends NoOpBackend {
         final String name;
         final int priority;
         final Supplier<Boolean> probe;
@@ -42,12 +42,6 @@ class BackendRegistryTest {
         @Override public int priority() { return priority; }
         @Override public boolean isAvailable() { return probe.get(); }
         @Override public Optional<Throwable> unavailabilityCause() { return Optional.ofNullable(cause); }
-        @Override public void softmaxBackward(float[] g, float[] y, float[] gi, int rows, int cols) {}
-        @Override public void softmaxBackward(double[] g, double[] y, double[] gi, int rows, int cols) {}
-        @Override public void softmax(float[] x, float[] out, int rows, int cols) {}
-        @Override public void softmax(double[] x, double[] out, int rows, int cols) {}
-        @Override public void crossEntropyBackward(float[] y, int[] l, float s, float[] gi, int rows, int cols) {}
-        @Override public void crossEntropyBackward(double[] y, int[] l, double s, double[] gi, int rows, int cols) {}
     }
 
     static ServiceLoader.Provider<SoftmaxBackwardBackend> provider(Supplier<SoftmaxBackwardBackend> make) {

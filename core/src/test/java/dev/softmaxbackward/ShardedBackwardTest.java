@@ -7,6 +7,7 @@ import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import dev.softmaxbackward.reference.ReferenceBackend;
 import dev.softmaxbackward.spi.RowNumerics;
+import java.lang.reflect.Array;
 import java.util.ArrayList;
 import java.util.Arrays;
 import java.util.List;
@@ -59,58 +60,41 @@ class ShardedBackwardTest {
         return new double[][] {g, y};
     }
 
-    static float[] slice(float[] a, int rows, int cols, int from, int to) {
-        float[] out = new float[rows * (to - from)];
+    /** Columns [from, to) of every row of a row-major {@code float[]} or {@code double[]}, as a new array. */
+    static Object slice(Object a, int rows, int cols, int from, int to) {
+        Object out = Array.newInstance(a.getClass().getComponentType(), rows * (to - from));
         for (int r = 0; r < rows; r++) {
             System.arraycopy(a, r * cols + from, out, r * (to - from), to - from);
         }
         return out;
     }
 
-    static double[] slice(double[] a, int rows, int cols, int from, int to) {
-        double[] out = new double[rows * (to - from)];
-        for (int r = 0; r < rows; r++) {
-            System.arraycopy(a, r * cols + from, out, r * (to - from), to - from);
-        }
-        return out;
-    }
-
-    /** The sharded pass with one backend for both phases; returns the outputs re-assembled. */
-    static float[] sharded(SoftmaxBackwardBackend backend, float[] g, float[] y, int rows, int cols, int[] bounds) {
+    /**
+     * The sharded pass with one backend for both phases, on {@code float[]} or {@code double[]} inputs;
+     * returns the outputs re-assembled, of the inputs' type.
+     */
+    static Object sharded(SoftmaxBackwardBackend backend, Object g, Object y, int rows, int cols, int[] bounds) {
+        boolean f32 = g instanceof float[];
         List<ShardPartials> partials = new ArrayList<>();
         for (int s = 0; s + 1 < bounds.length; s++) {
+            Object gs = slice(g, rows, cols, bounds[s], bounds[s + 1]);
+            Object ys = slice(y, rows, cols, bounds[s], bounds[s + 1]);
             int w = bounds[s + 1] - bounds[s];
-            partials.add(backend.shardPartials(slice(g, rows, cols, bounds[s], bounds[s + 1]),
-                    slice(y, rows, cols, bounds[s], bounds[s + 1]), rows, w));
+            partials.add(f32 ? backend.shardPartials((float[]) gs, (float[]) ys, rows, w)
+                    : backend.shardPartials((double[]) gs, (double[]) ys, rows, w));
         }
-        float[] means = ShardedBackward.meansFloat(partials);
-        float[] out = new float[rows * cols];
+        Object means = f32 ? ShardedBackward.meansFloat(partials) : ShardedBackward.meansDouble(partials);
+        Object out = Array.newInstance(g.getClass().getComponentType(), rows * cols);
         for (int s = 0; s + 1 < bounds.length; s++) {
+            Object gs = slice(g, rows, cols, bounds[s], bounds[s + 1]);
+            Object ys = slice(y, rows, cols, bounds[s], bounds[s + 1]);
             int w = bounds[s + 1] - bounds[s];
-            float[] gs = slice(g, rows, cols, bounds[s], bounds[s + 1]);
-            float[] o = new float[rows * w];
-            backend.shardBackward(gs, slice(y, rows, cols, bounds[s], bounds[s + 1]), means, o, rows, w);
-            for (int r = 0; r < rows; r++) {
-                System.arraycopy(o, r * w, out, r * cols + bounds[s], w);
+            Object o = Array.newInstance(g.getClass().getComponentType(), rows * w);
+            if (f32) {
+                backend.shardBackward((float[]) gs, (float[]) ys, (float[]) means, (float[]) o, rows, w);
+            } else {
+                backend.shardBackward((double[]) gs, (double[]) ys, (double[]) means, (double[]) o, rows, w);
             }
-        }
-        return out;
-    }
-
-    static double[] sharded(SoftmaxBackwardBackend backend, double[] g, double[] y, int rows, int cols, int[] bounds) {
-        List<ShardPartials> partials = new ArrayList<>();
-        for (int s = 0; s + 1 < bounds.length; s++) {
-            int w = bounds[s + 1] - bounds[s];
-            partials.add(backend.shardPartials(slice(g, rows, cols, bounds[s], bounds[s + 1]),
-                    slice(y, rows, cols, bounds[s], bounds[s + 1]), rows, w));
-        }
-        double[] means = ShardedBackward.meansDouble(partials);
-        double[] out = new double[rows * cols];
-        for (int s = 0; s + 1 < bounds.length; s++) {
-            int w = bounds[s + 1] - bounds[s];
-            double[] o = new double[rows * w];
-            backend.shardBackward(slice(g, rows, cols, bounds[s], bounds[s + 1]),
-                    slice(y, rows, cols, bounds[s], bounds[s + 1]), means, o, rows, w);
             for (int r = 0; r < rows; r++) {
                 System.arraycopy(o, r * w, out, r * cols + bounds[s], w);
             }
@@ -139,14 +123,14 @@ class ShardedBackwardTest {
 
             double[] expected64 = new double[rows * cols];
             REFERENCE.softmaxBackward(data[0], data[1], expected64, rows, cols);
-            double[] actual64 = sharded(REFERENCE, data[0], data[1], rows, cols, bounds);
+            double[] actual64 = (double[]) sharded(REFERENCE, data[0], data[1], rows, cols, bounds);
             assertArrayEquals(bits(expected64), bits(actual64), "float64 cuts " + Arrays.toString(bounds));
 
             float[] g = toFloat(data[0]);
             float[] y = toFloat(data[1]);
             float[] expected32 = new float[rows * cols];
             REFERENCE.softmaxBackward(g, y, expected32, rows, cols);
-            float[] actual32 = sharded(REFERENCE, g, y, rows, cols, bounds);
+            float[] actual32 = (float[]) sharded(REFERENCE, g, y, rows, cols, bounds);
             assertArrayEquals(bits(expected32), bits(actual32), "float32 cuts " + Arrays.toString(bounds));
         }
         assertTrue(layouts > 24, "some layouts have several shards");
@@ -204,7 +188,7 @@ class ShardedBackwardTest {
                     assertTrue(Double.isFinite(expected[i]), "row kind " + r + " entry " + (i - r * cols));
                 }
             }
-            double[] actual = sharded(REFERENCE, data[0], data[1], rows, cols, bounds);
+            double[] actual = (double[]) sharded(REFERENCE, data[0], data[1], rows, cols, bounds);
             assertArrayEquals(bits(expected), bits(actual), "cols " + cols + " cuts " + Arrays.toString(bounds));
         }
     }
@@ -220,7 +204,7 @@ class ShardedBackwardTest {
             g[i] = 1e-300;
             y[i] = random.nextDouble() / cols;
         }
-        double[] out = sharded(REFERENCE, g, y, 1, cols, new int[] {0, RowNumerics.SEGMENT, cols});
+        double[] out = (double[]) sharded(REFERENCE, g, y, 1, cols, new int[] {0, RowNumerics.SEGMENT, cols});
         for (double v : out) {
             assertEquals(0.0, Math.abs(v));
         }
@@ -228,7 +212,8 @@ class ShardedBackwardTest {
         g[cols - 1] = 2e-300;
         double[] expected = new double[cols];
         REFERENCE.softmaxBackward(g, y, expected, 1, cols);
-        assertArrayEquals(bits(expected), bits(sharded(REFERENCE, g, y, 1, cols, new int[] {0, RowNumerics.SEGMENT, cols})));
+        assertArrayEquals(bits(expected), bits((double[]) sharded(REFERENCE, g, y, 1, cols,
+                new int[] {0, RowNumerics.SEGMENT, cols})));;
     }
 
     @Test

@@ -16,7 +16,6 @@ import org.nd4j.linalg.api.buffer.DataType;
 import org.nd4j.linalg.api.ndarray.INDArray;
 import org.nd4j.linalg.api.ops.impl.transforms.gradient.SoftmaxBp;
 import org.nd4j.linalg.factory.Nd4j;
-import org.nd4j.linalg.ops.transforms.Transforms;
 import org.openjdk.jmh.annotations.Benchmark;
 import org.openjdk.jmh.annotations.BenchmarkMode;
 import org.openjdk.jmh.annotations.Fork;
@@ -120,8 +119,8 @@ public class BackwardBench {
         }
         boolean copy = method.startsWith("copy") && !method.contains("Nd4j");
         if (f32) {
-            gF = toFloat(gv);
-            yF = toFloat(yv);
+            gF = Floats.of(gv);
+            yF = Floats.of(yv);
             outF = new float[n];
             copySrcF = copy ? new float[n + n / 2] : null;
             copyDstF = copy ? new float[n + n / 2] : null;
@@ -134,7 +133,7 @@ public class BackwardBench {
         }
         if (method.contains("NdArray") || method.startsWith("nd4j") || method.contains("Nd4j")) {
             DataType type = f32 ? DataType.FLOAT : DataType.DOUBLE;
-            x = f32 ? Nd4j.createFromArray(toFloat(xv)).reshape('c', rows, cols)
+            x = f32 ? Nd4j.createFromArray(Floats.of(xv)).reshape('c', rows, cols)
                     : Nd4j.createFromArray(xv).reshape('c', rows, cols);
             g = f32 ? Nd4j.createFromArray(gF).reshape('c', rows, cols) : Nd4j.createFromArray(gD).reshape('c', rows, cols);
             y = f32 ? Nd4j.createFromArray(yF).reshape('c', rows, cols) : Nd4j.createFromArray(yD).reshape('c', rows, cols);
@@ -165,14 +164,6 @@ public class BackwardBench {
         });
     }
 
-    private static float[] toFloat(double[] v) {
-        float[] f = new float[v.length];
-        for (int i = 0; i < v.length; i++) {
-            f[i] = (float) v[i];
-        }
-        return f;
-    }
-
     @TearDown(Level.Trial)
     public void tearDown() {
         copyPool.shutdownNow();
@@ -181,12 +172,7 @@ public class BackwardBench {
     /** The facade's backend (cpu, fused kernel) on Java arrays. */
     @Benchmark
     public Object autoArrays() {
-        if (f32) {
-            auto.softmaxBackward(gF, yF, outF, rows, cols);
-            return outF;
-        }
-        auto.softmaxBackward(gD, yD, outD, rows, cols);
-        return outD;
+        return arrays(auto);
     }
 
     /** The same backend's INDArray entry point, into a preallocated INDArray. */
@@ -198,12 +184,7 @@ public class BackwardBench {
     /** The scalar reference backend (the oracle, not written for speed). */
     @Benchmark
     public Object reference() {
-        if (f32) {
-            reference.softmaxBackward(gF, yF, outF, rows, cols);
-            return outF;
-        }
-        reference.softmaxBackward(gD, yD, outD, rows, cols);
-        return outD;
+        return arrays(reference);
     }
 
     /** The cpu backend's nd4j-ops strategy (ND4J row-wise ops in float64) on INDArrays. */
@@ -274,6 +255,7 @@ public class BackwardBench {
         return arrays(cpu);
     }
 
+    /** One call of {@code backend} on the Java arrays of the trial's dtype; returns the output. */
     private Object arrays(SoftmaxBackwardBackend backend) {
         if (f32) {
             backend.softmaxBackward(gF, yF, outF, rows, cols);

@@ -89,46 +89,48 @@ final class CKernel {
 
     private static String checkFloat(Path driver, Path dir, int rows, int cols, double[] gd, double[] yd)
             throws IOException, InterruptedException {
-        int n = rows * cols;
-        float[] g = new float[n];
-        float[] y = new float[n];
-        for (int i = 0; i < n; i++) {
-            g[i] = (float) gd[i];
-            y[i] = (float) yd[i];
-        }
-        float[] expected = new float[n];
+        float[] g = Floats.of(gd);
+        float[] y = Floats.of(yd);
+        float[] expected = new float[rows * cols];
         new ReferenceBackend().softmaxBackward(g, y, expected, rows, cols);
-        ByteBuffer gb = ByteBuffer.allocate(4 * n).order(ByteOrder.LITTLE_ENDIAN);
-        ByteBuffer yb = ByteBuffer.allocate(4 * n).order(ByteOrder.LITTLE_ENDIAN);
-        gb.asFloatBuffer().put(g);
-        yb.asFloatBuffer().put(y);
-        ByteBuffer ob = runCheck(driver, dir, "f32", rows, cols, gb, yb);
-        for (int i = 0; i < n; i++) {
-            float got = ob.getFloat(4 * i);
-            if (Float.floatToIntBits(got) != Float.floatToIntBits(expected[i])) {
-                return "entry " + i + ": C " + got + ", reference " + expected[i];
+        return compare(runCheck(driver, dir, "f32", rows, cols, bytes(g), bytes(y)), bytes(expected), Float.BYTES);
+    }
+
+    private static String checkDouble(Path driver, Path dir, int rows, int cols, double[] g, double[] y)
+            throws IOException, InterruptedException {
+        double[] expected = new double[rows * cols];
+        new ReferenceBackend().softmaxBackward(g, y, expected, rows, cols);
+        return compare(runCheck(driver, dir, "f64", rows, cols, bytes(g), bytes(y)), bytes(expected), Double.BYTES);
+    }
+
+    /** The driver's file format: little-endian entries. */
+    private static ByteBuffer bytes(float[] v) {
+        ByteBuffer b = ByteBuffer.allocate(Float.BYTES * v.length).order(ByteOrder.LITTLE_ENDIAN);
+        b.asFloatBuffer().put(v);
+        return b;
+    }
+
+    private static ByteBuffer bytes(double[] v) {
+        ByteBuffer b = ByteBuffer.allocate(Double.BYTES * v.length).order(ByteOrder.LITTLE_ENDIAN);
+        b.asDoubleBuffer().put(v);
+        return b;
+    }
+
+    /**
+     * The first entry ({@code width} bytes each) whose bits differ between the C output and the
+     * reference's, in words; null when all agree. Equal bytes are equal bits, NaN payloads included.
+     */
+    private static String compare(ByteBuffer got, ByteBuffer expected, int width) {
+        for (int i = 0; i < expected.capacity() / width; i++) {
+            if (!got.slice(i * width, width).equals(expected.slice(i * width, width))) {
+                return "entry " + i + ": C " + value(got, i, width) + ", reference " + value(expected, i, width);
             }
         }
         return null;
     }
 
-    private static String checkDouble(Path driver, Path dir, int rows, int cols, double[] g, double[] y)
-            throws IOException, InterruptedException {
-        int n = rows * cols;
-        double[] expected = new double[n];
-        new ReferenceBackend().softmaxBackward(g, y, expected, rows, cols);
-        ByteBuffer gb = ByteBuffer.allocate(8 * n).order(ByteOrder.LITTLE_ENDIAN);
-        ByteBuffer yb = ByteBuffer.allocate(8 * n).order(ByteOrder.LITTLE_ENDIAN);
-        gb.asDoubleBuffer().put(g);
-        yb.asDoubleBuffer().put(y);
-        ByteBuffer ob = runCheck(driver, dir, "f64", rows, cols, gb, yb);
-        for (int i = 0; i < n; i++) {
-            double got = ob.getDouble(8 * i);
-            if (Double.doubleToLongBits(got) != Double.doubleToLongBits(expected[i])) {
-                return "entry " + i + ": C " + got + ", reference " + expected[i];
-            }
-        }
-        return null;
+    private static Object value(ByteBuffer b, int i, int width) {
+        return width == Float.BYTES ? (Object) b.getFloat(i * width) : (Object) b.getDouble(i * width);
     }
 
     private static ByteBuffer runCheck(Path driver, Path dir, String dtype, int rows, int cols, ByteBuffer g,

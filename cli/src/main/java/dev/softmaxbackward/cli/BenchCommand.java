@@ -7,15 +7,12 @@ import java.util.ArrayList;
 import java.util.Arrays;
 import java.util.List;
 import java.util.SplittableRandom;
-import java.util.concurrent.Callable;
 import java.util.stream.IntStream;
 import org.nd4j.linalg.api.ndarray.INDArray;
 import org.nd4j.linalg.factory.Nd4j;
 import picocli.CommandLine;
 import picocli.CommandLine.Command;
-import picocli.CommandLine.Model.CommandSpec;
 import picocli.CommandLine.Option;
-import picocli.CommandLine.Spec;
 
 /** {@code bench}: time per call and bandwidth of each backend, ND4J composed ops, and a plain copy. */
 @Command(name = "bench", mixinStandardHelpOptions = true, versionProvider = Main.Version.class,
@@ -25,10 +22,7 @@ import picocli.CommandLine.Spec;
             + "(bytes read + written: y, g and gradIn), the fraction of copy bandwidth and the speed-up over "
             + "the baseline.",
             "A quick look, not a benchmark harness: for published numbers use the JMH benchmarks in bench/."})
-final class BenchCommand implements Callable<Integer> {
-    @Spec
-    CommandSpec spec;
-
+final class BenchCommand extends Subcommand {
     @Option(names = "--rows", paramLabel = "B", defaultValue = "256", description = "rows (default: ${DEFAULT-VALUE})")
     int rows = 256;
 
@@ -52,19 +46,15 @@ final class BenchCommand implements Callable<Integer> {
     record Result(String name, double secondsPerCall, double gigabytesPerSecond, double ofCopy, double speedup) {}
 
     @Override
-    public Integer call() {
+    boolean execute(PrintWriter out) {
         if (rows < 1 || cols < 1) {
-            throw new CommandLine.ParameterException(spec.commandLine(),
-                    "--rows and --cols must be at least 1 (got " + rows + " and " + cols + ")");
+            throw badOption("--rows and --cols must be at least 1 (got " + rows + " and " + cols + ")");
         }
         if (!(seconds > 0) || seconds > 3600) {
-            throw new CommandLine.ParameterException(spec.commandLine(),
-                    "--seconds must be in (0, 3600] (got " + seconds + ")");
+            throw badOption("--seconds must be in (0, 3600] (got " + seconds + ")");
         }
-        PrintWriter out = spec.commandLine().getOut();
         run(Backends.resolve(backend), out);
-        out.flush();
-        return Main.OK;
+        return true;
     }
 
     List<Result> run(List<SoftmaxBackwardBackend> backends, PrintWriter out) {

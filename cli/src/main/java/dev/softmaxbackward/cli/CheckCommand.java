@@ -16,11 +16,8 @@ import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
 import java.util.Random;
-import java.util.concurrent.Callable;
 import picocli.CommandLine.Command;
-import picocli.CommandLine.Model.CommandSpec;
 import picocli.CommandLine.Option;
-import picocli.CommandLine.Spec;
 
 /**
  * {@code check}: the contract's invariants on each backend, as a pass/fail table. Every check is the
@@ -36,10 +33,7 @@ import picocli.CommandLine.Spec;
             + "bitwise agreement with the reference backend where the backend declares it (softmaxBackward, "
             + "crossEntropyBackward; forward softmax bitwise or within 2 ulp). Prints a pass/fail table; exit "
             + "status 1 on any failure."})
-final class CheckCommand implements Callable<Integer> {
-    @Spec
-    CommandSpec spec;
-
+final class CheckCommand extends Subcommand {
     @Option(names = "--backend", paramLabel = "NAME|all", defaultValue = "all",
             description = "backend to check (default: ${DEFAULT-VALUE}, every available one)")
     String backend;
@@ -48,11 +42,8 @@ final class CheckCommand implements Callable<Integer> {
     boolean verbose;
 
     @Override
-    public Integer call() {
-        PrintWriter out = spec.commandLine().getOut();
-        boolean ok = run(Backends.resolve(backend), out, verbose);
-        out.flush();
-        return ok ? Main.OK : Main.FAILED;
+    boolean execute(PrintWriter out) {
+        return run(Backends.resolve(backend), out, verbose);
     }
 
     /** A check's outcome: null failure means pass; detail is shown either way when not empty. */

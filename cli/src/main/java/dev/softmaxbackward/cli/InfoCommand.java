@@ -6,26 +6,18 @@ import dev.softmaxbackward.SoftmaxBackward;
 import dev.softmaxbackward.SoftmaxBackwardBackend;
 import java.io.PrintWriter;
 import java.util.List;
-import java.util.concurrent.Callable;
 import picocli.CommandLine.Command;
-import picocli.CommandLine.Model.CommandSpec;
-import picocli.CommandLine.Spec;
 
 /** {@code info}: the backends found, which one is selected and why, and the machine. */
 @Command(name = "info", mixinStandardHelpOptions = true, versionProvider = Main.Version.class,
         description = {"Every discovered backend with its priority, whether it is available and why not; the "
             + "one selected and why (system property, environment variable or priority); JVM, OS and cores; "
             + "and what each available backend says about its device (for cuda: the GPU)."})
-final class InfoCommand implements Callable<Integer> {
-    @Spec
-    CommandSpec spec;
-
+final class InfoCommand extends Subcommand {
     @Override
-    public Integer call() {
-        PrintWriter out = spec.commandLine().getOut();
+    boolean execute(PrintWriter out) {
         print(out);
-        out.flush();
-        return Main.OK;
+        return true;
     }
 
     static void print(PrintWriter out) {

@@ -48,19 +48,7 @@ final class Npy {
      * An open .npy input, header checked, data not yet read: rows are read on demand, so a file far larger
      * than the heap streams through {@code run} a few rows at a time.
      */
-    static final class Input implements AutoCloseable {
-        private final Path file;
-        private final FileChannel ch;
-        private final Header header;
-        private final long dataStart;
-
-        private Input(Path file, FileChannel ch, Header header, long dataStart) {
-            this.file = file;
-            this.ch = ch;
-            this.header = header;
-            this.dataStart = dataStart;
-        }
-
+    record Input(Path file, FileChannel ch, Header header, long dataStart) implements AutoCloseable {
         int[] shape() {
             return header.shape.clone();
         }
@@ -99,7 +87,7 @@ final class Npy {
             while (filled < count) {
                 data.clear();
                 data.limit((int) Math.min(data.capacity(), (count - filled) * header.itemSize));
-                readFully(ch, data, pos, file);
+                readFully(ch, data, pos);
                 if (data.hasRemaining()) {
                     throw new IOException(file + ": the file shrank while it was being read");
                 }
@@ -163,7 +151,7 @@ final class Npy {
     private static Input open(Path file, String name, FileChannel ch) throws IOException, FormatException {
         long size = ch.size();
         ByteBuffer pre = ByteBuffer.allocate(12).order(ByteOrder.LITTLE_ENDIAN);
-        readFully(ch, pre, 0, file);
+        readFully(ch, pre, 0);
         pre.flip();
         if (pre.remaining() < 10) {
             throw new FormatException(name + ": not a .npy file (" + size + " bytes, too short for the header)");
@@ -197,7 +185,7 @@ final class Npy {
             throw new FormatException(name + ": implausible .npy header length " + headerLength);
         }
         ByteBuffer hb = ByteBuffer.allocate((int) headerLength);
-        readFully(ch, hb, preamble, file);
+        readFully(ch, hb, preamble);
         String text = new String(hb.array(), 0, hb.position(),
                 major == 3 ? StandardCharsets.UTF_8 : StandardCharsets.ISO_8859_1);
         Header h = Header.parse(text, name);
@@ -220,7 +208,7 @@ final class Npy {
     }
 
     /** Fills {@code buf} from {@code pos} on, or up to the end of the file. */
-    private static void readFully(FileChannel ch, ByteBuffer buf, long pos, Path file) throws IOException {
+    private static void readFully(FileChannel ch, ByteBuffer buf, long pos) throws IOException {
         while (buf.hasRemaining()) {
             int n = ch.read(buf, pos);
             if (n < 0) {
@@ -415,13 +403,7 @@ final class Npy {
                 if (out.put(key, value) != null) {
                     throw new IllegalArgumentException("duplicate key '" + Text.quote(key) + "'");
                 }
-                skip();
-                if (peek() == ',') {
-                    i++;
-                    skip();
-                } else if (peek() != '}') {
-                    throw new IllegalArgumentException("expected ',' or '}' at offset " + i);
-                }
+                separator('}');
             }
             i++;
             skip();
@@ -429,6 +411,17 @@ final class Npy {
                 throw new IllegalArgumentException("unexpected text after the dictionary at offset " + i);
             }
             return out;
+        }
+
+        /** After a dict entry or tuple item: a ',' and what follows it, or else {@code close} must come. */
+        private void separator(char close) {
+            skip();
+            if (peek() == ',') {
+                i++;
+                skip();
+            } else if (peek() != close) {
+                throw new IllegalArgumentException("expected ',' or '" + close + "' at offset " + i);
+            }
         }
 
         private Object value() {
@@ -443,24 +436,18 @@ final class Npy {
                 skip();
                 while (peek() != ')') {
                     dims.add(integer());
-                    skip();
-                    if (peek() == ',') {
-                        i++;
-                        skip();
-                    } else if (peek() != ')') {
-                        throw new IllegalArgumentException("expected ',' or ')' at offset " + i);
-                    }
+                    separator(')');
                 }
                 i++;
                 return dims;
             }
             if (s.startsWith("True", i)) {
                 i += 4;
-                return Boolean.TRUE;
+                return true;
             }
             if (s.startsWith("False", i)) {
                 i += 5;
-                return Boolean.FALSE;
+                return false;
             }
             // anything else (a structured dtype's list, a nested dict) is kept as text for the message
             throw new IllegalArgumentException("unsupported value at offset " + i);

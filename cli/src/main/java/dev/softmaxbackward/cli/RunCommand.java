@@ -11,11 +11,8 @@ import java.nio.file.attribute.PosixFileAttributeView;
 import java.nio.file.attribute.PosixFilePermission;
 import java.util.Arrays;
 import java.util.Set;
-import java.util.concurrent.Callable;
 import picocli.CommandLine.Command;
-import picocli.CommandLine.Model.CommandSpec;
 import picocli.CommandLine.Option;
-import picocli.CommandLine.Spec;
 
 /** {@code run}: .npy in, .npy out, for NumPy users. */
 @Command(name = "run", mixinStandardHelpOptions = true, versionProvider = Main.Version.class,
@@ -27,12 +24,9 @@ import picocli.CommandLine.Spec;
                 + "pipe, /dev/stdin), or an OUT that is read-only or one of the inputs, gets a one-line error and "
                 + "exit status 2; OUT is written through a temporary file and an atomic move, so it is either "
                 + "complete or untouched."})
-final class RunCommand implements Callable<Integer> {
+final class RunCommand extends Subcommand {
     /** Rows are processed in batches of about this many bytes per array (at least one row). */
     static final long BATCH_BYTES = 4L << 20;
-
-    @Spec
-    CommandSpec spec;
 
     @Option(names = "--grad-out", required = true, paramLabel = "G.npy", description = "upstream gradient g")
     Path gradOut;
@@ -48,7 +42,7 @@ final class RunCommand implements Callable<Integer> {
     String backend;
 
     @Override
-    public Integer call() throws IOException {
+    boolean execute(PrintWriter w) throws IOException {
         try (Npy.Input g = open(gradOut); Npy.Input y = open(softmaxOut)) {
             if (g.isFloat32() != y.isFloat32()) {
                 throw usage("mismatched dtypes: " + quote(gradOut) + " is " + g.dtype() + ", " + quote(softmaxOut)
@@ -64,7 +58,7 @@ final class RunCommand implements Callable<Integer> {
             long rowBytes = (long) cols * g.itemSize();
             int batch = (int) Math.max(1, Math.min(rows, BATCH_BYTES / Math.max(1, rowBytes)));
             // g, y and gradIn for one batch of rows, and the reader's and writer's buffers
-            Memory.require(3 * batch * rowBytes + 3L * Npy.CHUNK_BYTES, String.format("a batch of %d row%s of %d "
+            Memory.require(3L * batch * rowBytes + 3L * Npy.CHUNK_BYTES, String.format("a batch of %d row%s of %d "
                     + "%s (g, y and gradIn)", batch, batch == 1 ? "" : "s", cols, g.dtype()));
             SoftmaxBackwardBackend b = backend == null ? SoftmaxBackward.backend() : SoftmaxBackward.backend(backend);
             try (Npy.Output o = new Npy.Output(out, g.shape(), g.isFloat32())) {
@@ -93,11 +87,9 @@ final class RunCommand implements Callable<Integer> {
             } catch (IOException e) {
                 throw usage(quote(out) + ": cannot write: " + Text.quote(e.toString()));
             }
-            PrintWriter w = spec.commandLine().getOut();
             w.printf("wrote %s: %s %s, %d row%s of %d, backend %s%n", quote(out), g.dtype(), g.shapeString(), rows,
                     rows == 1 ? "" : "s", cols, b.name());
-            w.flush();
-            return Main.OK;
+            return true;
         }
     }
 

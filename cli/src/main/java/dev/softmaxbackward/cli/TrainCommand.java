@@ -4,12 +4,8 @@ import dev.softmaxbackward.SoftmaxBackward;
 import dev.softmaxbackward.SoftmaxBackwardBackend;
 import java.io.PrintWriter;
 import java.util.SplittableRandom;
-import java.util.concurrent.Callable;
-import picocli.CommandLine;
 import picocli.CommandLine.Command;
-import picocli.CommandLine.Model.CommandSpec;
 import picocli.CommandLine.Option;
-import picocli.CommandLine.Spec;
 
 /**
  * {@code train}: a next-token model trained with the library, on data whose best possible loss is
@@ -30,10 +26,7 @@ import picocli.CommandLine.Spec;
             + "against the fused one within the contract's bound. Prints the loss against H as it goes; "
             + "on the defaults the model ends within 5%% of H.",
             "Exit status 1 if a gradient cross-check fails."})
-final class TrainCommand implements Callable<Integer> {
-    @Spec
-    CommandSpec spec;
-
+final class TrainCommand extends Subcommand {
     @Option(names = "--vocab", paramLabel = "V", defaultValue = "256", description = "tokens (default: ${DEFAULT-VALUE})")
     int vocab;
 
@@ -62,31 +55,26 @@ final class TrainCommand implements Callable<Integer> {
     String backend;
 
     @Override
-    public Integer call() {
+    boolean execute(PrintWriter out) {
         if (vocab < 2 || vocab > 8192) {
-            throw new CommandLine.ParameterException(spec.commandLine(), "--vocab must be in [2, 8192] (got " + vocab + ")");
+            throw badOption("--vocab must be in [2, 8192] (got " + vocab + ")");
         }
         if (batch < 1 || (long) batch * vocab > 1 << 28) {
-            throw new CommandLine.ParameterException(spec.commandLine(),
-                    "--batch must be at least 1 and batch * vocab at most 2^28 (got " + batch + ")");
+            throw badOption("--batch must be at least 1 and batch * vocab at most 2^28 (got " + batch + ")");
         }
         if (steps < 1) {
-            throw new CommandLine.ParameterException(spec.commandLine(), "--steps must be at least 1 (got " + steps + ")");
+            throw badOption("--steps must be at least 1 (got " + steps + ")");
         }
         if (checkEvery < 1) {
-            throw new CommandLine.ParameterException(spec.commandLine(),
-                    "--check-every must be at least 1 (got " + checkEvery + ")");
+            throw badOption("--check-every must be at least 1 (got " + checkEvery + ")");
         }
         if (lr != null && !(lr > 0 && lr < 1e9)) {
-            throw new CommandLine.ParameterException(spec.commandLine(), "--lr must be positive (got " + lr + ")");
+            throw badOption("--lr must be positive (got " + lr + ")");
         }
         Memory.require(heapBytes(vocab, batch), String.format("--vocab %d --batch %d (a %d x %d table, %d x %d "
                 + "batches)", vocab, batch, vocab, vocab, batch, vocab));
         SoftmaxBackwardBackend b = backend == null ? SoftmaxBackward.backend() : SoftmaxBackward.backend(backend);
-        PrintWriter out = spec.commandLine().getOut();
-        boolean ok = train(b, out);
-        out.flush();
-        return ok ? Main.OK : Main.FAILED;
+        return train(b, out);
     }
 
     /**

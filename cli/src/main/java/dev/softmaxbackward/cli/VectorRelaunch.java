@@ -113,7 +113,7 @@ final class VectorRelaunch {
             System.exit(ORPHANED);
         }
         // System.exit, not halt: shutdown runs, so run's temporary output file is removed (deleteOnExit)
-        handle.get().onExit().thenRun(() -> System.exit(ORPHANED));
+        var unused = handle.get().onExit().thenRun(() -> System.exit(ORPHANED)); // fire and forget
     }
 
     /**

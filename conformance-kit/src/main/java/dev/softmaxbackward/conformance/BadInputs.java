@@ -17,28 +17,19 @@ public final class BadInputs {
 
     private BadInputs() {}
 
-    static float[] f(int n) {
-        float[] a = new float[n];
-        Arrays.fill(a, 0.25f);
-        return a;
+    /** A sentinel-filled output array of {@code n} entries: {@code float[]} or {@code double[]}. */
+    private static Object out(boolean f32, int n) {
+        Output o = Output.sentinel(f32 ? DType.FLOAT32 : DType.FLOAT64, n);
+        return f32 ? o.floats() : o.doubles();
     }
 
-    static double[] d(int n) {
-        double[] a = new double[n];
-        Arrays.fill(a, 0.25);
-        return a;
-    }
-
-    static float[] outF(int n) {
-        float[] a = new float[n];
-        Arrays.fill(a, Batch.SENTINEL_F);
-        return a;
-    }
-
-    static double[] outD(int n) {
-        double[] a = new double[n];
-        Arrays.fill(a, Batch.SENTINEL_D);
-        return a;
+    /** {@code count} of those, of {@code N} entries each, one per case so that no case sees another's writes. */
+    private static Object[] outs(boolean f32, int count) {
+        Object[] out = new Object[count];
+        for (int k = 0; k < count; k++) {
+            out[k] = out(f32, N);
+        }
+        return out;
     }
 
     /** The check: the call throws {@code type}, the message mentions each string, output untouched. */
@@ -79,13 +70,9 @@ public final class BadInputs {
         String big = "65536";
 
         // softmaxBackward, float32 and float64
-        for (String dt : List.of("float32", "float64")) {
-            boolean f32 = dt.equals("float32");
-            String m = "softmaxBackward " + dt + ": ";
-            Object[] out = new Object[12];
-            for (int k = 0; k < out.length; k++) {
-                out[k] = f32 ? outF(N) : outD(N);
-            }
+        for (boolean f32 : new boolean[] {true, false}) {
+            String m = "softmaxBackward " + (f32 ? "float32" : "float64") + ": ";
+            Object[] out = outs(f32, 12);
             t.add(new Case(m + "gradOut null", rejects(npe, () -> sb(b, f32, null, arr(f32, N), out[0], ROWS, COLS),
                     out[0], "gradOut")));
             t.add(new Case(m + "softmaxOut null", rejects(npe,
@@ -97,7 +84,7 @@ public final class BadInputs {
             t.add(new Case(m + "cols -3", rejects(iae, () -> sb(b, f32, arr(f32, N), arr(f32, N), out[3], ROWS, -3),
                     out[3], "cols", "-3")));
             t.add(new Case(m + "rows*cols = 65536*65536 overflows int (wraps to 0; arrays empty)", rejects(iae,
-                    () -> sb(b, f32, arr(f32, 0), arr(f32, 0), f32 ? outF(0) : outD(0), 65536, 65536), null,
+                    () -> sb(b, f32, arr(f32, 0), arr(f32, 0), out(f32, 0), 65536, 65536), null,
                     "rows", "cols", big)));
             t.add(new Case(m + "rows*cols = 46341*46341 overflows int", rejects(iae,
                     () -> sb(b, f32, arr(f32, N), arr(f32, N), out[4], 46341, 46341), out[4], "rows", "cols", "46341")));
@@ -105,22 +92,18 @@ public final class BadInputs {
                     () -> sb(b, f32, arr(f32, 6), arr(f32, N), out[5], ROWS, COLS), out[5], "gradOut", "6")));
             t.add(new Case(m + "softmaxOut.length 9 != 2*4", rejects(iae,
                     () -> sb(b, f32, arr(f32, N), arr(f32, 9), out[6], ROWS, COLS), out[6], "softmaxOut", "9")));
-            Object long9 = f32 ? outF(9) : outD(9);
+            Object long9 = out(f32, 9);
             t.add(new Case(m + "gradIn.length 9 != 2*4", rejects(iae,
                     () -> sb(b, f32, arr(f32, N), arr(f32, N), long9, ROWS, COLS), long9, "gradIn", "9")));
-            Object short7 = f32 ? outF(7) : outD(7);
+            Object short7 = out(f32, 7);
             t.add(new Case(m + "gradIn.length 7 != 2*4", rejects(iae,
                     () -> sb(b, f32, arr(f32, N), arr(f32, N), short7, ROWS, COLS), short7, "gradIn", "7")));
         }
 
         // softmax, float32 and float64
-        for (String dt : List.of("float32", "float64")) {
-            boolean f32 = dt.equals("float32");
-            String m = "softmax " + dt + ": ";
-            Object[] out = new Object[8];
-            for (int k = 0; k < out.length; k++) {
-                out[k] = f32 ? outF(N) : outD(N);
-            }
+        for (boolean f32 : new boolean[] {true, false}) {
+            String m = "softmax " + (f32 ? "float32" : "float64") + ": ";
+            Object[] out = outs(f32, 8);
             t.add(new Case(m + "logits null", rejects(npe, () -> sm(b, f32, null, out[0], ROWS, COLS), out[0],
                     "logits")));
             t.add(new Case(m + "out null", rejects(npe, () -> sm(b, f32, arr(f32, N), null, ROWS, COLS), null, "out")));
@@ -129,22 +112,18 @@ public final class BadInputs {
             t.add(new Case(m + "cols -3", rejects(iae, () -> sm(b, f32, arr(f32, N), out[2], ROWS, -3), out[2],
                     "cols", "-3")));
             t.add(new Case(m + "rows*cols = 65536*65536 overflows int", rejects(iae,
-                    () -> sm(b, f32, arr(f32, 0), f32 ? outF(0) : outD(0), 65536, 65536), null, "rows", "cols", big)));
+                    () -> sm(b, f32, arr(f32, 0), out(f32, 0), 65536, 65536), null, "rows", "cols", big)));
             t.add(new Case(m + "logits.length 7 != 2*4", rejects(iae, () -> sm(b, f32, arr(f32, 7), out[3], ROWS, COLS),
                     out[3], "logits", "7")));
-            Object long9 = f32 ? outF(9) : outD(9);
+            Object long9 = out(f32, 9);
             t.add(new Case(m + "out.length 9 != 2*4", rejects(iae, () -> sm(b, f32, arr(f32, N), long9, ROWS, COLS),
                     long9, "out", "9")));
         }
 
         // crossEntropyBackward, float32 and float64
-        for (String dt : List.of("float32", "float64")) {
-            boolean f32 = dt.equals("float32");
-            String m = "crossEntropyBackward " + dt + ": ";
-            Object[] out = new Object[16];
-            for (int k = 0; k < out.length; k++) {
-                out[k] = f32 ? outF(N) : outD(N);
-            }
+        for (boolean f32 : new boolean[] {true, false}) {
+            String m = "crossEntropyBackward " + (f32 ? "float32" : "float64") + ": ";
+            Object[] out = outs(f32, 16);
             int[] ok = {1, -100};
             t.add(new Case(m + "softmaxOut null", rejects(npe, () -> ce(b, f32, null, ok, out[0], ROWS, COLS), out[0],
                     "softmaxOut")));
@@ -157,11 +136,11 @@ public final class BadInputs {
             t.add(new Case(m + "cols -3", rejects(iae, () -> ce(b, f32, arr(f32, N), ok, out[3], ROWS, -3), out[3],
                     "cols", "-3")));
             t.add(new Case(m + "rows*cols = 65536*65536 overflows int", rejects(iae,
-                    () -> ce(b, f32, arr(f32, 0), new int[65536], f32 ? outF(0) : outD(0), 65536, 65536), null,
+                    () -> ce(b, f32, arr(f32, 0), new int[65536], out(f32, 0), 65536, 65536), null,
                     "rows", "cols", big)));
             t.add(new Case(m + "softmaxOut.length 7 != 2*4", rejects(iae,
                     () -> ce(b, f32, arr(f32, 7), ok, out[4], ROWS, COLS), out[4], "softmaxOut", "7")));
-            Object long9 = f32 ? outF(9) : outD(9);
+            Object long9 = out(f32, 9);
             t.add(new Case(m + "gradIn.length 9 != 2*4", rejects(iae,
                     () -> ce(b, f32, arr(f32, N), ok, long9, ROWS, COLS), long9, "gradIn", "9")));
             t.add(new Case(m + "labels.length 3 != rows 2", rejects(iae,
@@ -181,15 +160,18 @@ public final class BadInputs {
             int rows = 64;
             int[] lastBad = new int[rows];
             lastBad[rows - 1] = COLS;
-            Object wide = f32 ? outF(rows * COLS) : outD(rows * COLS);
+            Object wide = out(f32, rows * COLS);
             t.add(new Case(m + "label out of range in the last of 64 rows: nothing written", rejects(iae,
                     () -> ce(b, f32, arr(f32, rows * COLS), lastBad, wide, rows, COLS), wide, "labels[63]", "4")));
         }
         return t;
     }
 
+    /** A valid input array of {@code n} entries, all 0.25 (exact in both dtypes). */
     private static Object arr(boolean f32, int n) {
-        return f32 ? f(n) : d(n);
+        double[] a = new double[n];
+        Arrays.fill(a, 0.25);
+        return f32 ? Batch.narrowed(a) : a;
     }
 
     private static void sb(SoftmaxBackwardBackend b, boolean f32, Object g, Object y, Object out, int rows, int cols) {

@@ -1,7 +1,6 @@
 package dev.softmaxbackward.conformance;
 
 import dev.softmaxbackward.SoftmaxBackwardBackend;
-import java.util.Arrays;
 
 /**
  * One input of {@code softmaxBackward}: a {@code [rows, cols]} batch of y (the saved softmax output)
@@ -15,30 +14,25 @@ public final class Batch {
     public static final float SENTINEL_F = Float.intBitsToFloat(0x7fe5_a5a5);
     public static final double SENTINEL_D = Double.longBitsToDouble(0x7ffd_a5a5_a5a5_a5a5L);
 
-    private final DType dtype;
     private final int rows;
     private final int cols;
-    private final float[] yf;
-    private final float[] gf;
-    private final double[] yd;
-    private final double[] gd;
+    // y and g as arrays of one dtype, read back exactly and as raw bits (the caller's arrays, not copies)
+    private final Output y;
+    private final Output g;
 
-    private Batch(DType dtype, int rows, int cols, float[] yf, float[] gf, double[] yd, double[] gd) {
-        this.dtype = dtype;
+    private Batch(int rows, int cols, Output y, Output g) {
         this.rows = rows;
         this.cols = cols;
-        this.yf = yf;
-        this.gf = gf;
-        this.yd = yd;
-        this.gd = gd;
+        this.y = y;
+        this.g = g;
     }
 
     public static Batch of(float[] y, float[] g, int rows, int cols) {
-        return new Batch(DType.FLOAT32, rows, cols, y, g, null, null);
+        return new Batch(rows, cols, Output.of(y), Output.of(g));
     }
 
     public static Batch of(double[] y, double[] g, int rows, int cols) {
-        return new Batch(DType.FLOAT64, rows, cols, null, null, y, g);
+        return new Batch(rows, cols, Output.of(y), Output.of(g));
     }
 
     /** y and g given in float64, rounded once to {@code dtype}. */
@@ -46,17 +40,20 @@ public final class Batch {
         if (dtype == DType.FLOAT64) {
             return of(y, g, rows, cols);
         }
-        float[] yf = new float[y.length];
-        float[] gf = new float[g.length];
-        for (int i = 0; i < y.length; i++) {
-            yf[i] = (float) y[i];
-            gf[i] = (float) g[i];
+        return of(narrowed(y), narrowed(g), rows, cols);
+    }
+
+    /** {@code v} rounded entry by entry to float32. */
+    static float[] narrowed(double[] v) {
+        float[] f = new float[v.length];
+        for (int i = 0; i < v.length; i++) {
+            f[i] = (float) v[i];
         }
-        return of(yf, gf, rows, cols);
+        return f;
     }
 
     public DType dtype() {
-        return dtype;
+        return y.dtype();
     }
 
     public int rows() {
@@ -72,97 +69,77 @@ public final class Batch {
     }
 
     public double y(int i) {
-        return yf != null ? yf[i] : yd[i];
+        return y.get(i);
     }
 
     public double g(int i) {
-        return gf != null ? gf[i] : gd[i];
+        return g.get(i);
     }
 
     public float[] yFloats() {
-        return yf;
+        return y.floats();
     }
 
     public float[] gFloats() {
-        return gf;
+        return g.floats();
     }
 
     public double[] yDoubles() {
-        return yd;
+        return y.doubles();
     }
 
     public double[] gDoubles() {
-        return gd;
+        return g.doubles();
     }
 
     /** A fresh output array of the right dtype and size, filled with the sentinel. */
     public Output sentinelOutput() {
-        if (dtype == DType.FLOAT32) {
-            float[] out = new float[size()];
-            Arrays.fill(out, SENTINEL_F);
-            return Output.of(out);
-        }
-        double[] out = new double[size()];
-        Arrays.fill(out, SENTINEL_D);
-        return Output.of(out);
+        return Output.sentinel(dtype(), size());
     }
 
     /** {@code backend.softmaxBackward(g, y, gradIn, rows, cols)} into a fresh sentinel-filled gradIn. */
     public Output backward(SoftmaxBackwardBackend backend) {
         Output out = sentinelOutput();
-        if (dtype == DType.FLOAT32) {
-            backend.softmaxBackward(gf, yf, out.floats(), rows, cols);
+        if (dtype() == DType.FLOAT32) {
+            backend.softmaxBackward(gFloats(), yFloats(), out.floats(), rows, cols);
         } else {
-            backend.softmaxBackward(gd, yd, out.doubles(), rows, cols);
+            backend.softmaxBackward(gDoubles(), yDoubles(), out.doubles(), rows, cols);
         }
         return out;
     }
 
     /** The same, in place: gradIn is a copy of g and is passed as both gradOut and gradIn. */
     public Output backwardInPlace(SoftmaxBackwardBackend backend) {
-        if (dtype == DType.FLOAT32) {
-            float[] buf = gf.clone();
-            backend.softmaxBackward(buf, yf, buf, rows, cols);
-            return Output.of(buf);
+        Output buf = g.slice(0, g.length());
+        if (dtype() == DType.FLOAT32) {
+            backend.softmaxBackward(buf.floats(), yFloats(), buf.floats(), rows, cols);
+        } else {
+            backend.softmaxBackward(buf.doubles(), yDoubles(), buf.doubles(), rows, cols);
         }
-        double[] buf = gd.clone();
-        backend.softmaxBackward(buf, yd, buf, rows, cols);
-        return Output.of(buf);
+        return buf;
     }
 
     /** Rows [from, to) as a batch of their own (copies). */
     public Batch rows(int from, int to) {
-        int a = from * cols;
-        int b = to * cols;
-        return dtype == DType.FLOAT32
-                ? of(Arrays.copyOfRange(yf, a, b), Arrays.copyOfRange(gf, a, b), to - from, cols)
-                : of(Arrays.copyOfRange(yd, a, b), Arrays.copyOfRange(gd, a, b), to - from, cols);
+        return new Batch(to - from, cols, y.slice(from * cols, to * cols), g.slice(from * cols, to * cols));
     }
 
     /** A deep copy, to check later that a call left the inputs alone. */
     public Batch copy() {
-        return dtype == DType.FLOAT32 ? of(yf.clone(), gf.clone(), rows, cols) : of(yd.clone(), gd.clone(), rows, cols);
+        return new Batch(rows, cols, y.slice(0, y.length()), g.slice(0, g.length()));
     }
 
     /** Whether y and g are bit for bit those of {@code other}. */
     public boolean sameBits(Batch other) {
-        if (dtype != other.dtype || rows != other.rows || cols != other.cols) {
+        if (dtype() != other.dtype() || rows != other.rows || cols != other.cols) {
             return false;
         }
         for (int i = 0; i < size(); i++) {
-            if (rawY(i) != other.rawY(i) || rawG(i) != other.rawG(i)) {
+            if (y.rawBits(i) != other.y.rawBits(i) || g.rawBits(i) != other.g.rawBits(i)) {
                 return false;
             }
         }
         return true;
-    }
-
-    private long rawY(int i) {
-        return yf != null ? Float.floatToRawIntBits(yf[i]) : Double.doubleToRawLongBits(yd[i]);
-    }
-
-    private long rawG(int i) {
-        return gf != null ? Float.floatToRawIntBits(gf[i]) : Double.doubleToRawLongBits(gd[i]);
     }
 
     /** Whether row r's y and g are all finite. */
@@ -177,6 +154,6 @@ public final class Batch {
 
     @Override
     public String toString() {
-        return dtype + "[" + rows + "x" + cols + "]";
+        return dtype() + "[" + rows + "x" + cols + "]";
     }
 }

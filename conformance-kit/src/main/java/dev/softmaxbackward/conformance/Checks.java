@@ -381,7 +381,7 @@ public final class Checks {
         for (int i = 0; i < expected.length(); i++) {
             double e = expected.get(i);
             double a = actual.get(i);
-            if (Double.isNaN(e) && Double.isNaN(a) || e == a) {
+            if ((Double.isNaN(e) && Double.isNaN(a)) || e == a) {
                 continue;
             }
             if (!(Math.abs(e - a) <= ulps * expected.dtype().ulp(e))) {

@@ -158,30 +158,21 @@ public final class Conformance {
     /** Forward softmax of logits rounded to {@code t}, into a sentinel-filled output; inputs checked untouched. */
     public static Output forward(SoftmaxBackwardBackend backend, DType t, double[] logits, int rows, int cols,
                                  String who) {
+        Output o = Output.sentinel(t, logits.length);
+        boolean untouched;
         if (t == DType.FLOAT32) {
-            float[] x = new float[logits.length];
-            for (int i = 0; i < x.length; i++) {
-                x[i] = (float) logits[i];
-            }
+            float[] x = Batch.narrowed(logits);
             float[] copy = x.clone();
-            float[] out = new float[x.length];
-            Arrays.fill(out, Batch.SENTINEL_F);
-            backend.softmax(x, out, rows, cols);
-            if (!Arrays.equals(x, copy)) {
-                throw new AssertionError(who + ": softmax modified its logits");
-            }
-            Output o = Output.of(out);
-            Checks.allWritten(who + " out", o);
-            return o;
+            backend.softmax(x, o.floats(), rows, cols);
+            untouched = Arrays.equals(x, copy);
+        } else {
+            double[] x = logits.clone();
+            backend.softmax(x, o.doubles(), rows, cols);
+            untouched = Arrays.equals(x, logits);
         }
-        double[] x = logits.clone();
-        double[] out = new double[x.length];
-        Arrays.fill(out, Batch.SENTINEL_D);
-        backend.softmax(x, out, rows, cols);
-        if (!Arrays.equals(x, logits)) {
+        if (!untouched) {
             throw new AssertionError(who + ": softmax modified its logits");
         }
-        Output o = Output.of(out);
         Checks.allWritten(who + " out", o);
         return o;
     }

@@ -3,7 +3,8 @@ package dev.softmaxbackward.conformance;
 import java.util.Arrays;
 
 /**
- * A backend's output array, float32 or float64, read back as exact doubles and as raw bits.
+ * An array of float32 or float64 values, read back as exact doubles and as raw bits: a backend's
+ * output, or a {@link Batch}'s y or g.
  */
 public final class Output {
     private final DType dtype;
@@ -22,6 +23,18 @@ public final class Output {
 
     public static Output of(double[] values) {
         return new Output(DType.FLOAT64, null, values);
+    }
+
+    /** A fresh output of {@code n} entries of {@code dtype}, each the {@link Batch} sentinel. */
+    static Output sentinel(DType dtype, int n) {
+        if (dtype == DType.FLOAT32) {
+            float[] out = new float[n];
+            Arrays.fill(out, Batch.SENTINEL_F);
+            return of(out);
+        }
+        double[] out = new double[n];
+        Arrays.fill(out, Batch.SENTINEL_D);
+        return of(out);
     }
 
     public DType dtype() {

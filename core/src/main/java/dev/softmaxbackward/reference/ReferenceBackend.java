@@ -6,7 +6,7 @@ import dev.softmaxbackward.SoftmaxBackwardBackend;
 import dev.softmaxbackward.spi.ShardArguments;
 import dev.softmaxbackward.spi.Arguments;
 import dev.softmaxbackward.spi.RowNumerics;
-import java.util.Optional;
+import java.util.function.IntToDoubleFunction;
 
 /**
  * The contract in code: scalar, single-threaded, written to be read. Every other backend must return
@@ -19,35 +19,15 @@ public final class ReferenceBackend implements SoftmaxBackwardBackend {
     public static final String NAME = "reference";
     public static final int PRIORITY = 0;
 
-    @Override
-    public String name() {
-        return NAME;
-    }
-
-    @Override
-    public int priority() {
-        return PRIORITY;
-    }
-
-    @Override
-    public boolean isAvailable() {
-        return true;
-    }
-
-    @Override
-    public Optional<Throwable> unavailabilityCause() {
-        return Optional.empty();
+    /** The provider constructor ServiceLoader calls; tests and tools may construct it too. */
+    public ReferenceBackend() {
+        // stateless
     }
 
     @Override
     public void softmaxBackward(float[] gradOut, float[] softmaxOut, float[] gradIn, int rows, int cols) {
         Arguments.softmaxBackward(gradOut, softmaxOut, gradIn, rows, cols);
-        if (cols == 0) {
-            return;
-        }
-        CanonicalSum sums = new CanonicalSum(cols);
-        for (int r = 0; r < rows; r++) {
-            int base = r * cols;
+        eachRow(rows, cols, (sums, r, base) -> {
             // float x float is exact in float64, so each term enters its sum unrounded.
             double sumY = sums.plain(cols, k -> softmaxOut[base + k]);
             double sumYG = sums.plain(cols, k -> (double) softmaxOut[base + k] * (double) gradOut[base + k]);
@@ -59,18 +39,13 @@ public final class ReferenceBackend implements SoftmaxBackwardBackend {
             for (int i = base; i < base + cols; i++) {
                 gradIn[i] = RowNumerics.gradIn(softmaxOut[i], gradOut[i], d);
             }
-        }
+        });
     }
 
     @Override
     public void softmaxBackward(double[] gradOut, double[] softmaxOut, double[] gradIn, int rows, int cols) {
         Arguments.softmaxBackward(gradOut, softmaxOut, gradIn, rows, cols);
-        if (cols == 0) {
-            return;
-        }
-        CanonicalSum sums = new CanonicalSum(cols);
-        for (int r = 0; r < rows; r++) {
-            int base = r * cols;
+        eachRow(rows, cols, (sums, r, base) -> {
             // Double-double sums: float64 products and sums carry their exact rounding errors along.
             CanonicalSum.Pair sumY = sums.compensated(cols, k -> softmaxOut[base + k]);
             CanonicalSum.Pair sumYG = sums.compensatedDot(cols, k -> softmaxOut[base + k], k -> gradOut[base + k]);
@@ -78,71 +53,77 @@ public final class ReferenceBackend implements SoftmaxBackwardBackend {
             d = RowNumerics.constantRowMean(d, gradOut, base, base + cols);
             // Sums that overflowed are recomputed scaled; outputs whose g - d overflows are taken halved.
             RowNumerics.finishRow(gradOut, base, softmaxOut, base, gradIn, base, cols, sumY.s(), sumYG.s(), d);
-        }
+        });
     }
 
     @Override
     public void softmax(float[] logits, float[] out, int rows, int cols) {
         Arguments.softmax(logits, out, rows, cols);
-        CanonicalSum sums = new CanonicalSum(cols);
-        for (int r = 0; r < rows; r++) {
-            int base = r * cols;
-            // Subtracting the max keeps every exp in (0, 1]: no overflow, and the largest term is 1.
-            double max = Double.NEGATIVE_INFINITY;
-            for (int i = base; i < base + cols; i++) {
-                max = Math.max(max, logits[i]);
-            }
-            double m = max;
-            // StrictMath.exp is fdlibm: the same bits on every JVM, so every Java backend agrees.
-            double sum = sums.plain(cols, k -> StrictMath.exp((double) logits[base + k] - m));
-            for (int i = base; i < base + cols; i++) {
-                out[i] = (float) (StrictMath.exp((double) logits[i] - m) / sum);
-            }
-        }
+        // float32 logits: float64 exps, summed plainly (as the backward pass sums float32 rows)
+        softmaxRows(rows, cols, i -> logits[i], false, (i, v) -> out[i] = (float) v);
     }
 
     @Override
     public void softmax(double[] logits, double[] out, int rows, int cols) {
         Arguments.softmax(logits, out, rows, cols);
-        CanonicalSum sums = new CanonicalSum(cols);
-        for (int r = 0; r < rows; r++) {
-            int base = r * cols;
-            double max = Double.NEGATIVE_INFINITY;
-            for (int i = base; i < base + cols; i++) {
-                max = Math.max(max, logits[i]);
-            }
-            double m = max;
-            double sum = sums.compensated(cols, k -> StrictMath.exp(logits[base + k] - m)).value();
-            for (int i = base; i < base + cols; i++) {
-                out[i] = StrictMath.exp(logits[i] - m) / sum;
-            }
-        }
+        softmaxRows(rows, cols, i -> logits[i], true, (i, v) -> out[i] = v);
     }
 
     @Override
     public void crossEntropyBackward(float[] softmaxOut, int[] labels, float scale, float[] gradIn, int rows,
                                      int cols) {
         Arguments.crossEntropyBackward(softmaxOut, labels, gradIn, rows, cols);
-        for (int r = 0; r < rows; r++) {
-            int base = r * cols;
-            int label = labels[r];
-            for (int i = 0; i < cols; i++) {
-                gradIn[base + i] = label == Arguments.IGNORE_INDEX ? 0.0f
-                        : (float) ((double) scale * ((double) softmaxOut[base + i] - (i == label ? 1.0 : 0.0)));
-            }
-        }
+        crossEntropyRows(k -> softmaxOut[k], labels, scale, (i, v) -> gradIn[i] = (float) v, rows, cols);
     }
 
     @Override
     public void crossEntropyBackward(double[] softmaxOut, int[] labels, double scale, double[] gradIn, int rows,
                                      int cols) {
         Arguments.crossEntropyBackward(softmaxOut, labels, gradIn, rows, cols);
+        crossEntropyRows(k -> softmaxOut[k], labels, scale, (i, v) -> gradIn[i] = v, rows, cols);
+    }
+
+    /** Where a row loop written once for both dtypes puts entry {@code i}: narrowed once for float32. */
+    private interface Sink {
+        void set(int i, double v);
+    }
+
+    /**
+     * The forward pass in float64 for both dtypes: per row, {@code exp(x - max) / sum}, with the sum in
+     * the canonical order, double-double for float64 logits, plain for float32 ones (float32 logits make
+     * float64 exps whose plain float64 sum is what every backend computes for them).
+     */
+    private static void softmaxRows(int rows, int cols, IntToDoubleFunction logits, boolean doubleDouble, Sink out) {
+        double[] e = new double[cols];
+        eachRow(rows, cols, (sums, r, base) -> {
+            // Subtracting the max keeps every exp in (0, 1]: no overflow, and the largest term is 1.
+            double max = Double.NEGATIVE_INFINITY;
+            for (int k = 0; k < cols; k++) {
+                max = Math.max(max, logits.applyAsDouble(base + k));
+            }
+            for (int k = 0; k < cols; k++) {
+                // StrictMath.exp is fdlibm: the same bits on every JVM, so every Java backend agrees.
+                e[k] = StrictMath.exp(logits.applyAsDouble(base + k) - max);
+            }
+            double sum = doubleDouble ? sums.compensated(cols, k -> e[k]).value() : sums.plain(cols, k -> e[k]);
+            for (int k = 0; k < cols; k++) {
+                out.set(base + k, e[k] / sum);
+            }
+        });
+    }
+
+    /**
+     * {@code scale * (y - onehot(label))} per row, in float64 for both dtypes (a float32 scale and y
+     * widen exactly), zero for the ignore label.
+     */
+    private static void crossEntropyRows(IntToDoubleFunction softmaxOut, int[] labels, double scale, Sink gradIn,
+                                         int rows, int cols) {
         for (int r = 0; r < rows; r++) {
             int base = r * cols;
             int label = labels[r];
             for (int i = 0; i < cols; i++) {
-                gradIn[base + i] = label == Arguments.IGNORE_INDEX ? 0.0
-                        : scale * (softmaxOut[base + i] - (i == label ? 1.0 : 0.0));
+                gradIn.set(base + i, label == Arguments.IGNORE_INDEX ? 0.0
+                        : scale * (softmaxOut.applyAsDouble(base + i) - (i == label ? 1.0 : 0.0)));
             }
         }
     }
@@ -152,10 +133,8 @@ public final class ReferenceBackend implements SoftmaxBackwardBackend {
     @Override
     public ShardPartials shardPartials(float[] gradOut, float[] softmaxOut, int rows, int cols) {
         ShardPartials p = ShardArguments.partials(gradOut, softmaxOut, rows, cols);
-        CanonicalSum sums = new CanonicalSum(cols);
         double[] y = new double[p.segments()];
-        for (int r = 0; r < rows; r++) {
-            int base = r * cols;
+        eachRow(rows, cols, (sums, r, base) -> {
             int n = sums.plainSegments(cols, k -> softmaxOut[base + k]);
             for (int s = 0; s < n; s++) {
                 y[s] = sums.segment(s);
@@ -165,18 +144,16 @@ public final class ReferenceBackend implements SoftmaxBackwardBackend {
                 p.setSegment(r, s, y[s], 0.0, sums.segment(s), 0.0);
             }
             p.setRowFrom(r, gradOut, base, base + cols);
-        }
+        });
         return p;
     }
 
     @Override
     public ShardPartials shardPartials(double[] gradOut, double[] softmaxOut, int rows, int cols) {
         ShardPartials p = ShardArguments.partials(gradOut, softmaxOut, rows, cols);
-        CanonicalSum sums = new CanonicalSum(cols);
         double[] yS = new double[p.segments()];
         double[] yC = new double[p.segments()];
-        for (int r = 0; r < rows; r++) {
-            int base = r * cols;
+        eachRow(rows, cols, (sums, r, base) -> {
             int n = sums.doubleDoubleSegments(cols, k -> softmaxOut[base + k], null);
             for (int s = 0; s < n; s++) {
                 yS[s] = sums.segment(s);
@@ -187,7 +164,7 @@ public final class ReferenceBackend implements SoftmaxBackwardBackend {
                 p.setSegment(r, s, yS[s], yC[s], sums.segment(s), sums.segmentError(s));
             }
             p.setRowFrom(r, gradOut, softmaxOut, base, base + cols);
-        }
+        });
         return p;
     }
 
@@ -195,20 +172,41 @@ public final class ReferenceBackend implements SoftmaxBackwardBackend {
     public void shardBackward(float[] gradOut, float[] softmaxOut, float[] means, float[] gradIn, int rows,
                               int cols) {
         ShardArguments.backward(gradOut, softmaxOut, means, gradIn, rows, cols);
-        for (int r = 0; r < rows; r++) {
-            for (int i = r * cols; i < (r + 1) * cols; i++) {
-                gradIn[i] = RowNumerics.gradIn(softmaxOut[i], gradOut[i], means[r]);
-            }
-        }
+        eachEntry(rows, cols, (r, i) -> gradIn[i] = RowNumerics.gradIn(softmaxOut[i], gradOut[i], means[r]));
     }
 
     @Override
     public void shardBackward(double[] gradOut, double[] softmaxOut, double[] means, double[] gradIn, int rows,
                               int cols) {
         ShardArguments.backward(gradOut, softmaxOut, means, gradIn, rows, cols);
+        eachEntry(rows, cols, (r, i) -> gradIn[i] = RowNumerics.gradIn(softmaxOut[i], gradOut[i], means[r]));
+    }
+
+    /** Row {@code r} of a batch, starting at {@code base}, with the summer its sums share. */
+    private interface RowBody {
+        void row(CanonicalSum sums, int r, int base);
+    }
+
+    /** Every row in order; none when {@code cols == 0}, since a row without entries has nothing to write. */
+    private static void eachRow(int rows, int cols, RowBody body) {
+        if (cols == 0) {
+            return;
+        }
+        CanonicalSum sums = new CanonicalSum(cols);
+        for (int r = 0; r < rows; r++) {
+            body.row(sums, r, r * cols);
+        }
+    }
+
+    /** Entry {@code i} of row {@code r}, for a loop written once for both dtypes. */
+    private interface RowEntry {
+        void at(int r, int i);
+    }
+
+    private static void eachEntry(int rows, int cols, RowEntry body) {
         for (int r = 0; r < rows; r++) {
             for (int i = r * cols; i < (r + 1) * cols; i++) {
-                gradIn[i] = RowNumerics.gradIn(softmaxOut[i], gradOut[i], means[r]);
+                body.at(r, i);
             }
         }
     }

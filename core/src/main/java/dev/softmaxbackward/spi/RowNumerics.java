@@ -1,5 +1,6 @@
 package dev.softmaxbackward.spi;
 
+
 /**
  * The canonical summation order and rounding steps of {@code docs/numerics.md}, as building blocks
  * every backend shares, so that every backend produces the bits the {@code reference} backend does.
@@ -164,30 +165,20 @@ public final class RowNumerics {
      * differing entry, so on ordinary rows it costs one comparison; when {@code d == g[from]} it is skipped.
      */
     public static float constantRowMean(float d, float[] g, int from, int to) {
-        if (from >= to || d == g[from]) { // an empty range first: g[from] may not exist
-            return d;
+        int i = from >= to || d == g[from] ? to + 1 : from + 1; // an empty range first: g[from] may not exist
+        while (i < to && g[i] == g[from]) {
+            i++;
         }
-        float first = g[from];
-        for (int i = from + 1; i < to; i++) {
-            if (g[i] != first) {
-                return d;
-            }
-        }
-        return first == first ? first : d;
+        return i == to && !Float.isNaN(g[from]) ? g[from] : d;
     }
 
-    /** {@link #constantRowMean(float, float[], int, int)} for float64 rows. */
+    /** {@link #constantRowMean(float, float[], int, int)} for float64 rows (the kernels' loop per dtype: no lambda per row). */
     public static double constantRowMean(double d, double[] g, int from, int to) {
-        if (from >= to || d == g[from]) { // an empty range first: g[from] may not exist
-            return d;
+        int i = from >= to || d == g[from] ? to + 1 : from + 1;
+        while (i < to && g[i] == g[from]) {
+            i++;
         }
-        double first = g[from];
-        for (int i = from + 1; i < to; i++) {
-            if (g[i] != first) {
-                return d;
-            }
-        }
-        return first == first ? first : d;
+        return i == to && !Double.isNaN(g[from]) ? g[from] : d;
     }
 
     /**

@@ -137,21 +137,6 @@ public final class CpuBackend implements SoftmaxBackwardBackend {
     }
 
     @Override
-    public String name() {
-        return NAME;
-    }
-
-    @Override
-    public int priority() {
-        return PRIORITY;
-    }
-
-    @Override
-    public boolean isAvailable() {
-        return availability.cause() == null;
-    }
-
-    @Override
     public Optional<Throwable> unavailabilityCause() {
         return Optional.ofNullable(availability.cause());
     }

@@ -130,7 +130,7 @@ final class FdlibmExp {
             return null;
         }
         try {
-            return (Rows) Class.forName("dev.softmaxbackward.cpu.VectorExp").getDeclaredConstructor().newInstance();
+            return Class.forName("dev.softmaxbackward.cpu.VectorExp").asSubclass(Rows.class).getDeclaredConstructor().newInstance();
         } catch (ReflectiveOperationException | LinkageError e) {
             LOG.debug("softmax-backward cpu: the Vector API exp cannot load: {}", e.toString());
             return null;

@@ -72,7 +72,7 @@ final class Kernels {
         }
         if (feature >= 22) {
             try {
-                return (RowKernel) Class.forName("dev.softmaxbackward.cpu.SegmentKernel")
+                return Class.forName("dev.softmaxbackward.cpu.SegmentKernel").asSubclass(RowKernel.class)
                         .getDeclaredConstructor(RowKernel.class).newInstance(arrays);
             } catch (ReflectiveOperationException | LinkageError e) {
                 LOG.debug("softmax-backward cpu: no JDK 22 MemorySegment kernel in this jar ({}); INDArray rows"

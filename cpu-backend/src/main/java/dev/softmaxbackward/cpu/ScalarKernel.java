@@ -260,7 +260,7 @@ final class ScalarKernel implements RowKernel {
                 return d;
             }
         }
-        return first == first ? first : d;
+        return !Float.isNaN(first) ? first : d;
     }
 
     static double constantRowMeanDouble(double d, ByteBuffer g, int go, int cols) {
@@ -273,7 +273,7 @@ final class ScalarKernel implements RowKernel {
                 return d;
             }
         }
-        return first == first ? first : d;
+        return !Double.isNaN(first) ? first : d;
     }
 
     /** The segment tree over both float64 sums, then {@code d} for float32 (and 16-bit) inputs. */

@@ -54,21 +54,6 @@ public final class CudaBackend implements SoftmaxBackwardBackend, AutoCloseable 
     /** For {@link java.util.ServiceLoader}; every instance shares the one process-wide CUDA state. */
     public CudaBackend() {}
 
-    @Override
-    public String name() {
-        return NAME;
-    }
-
-    @Override
-    public int priority() {
-        return PRIORITY;
-    }
-
-    @Override
-    public boolean isAvailable() {
-        return CudaRuntime.deadContext() == null && !CudaRuntime.isClosed() && CudaRuntime.probeOnce().runtime() != null;
-    }
-
     /** The probe's reason, or, after a sticky CUDA error, that error (naming the launch before it). */
     @Override
     public Optional<Throwable> unavailabilityCause() {
@@ -271,80 +256,76 @@ public final class CudaBackend implements SoftmaxBackwardBackend, AutoCloseable 
         }
     }
 
-    private void hostBackward(DType dtype, Object g, Object y, Object out, int rows, int cols) {
+    /**
+     * One chunk of a host-array call: rows {@code [r0, r0 + rows)}, entries {@code [offset, offset + n)}
+     * of the arrays, {@code bytes} of them; the staging set holds regions of {@code region} bytes.
+     */
+    private record Chunk(long region, int r0, int rows, int offset, int n, long bytes) {}
+
+    /** Copies one chunk's inputs in and launches its kernel; returns the offset of its output region. */
+    private interface ChunkLaunch {
+        long launch(CudaRuntime runtime, HostStaging staging, Chunk chunk);
+    }
+
+    /**
+     * A host-array call, chunk by chunk on one staging set of {@code regions} regions of a chunk's
+     * entries, plus {@code extraPerRow} bytes per row after them (the labels): each chunk is launched,
+     * its output copied back and the stream synchronised before {@code out} is written, so
+     * {@code out} may be an input (gradIn may be gradOut: a chunk's inputs were copied in before).
+     */
+    private static void hostChunks(DType dtype, int rows, int cols, int regions, int extraPerRow, Object out,
+                                   ChunkLaunch launch) {
         if (rows == 0 || cols == 0) {
             return;
         }
         int es = dtype.bytes();
         int chunk = HostStaging.chunkRows(rows, cols, es);
         long region = HostStaging.region((long) chunk * cols * es);
-        staged(3 * region, (runtime, staging) -> {
+        long extra = extraPerRow == 0 ? 0 : HostStaging.region((long) extraPerRow * chunk);
+        staged(regions * region + extra, (runtime, staging) -> {
             for (int r0 = 0; r0 < rows; r0 += chunk) {
                 int nr = Math.min(chunk, rows - r0);
-                int offset = r0 * cols;
-                int n = nr * cols;
-                long bytes = (long) n * es;
-                put(staging.hostBytes(0, bytes), g, offset, n);
-                put(staging.hostBytes(region, bytes), y, offset, n);
-                staging.upload(0, bytes);
-                staging.upload(region, bytes);
-                runtime.softmaxBackward(dtype, staging.device(0), staging.device(region), staging.device(2 * region),
-                        nr, cols, cols, staging.stream());
-                staging.download(2 * region, bytes);
+                Chunk c = new Chunk(region, r0, nr, r0 * cols, nr * cols, (long) nr * cols * es);
+                long at = launch.launch(runtime, staging, c);
+                staging.download(at, c.bytes());
                 staging.synchronize();
-                // gradIn may be gradOut: it is written only after this chunk's inputs were copied in
-                get(staging.hostBytes(2 * region, bytes), out, offset, n);
+                get(staging.hostBytes(at, c.bytes()), out, c.offset(), c.n());
             }
+        });
+    }
+
+    private void hostBackward(DType dtype, Object g, Object y, Object out, int rows, int cols) {
+        hostChunks(dtype, rows, cols, 3, 0, out, (runtime, staging, c) -> {
+            put(staging.hostBytes(0, c.bytes()), g, c.offset(), c.n());
+            put(staging.hostBytes(c.region(), c.bytes()), y, c.offset(), c.n());
+            staging.upload(0, c.bytes());
+            staging.upload(c.region(), c.bytes());
+            runtime.softmaxBackward(dtype, staging.device(0), staging.device(c.region()),
+                    staging.device(2 * c.region()), c.rows(), cols, cols, staging.stream());
+            return 2 * c.region();
         });
     }
 
     private void hostForward(DType dtype, Object x, Object out, int rows, int cols) {
-        if (rows == 0 || cols == 0) {
-            return;
-        }
-        int es = dtype.bytes();
-        int chunk = HostStaging.chunkRows(rows, cols, es);
-        long region = HostStaging.region((long) chunk * cols * es);
-        staged(2 * region, (runtime, staging) -> {
-            for (int r0 = 0; r0 < rows; r0 += chunk) {
-                int nr = Math.min(chunk, rows - r0);
-                int offset = r0 * cols;
-                int n = nr * cols;
-                long bytes = (long) n * es;
-                put(staging.hostBytes(0, bytes), x, offset, n);
-                staging.upload(0, bytes);
-                runtime.softmax(dtype, staging.device(0), staging.device(region), nr, cols, cols, staging.stream());
-                staging.download(region, bytes);
-                staging.synchronize();
-                get(staging.hostBytes(region, bytes), out, offset, n);
-            }
+        hostChunks(dtype, rows, cols, 2, 0, out, (runtime, staging, c) -> {
+            put(staging.hostBytes(0, c.bytes()), x, c.offset(), c.n());
+            staging.upload(0, c.bytes());
+            runtime.softmax(dtype, staging.device(0), staging.device(c.region()), c.rows(), cols, cols,
+                    staging.stream());
+            return c.region();
         });
     }
 
     private void hostCrossEntropy(DType dtype, Object y, int[] labels, double scale, Object out, int rows, int cols) {
-        if (rows == 0 || cols == 0) {
-            return;
-        }
-        int es = dtype.bytes();
-        int chunk = HostStaging.chunkRows(rows, cols, es);
-        long region = HostStaging.region((long) chunk * cols * es);
-        long labelRegion = HostStaging.region(4L * chunk);
-        staged(2 * region + labelRegion, (runtime, staging) -> {
-            for (int r0 = 0; r0 < rows; r0 += chunk) {
-                int nr = Math.min(chunk, rows - r0);
-                int offset = r0 * cols;
-                int n = nr * cols;
-                long bytes = (long) n * es;
-                put(staging.hostBytes(0, bytes), y, offset, n);
-                put(staging.hostBytes(2 * region, 4L * nr), labels, r0, nr);
-                staging.upload(0, bytes);
-                staging.upload(2 * region, 4L * nr);
-                runtime.crossEntropyBackward(dtype, staging.device(0), staging.device(2 * region), scale,
-                        staging.device(region), nr, cols, cols, staging.stream());
-                staging.download(region, bytes);
-                staging.synchronize();
-                get(staging.hostBytes(region, bytes), out, offset, n);
-            }
+        hostChunks(dtype, rows, cols, 2, 4, out, (runtime, staging, c) -> {
+            long labelsAt = 2 * c.region();
+            put(staging.hostBytes(0, c.bytes()), y, c.offset(), c.n());
+            put(staging.hostBytes(labelsAt, 4L * c.rows()), labels, c.r0(), c.rows());
+            staging.upload(0, c.bytes());
+            staging.upload(labelsAt, 4L * c.rows());
+            runtime.crossEntropyBackward(dtype, staging.device(0), staging.device(labelsAt), scale,
+                    staging.device(c.region()), c.rows(), cols, cols, staging.stream());
+            return c.region();
         });
     }
 

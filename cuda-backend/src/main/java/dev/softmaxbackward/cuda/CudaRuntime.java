@@ -3,6 +3,7 @@ package dev.softmaxbackward.cuda;
 import static dev.softmaxbackward.cuda.CudaException.check;
 import static dev.softmaxbackward.cuda.CudaException.errorName;
 
+import dev.softmaxbackward.spi.RowNumerics;
 import java.io.IOException;
 import java.io.InputStream;
 import java.nio.charset.StandardCharsets;
@@ -558,7 +559,7 @@ final class CudaRuntime {
                 // same stream from interleaving with these three
                 try (WorkspaceCache<CUstream, CUdeviceptr>.Lease lease = workspaces.lease(stream, plan.workspaceBytes())) {
                     CUdeviceptr workspace = lease.block();
-                    long partialBytes = (long) rows * 2 * LaunchPlanner.segments(cols) * dtype.accumulatorBytes();
+                    long partialBytes = (long) rows * 2 * RowNumerics.segments(cols) * dtype.accumulatorBytes();
                     CUdeviceptr d = workspace.withByteOffset(partialBytes);
                     launch(plan.kernel(), plan.gridX(), plan.gridY(), plan.threads(), plan.sharedBytes(), stream,
                             KernelArgs.splitPartials(g, y, rows, cols, stride, plan.segmentsPerBlock(), workspace,

@@ -35,28 +35,26 @@ final class KernelArgs {
 
     private KernelArgs() {}
 
-    private KernelArgs pointer(NativePointerObject p) {
-        pointers.add(Pointer.to(p));
-        types.add(Type.U64_POINTER);
+    private KernelArgs add(Pointer value, Type type) {
+        pointers.add(value);
+        types.add(type);
         return this;
+    }
+
+    private KernelArgs pointer(NativePointerObject p) {
+        return add(Pointer.to(p), Type.U64_POINTER);
     }
 
     private KernelArgs int64(long v) {
-        pointers.add(Pointer.to(new long[] {v}));
-        types.add(Type.U64);
-        return this;
+        return add(Pointer.to(new long[] {v}), Type.U64);
     }
 
     private KernelArgs int32(int v) {
-        pointers.add(Pointer.to(new int[] {v}));
-        types.add(Type.U32);
-        return this;
+        return add(Pointer.to(new int[] {v}), Type.U32);
     }
 
     private KernelArgs float64(double v) {
-        pointers.add(Pointer.to(new double[] {v}));
-        types.add(Type.F64);
-        return this;
+        return add(Pointer.to(new double[] {v}), Type.F64);
     }
 
     /** The kernelParams array of cuLaunchKernel. */

@@ -2,6 +2,7 @@ package dev.softmaxbackward.cuda;
 
 import static dev.softmaxbackward.spi.RowNumerics.LANES;
 import static dev.softmaxbackward.spi.RowNumerics.SEGMENT;
+import static dev.softmaxbackward.spi.RowNumerics.segments;
 
 import dev.softmaxbackward.cuda.LaunchPlan.Variant;
 
@@ -31,11 +32,6 @@ final class LaunchPlanner {
     static final int MAX_WARPS = 32;
 
     private LaunchPlanner() {}
-
-    /** Segments of a row; RowNumerics.segments's {@code cols + 4095} overflows for cols > 2^31 - 4096. */
-    static int segments(int cols) {
-        return (int) (((long) cols + SEGMENT - 1) / SEGMENT);
-    }
 
     /** The largest entries-per-lane of the warp family for this dtype (a power of two). */
     static int maxPerLane(DType dtype) {
@@ -124,7 +120,7 @@ final class LaunchPlanner {
             // every thread stages about four 16-byte vectors of y and of g; a warp per segment at least
             long perThread = 4L * dtype.vector();
             long wanted = ((cols + perThread - 1) / perThread + LANES - 1) / LANES * LANES;
-            int threads = (int) Math.min(limits.maxThreadsPerBlock(), Math.max(LANES * warps, wanted));
+            int threads = (int) Math.min(limits.maxThreadsPerBlock(), Math.max((long) LANES * warps, wanted));
             return new LaunchPlan(Variant.BLOCK, "sb_block_" + suffix, rows, 1, threads, (int) block, 1, 0, 0, 0, 0, 0);
         }
         int threads = Math.min(limits.maxThreadsPerBlock(), LANES * warps);

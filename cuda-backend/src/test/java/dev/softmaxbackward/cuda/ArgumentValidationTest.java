@@ -11,7 +11,9 @@ import dev.softmaxbackward.SoftmaxBackwardBackend;
 import dev.softmaxbackward.reference.ReferenceBackend;
 import java.util.ArrayList;
 import java.util.Arrays;
+import java.util.LinkedHashMap;
 import java.util.List;
+import java.util.Map;
 import java.util.function.Consumer;
 import jcuda.driver.CUdeviceptr;
 import org.junit.jupiter.api.Assumptions;
@@ -34,71 +36,52 @@ class ArgumentValidationTest {
         }
     }
 
-    private static List<Object[]> cases() {
-        List<Object[]> cases = new ArrayList<>();
+    /** Each bad call by name, in a fixed order. */
+    private static Map<String, Consumer<SoftmaxBackwardBackend>> cases() {
+        Map<String, Consumer<SoftmaxBackwardBackend>> cases = new LinkedHashMap<>();
         float[] f6 = new float[6];
         float[] f5 = new float[5];
         double[] d6 = new double[6];
         double[] d7 = new double[7];
         int[] labels2 = {0, 1};
-        cases.add(new Object[] {"float gradOut null", (Consumer<SoftmaxBackwardBackend>) b ->
-                b.softmaxBackward(null, f6, f6.clone(), 2, 3)});
-        cases.add(new Object[] {"float softmaxOut null", (Consumer<SoftmaxBackwardBackend>) b ->
-                b.softmaxBackward(f6, null, f6.clone(), 2, 3)});
-        cases.add(new Object[] {"float gradIn null", (Consumer<SoftmaxBackwardBackend>) b ->
-                b.softmaxBackward(f6, f6.clone(), null, 2, 3)});
-        cases.add(new Object[] {"float negative rows", (Consumer<SoftmaxBackwardBackend>) b ->
-                b.softmaxBackward(f6, f6.clone(), f6.clone(), -1, 3)});
-        cases.add(new Object[] {"float negative cols", (Consumer<SoftmaxBackwardBackend>) b ->
-                b.softmaxBackward(f6, f6.clone(), f6.clone(), 2, -3)});
-        cases.add(new Object[] {"float overflow", (Consumer<SoftmaxBackwardBackend>) b ->
-                b.softmaxBackward(f6, f6.clone(), f6.clone(), 1 << 16, 1 << 16)});
-        cases.add(new Object[] {"float gradOut short", (Consumer<SoftmaxBackwardBackend>) b ->
-                b.softmaxBackward(f5, f6, f6.clone(), 2, 3)});
-        cases.add(new Object[] {"float softmaxOut short", (Consumer<SoftmaxBackwardBackend>) b ->
-                b.softmaxBackward(f6, f5, f6.clone(), 2, 3)});
-        cases.add(new Object[] {"float gradIn short", (Consumer<SoftmaxBackwardBackend>) b ->
-                b.softmaxBackward(f6, f6.clone(), f5, 2, 3)});
-        cases.add(new Object[] {"double gradOut long", (Consumer<SoftmaxBackwardBackend>) b ->
-                b.softmaxBackward(d7, d6, d6.clone(), 2, 3)});
-        cases.add(new Object[] {"double null", (Consumer<SoftmaxBackwardBackend>) b ->
-                b.softmaxBackward(d6, null, d6.clone(), 2, 3)});
-        cases.add(new Object[] {"double overflow", (Consumer<SoftmaxBackwardBackend>) b ->
-                b.softmaxBackward(d6, d6.clone(), d6.clone(), Integer.MAX_VALUE, 2)});
-        cases.add(new Object[] {"softmax float logits null", (Consumer<SoftmaxBackwardBackend>) b ->
-                b.softmax((float[]) null, f6, 2, 3)});
-        cases.add(new Object[] {"softmax float out short", (Consumer<SoftmaxBackwardBackend>) b ->
-                b.softmax(f6, f5, 2, 3)});
-        cases.add(new Object[] {"softmax double negative", (Consumer<SoftmaxBackwardBackend>) b ->
-                b.softmax(d6, d6.clone(), -2, 3)});
-        cases.add(new Object[] {"softmax double out null", (Consumer<SoftmaxBackwardBackend>) b ->
-                b.softmax(d6, null, 2, 3)});
-        cases.add(new Object[] {"ce float labels null", (Consumer<SoftmaxBackwardBackend>) b ->
-                b.crossEntropyBackward(f6, null, 1f, f6.clone(), 2, 3)});
-        cases.add(new Object[] {"ce float labels length", (Consumer<SoftmaxBackwardBackend>) b ->
-                b.crossEntropyBackward(f6, new int[3], 1f, f6.clone(), 2, 3)});
-        cases.add(new Object[] {"ce float label too big", (Consumer<SoftmaxBackwardBackend>) b ->
-                b.crossEntropyBackward(f6, new int[] {0, 3}, 1f, f6.clone(), 2, 3)});
-        cases.add(new Object[] {"ce double label negative", (Consumer<SoftmaxBackwardBackend>) b ->
-                b.crossEntropyBackward(d6, new int[] {-1, 0}, 1.0, d6.clone(), 2, 3)});
-        cases.add(new Object[] {"ce double softmaxOut short", (Consumer<SoftmaxBackwardBackend>) b ->
-                b.crossEntropyBackward(new double[5], labels2, 1.0, d6.clone(), 2, 3)});
-        cases.add(new Object[] {"ce double gradIn null", (Consumer<SoftmaxBackwardBackend>) b ->
-                b.crossEntropyBackward(d6, labels2, 1.0, null, 2, 3)});
+        cases.put("float gradOut null", b -> b.softmaxBackward(null, f6, f6.clone(), 2, 3));
+        cases.put("float softmaxOut null", b -> b.softmaxBackward(f6, null, f6.clone(), 2, 3));
+        cases.put("float gradIn null", b -> b.softmaxBackward(f6, f6.clone(), null, 2, 3));
+        cases.put("float negative rows", b -> b.softmaxBackward(f6, f6.clone(), f6.clone(), -1, 3));
+        cases.put("float negative cols", b -> b.softmaxBackward(f6, f6.clone(), f6.clone(), 2, -3));
+        cases.put("float overflow", b -> b.softmaxBackward(f6, f6.clone(), f6.clone(), 1 << 16, 1 << 16));
+        cases.put("float gradOut short", b -> b.softmaxBackward(f5, f6, f6.clone(), 2, 3));
+        cases.put("float softmaxOut short", b -> b.softmaxBackward(f6, f5, f6.clone(), 2, 3));
+        cases.put("float gradIn short", b -> b.softmaxBackward(f6, f6.clone(), f5, 2, 3));
+        cases.put("double gradOut long", b -> b.softmaxBackward(d7, d6, d6.clone(), 2, 3));
+        cases.put("double null", b -> b.softmaxBackward(d6, null, d6.clone(), 2, 3));
+        cases.put("double overflow", b -> b.softmaxBackward(d6, d6.clone(), d6.clone(), Integer.MAX_VALUE, 2));
+        cases.put("softmax float logits null", b -> b.softmax((float[]) null, f6, 2, 3));
+        cases.put("softmax float out short", b -> b.softmax(f6, f5, 2, 3));
+        cases.put("softmax double negative", b -> b.softmax(d6, d6.clone(), -2, 3));
+        cases.put("softmax double out null", b -> b.softmax(d6, null, 2, 3));
+        cases.put("ce float labels null", b -> b.crossEntropyBackward(f6, null, 1f, f6.clone(), 2, 3));
+        cases.put("ce float labels length", b -> b.crossEntropyBackward(f6, new int[3], 1f, f6.clone(), 2, 3));
+        cases.put("ce float label too big", b -> b.crossEntropyBackward(f6, new int[] {0, 3}, 1f, f6.clone(), 2, 3));
+        cases.put("ce double label negative",
+                b -> b.crossEntropyBackward(d6, new int[] {-1, 0}, 1.0, d6.clone(), 2, 3));
+        cases.put("ce double softmaxOut short",
+                b -> b.crossEntropyBackward(new double[5], labels2, 1.0, d6.clone(), 2, 3));
+        cases.put("ce double gradIn null", b -> b.crossEntropyBackward(d6, labels2, 1.0, null, 2, 3));
         return cases;
     }
 
-    @SuppressWarnings("unchecked")
     @TestFactory
     List<DynamicTest> sameExceptionAndMessageAsReference() {
         List<DynamicTest> tests = new ArrayList<>();
-        for (Object[] c : cases()) {
-            Consumer<SoftmaxBackwardBackend> call = (Consumer<SoftmaxBackwardBackend>) c[1];
-            tests.add(DynamicTest.dynamicTest((String) c[0], () -> {
+        for (Map.Entry<String, Consumer<SoftmaxBackwardBackend>> c : cases().entrySet()) {
+            String name = c.getKey();
+            Consumer<SoftmaxBackwardBackend> call = c.getValue();
+            tests.add(DynamicTest.dynamicTest(name, () -> {
                 Throwable expected = thrown(() -> call.accept(new ReferenceBackend()));
-                assertNotNull(expected, "the reference backend accepted " + c[0]);
+                assertNotNull(expected, "the reference backend accepted " + name);
                 Throwable actual = thrown(() -> call.accept(new CudaBackend()));
-                assertNotNull(actual, "cuda accepted " + c[0]);
+                assertNotNull(actual, "cuda accepted " + name);
                 assertEquals(expected.getClass(), actual.getClass(), String.valueOf(actual));
                 assertEquals(expected.getMessage(), actual.getMessage());
             }));

@@ -58,9 +58,7 @@ class CudaGpuTest {
             int n = rows * cols;
             double[] y = new double[n];
             double[] g = new double[n];
-            for (int r = 0; r < rows; r++) {
-                KernelOrderEmulationTest.fill(random, y, g, r, cols, false);
-            }
+            KernelOrderEmulationTest.fillRows(random, y, g, rows, cols, false);
             double[] expected = new double[n];
             REFERENCE.softmaxBackward(g, y, expected, rows, cols);
             double[] actual = new double[n];
@@ -68,15 +66,9 @@ class CudaGpuTest {
             assertBits(expected, actual, "float64 " + rows + "x" + cols);
             seen.add(LaunchPlanner.plan(rows, cols, DType.FLOAT64, limits).variant());
 
-            for (int r = 0; r < rows; r++) {
-                KernelOrderEmulationTest.fill(random, y, g, r, cols, true);
-            }
-            float[] fy = new float[n];
-            float[] fg = new float[n];
-            for (int i = 0; i < n; i++) {
-                fy[i] = (float) y[i];
-                fg[i] = (float) g[i];
-            }
+            KernelOrderEmulationTest.fillRows(random, y, g, rows, cols, true);
+            float[] fy = KernelOrderEmulationTest.narrow(y);
+            float[] fg = KernelOrderEmulationTest.narrow(g);
             float[] fExpected = new float[n];
             REFERENCE.softmaxBackward(fg, fy, fExpected, rows, cols);
             float[] fActual = new float[n];
@@ -145,8 +137,8 @@ class CudaGpuTest {
                             long bg = randomBits(random, dtype, false);
                             yBits[r * stride + i] = by;
                             gBits[r * stride + i] = bg;
-                            y[r * cols + i] = widen(dtype, by);
-                            g[r * cols + i] = widen(dtype, bg);
+                            y[r * cols + i] = KernelModel.widen(dtype, by);
+                            g[r * cols + i] = KernelModel.widen(dtype, bg);
                         }
                         if (r % 5 == 4) {
                             // the in-place race of issue 11: y = [1, 0, ...], g = [c, 0, ...] (d == g[0])
@@ -155,8 +147,8 @@ class CudaGpuTest {
                                 long bg = i == 0 ? oneBits(dtype) : 0;
                                 yBits[r * stride + i] = by;
                                 gBits[r * stride + i] = bg;
-                                y[r * cols + i] = widen(dtype, by);
-                                g[r * cols + i] = widen(dtype, bg);
+                                y[r * cols + i] = KernelModel.widen(dtype, by);
+                                g[r * cols + i] = KernelModel.widen(dtype, bg);
                             }
                         }
                     }
@@ -207,12 +199,11 @@ class CudaGpuTest {
             int rows = shape[0];
             int cols = shape[1];
             int n = rows * cols;
-            float[] logits = new float[n];
             double[] dlogits = new double[n];
             for (int i = 0; i < n; i++) {
                 dlogits[i] = random.nextGaussian() * 4;
-                logits[i] = (float) dlogits[i];
             }
+            float[] logits = KernelOrderEmulationTest.narrow(dlogits);
             float[] fRef = new float[n];
             float[] fGpu = new float[n];
             REFERENCE.softmax(logits, fRef, rows, cols);
@@ -320,22 +311,7 @@ class CudaGpuTest {
     // ---- helpers ----
 
     static long randomBits(Random random, DType dtype, boolean positive) {
-        double v = positive ? random.nextDouble() * 0.01 : random.nextGaussian();
-        return switch (dtype) {
-            case FLOAT32 -> Float.floatToRawIntBits((float) v) & 0xffffffffL;
-            case FLOAT64 -> Double.doubleToRawLongBits(v);
-            case BFLOAT16 -> HalfFloats.doubleToBf16(v) & 0xffff;
-            case FLOAT16 -> HalfFloats.doubleToFp16(v) & 0xffff;
-        };
-    }
-
-    static double widen(DType dtype, long bits) {
-        return switch (dtype) {
-            case FLOAT32 -> Float.intBitsToFloat((int) bits);
-            case FLOAT64 -> Double.longBitsToDouble(bits);
-            case BFLOAT16 -> HalfFloats.bf16ToDouble((short) bits);
-            case FLOAT16 -> HalfFloats.fp16ToDouble((short) bits);
-        };
+        return KernelModel.bits(dtype, positive ? random.nextDouble() * 0.01 : random.nextGaussian());
     }
 
     static long poison(DType dtype) {
@@ -350,7 +326,8 @@ class CudaGpuTest {
         if (want == got) {
             return true;
         }
-        return Double.isNaN(widen(dtype, want)) && Double.isNaN(widen(dtype, got)); // NaN payloads may differ
+        // NaN payloads may differ
+        return Double.isNaN(KernelModel.widen(dtype, want)) && Double.isNaN(KernelModel.widen(dtype, got));
     }
 
     static DeviceBuffer upload(DType dtype, long[] bits, long total, int offset) {

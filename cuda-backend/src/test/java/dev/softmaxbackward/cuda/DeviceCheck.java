@@ -63,9 +63,7 @@ public final class DeviceCheck {
      */
     static boolean smoke(CudaBackend cuda) {
         CudaRuntime runtime = CudaRuntime.require();
-        runtime.makeCurrent();
-        CUstream stream = new CUstream();
-        check(JCudaDriver.cuStreamCreate(stream, 0), "cuStreamCreate");
+        CUstream stream = newStream(runtime);
         Random random = new Random(5);
         for (DType dtype : DType.values()) {
             java.util.Map<LaunchPlan.Variant, int[]> smallest = new java.util.EnumMap<>(LaunchPlan.Variant.class);
@@ -93,8 +91,8 @@ public final class DeviceCheck {
                     if (i / cols % 5 == 4) { // the in-place race's row: y = [1, 0, ...], g = [1, 0, ...]
                         yBits[i] = gBits[i] = i % cols == 0 ? CudaGpuTest.oneBits(dtype) : 0;
                     }
-                    y[i] = CudaGpuTest.widen(dtype, yBits[i]);
-                    g[i] = CudaGpuTest.widen(dtype, gBits[i]);
+                    y[i] = KernelModel.widen(dtype, yBits[i]);
+                    g[i] = KernelModel.widen(dtype, gBits[i]);
                 }
                 long[] expected = KernelModel.run(plan, dtype, y, g, rows, cols, 0, new int[n]);
                 for (boolean inPlace : new boolean[] {false, true}) {
@@ -146,7 +144,7 @@ public final class DeviceCheck {
                 double[] x = new double[n];
                 for (int i = 0; i < n; i++) {
                     xBits[i] = CudaGpuTest.randomBits(random, dtype, false);
-                    x[i] = CudaGpuTest.widen(dtype, xBits[i]);
+                    x[i] = KernelModel.widen(dtype, xBits[i]);
                 }
                 long[] softmax = expectedSoftmax(reference, dtype, x, rows, cols);
                 int[] labels = new int[rows];
@@ -202,14 +200,12 @@ public final class DeviceCheck {
         return true;
     }
 
-    /** Bits in the dtype's layout of a double, rounded once. */
-    static long narrow(DType dtype, double v) {
-        return switch (dtype) {
-            case FLOAT32 -> Float.floatToRawIntBits((float) v) & 0xffffffffL;
-            case FLOAT64 -> Double.doubleToRawLongBits(v);
-            case BFLOAT16 -> HalfFloats.doubleToBf16(v) & 0xffff;
-            case FLOAT16 -> HalfFloats.doubleToFp16(v) & 0xffff;
-        };
+    /** A new stream, with the runtime's context made current on this thread. */
+    private static CUstream newStream(CudaRuntime runtime) {
+        runtime.makeCurrent();
+        CUstream stream = new CUstream();
+        check(JCudaDriver.cuStreamCreate(stream, 0), "cuStreamCreate");
+        return stream;
     }
 
     /** The reference's forward softmax in the dtype (16-bit types: the double result rounded once). */
@@ -224,13 +220,13 @@ public final class DeviceCheck {
             }
             reference.softmax(fx, fo, rows, cols);
             for (int i = 0; i < n; i++) {
-                out[i] = narrow(dtype, fo[i]);
+                out[i] = KernelModel.bits(dtype, fo[i]);
             }
         } else {
             double[] o = new double[n];
             reference.softmax(x, o, rows, cols);
             for (int i = 0; i < n; i++) {
-                out[i] = narrow(dtype, o[i]);
+                out[i] = KernelModel.bits(dtype, o[i]);
             }
         }
         return out;
@@ -256,27 +252,28 @@ public final class DeviceCheck {
                 }
                 reference.crossEntropyBackward(fy, valid, (float) scale, fo, rows, cols);
                 for (int i = 0; i < n; i++) {
-                    out[i] = narrow(dtype, fo[i]);
+                    out[i] = KernelModel.bits(dtype, fo[i]);
                 }
             }
             case FLOAT64 -> {
                 double[] o = new double[n];
                 reference.crossEntropyBackward(y, valid, scale, o, rows, cols);
                 for (int i = 0; i < n; i++) {
-                    out[i] = narrow(dtype, o[i]);
+                    out[i] = KernelModel.bits(dtype, o[i]);
                 }
             }
             default -> {
                 for (int i = 0; i < n; i++) {
                     int label = valid[i / cols];
-                    out[i] = narrow(dtype, label == -100 ? 0.0 : scale * (y[i] - (i % cols == label ? 1.0 : 0.0)));
+                    out[i] = KernelModel.bits(dtype,
+                            label == -100 ? 0.0 : scale * (y[i] - (i % cols == label ? 1.0 : 0.0)));
                 }
             }
         }
         for (int r = 0; r < rows; r++) {
             if (valid[r] != labels[r]) {
                 for (int i = r * cols; i < (r + 1) * cols; i++) {
-                    out[i] = narrow(dtype, Double.NaN);
+                    out[i] = KernelModel.bits(dtype, Double.NaN);
                 }
             }
         }
@@ -293,9 +290,7 @@ public final class DeviceCheck {
     /** 10^5 device-resident calls over every variant, 100 host-array calls; free memory must not fall. */
     static boolean leak(CudaBackend cuda) {
         CudaRuntime runtime = CudaRuntime.require();
-        runtime.makeCurrent();
-        CUstream stream = new CUstream();
-        check(JCudaDriver.cuStreamCreate(stream, 0), "cuStreamCreate");
+        CUstream stream = newStream(runtime);
         int[][] shapes = {{64, 1024}, {64, 4096}, {8, 50257}, {1, 262144}};
         long n = 64L * 50257;
         boolean ok = true;
@@ -420,9 +415,7 @@ public final class DeviceCheck {
 
     static void bench(CudaBackend cuda) {
         CudaRuntime runtime = CudaRuntime.require();
-        runtime.makeCurrent();
-        CUstream stream = new CUstream();
-        check(JCudaDriver.cuStreamCreate(stream, 0), "cuStreamCreate");
+        CUstream stream = newStream(runtime);
         Random random = new Random(42);
         int[] vs = {32, 128, 1024, 4096, 32000, 50257, 131072, 262144};
         int[] bs = {1, 64, 4096, 65536};
@@ -536,9 +529,7 @@ public final class DeviceCheck {
                 float[] y = new float[cols];
                 float[] g = new float[cols];
                 float[] o = new float[cols];
-                copyRow(set[0], offset, Pointer.to(y), 4L * cols);
-                copyRow(set[1], offset, Pointer.to(g), 4L * cols);
-                copyRow(set[2], offset, Pointer.to(o), 4L * cols);
+                copyRows(set, offset, 4L * cols, Pointer.to(y), Pointer.to(g), Pointer.to(o));
                 float[] expected = new float[cols];
                 new ReferenceBackend().softmaxBackward(g, y, expected, 1, cols);
                 for (int i = 0; i < cols; i++) {
@@ -550,9 +541,7 @@ public final class DeviceCheck {
                 short[] y = new short[cols];
                 short[] g = new short[cols];
                 short[] o = new short[cols];
-                copyRow(set[0], offset, Pointer.to(y), 2L * cols);
-                copyRow(set[1], offset, Pointer.to(g), 2L * cols);
-                copyRow(set[2], offset, Pointer.to(o), 2L * cols);
+                copyRows(set, offset, 2L * cols, Pointer.to(y), Pointer.to(g), Pointer.to(o));
                 double[] wy = new double[cols];
                 double[] wg = new double[cols];
                 for (int i = 0; i < cols; i++) {
@@ -571,8 +560,11 @@ public final class DeviceCheck {
         return "ok (" + check.length + ")";
     }
 
-    private static void copyRow(DeviceBuffer buffer, long offset, Pointer host, long bytes) {
-        CUdeviceptr at = buffer.pointer().withByteOffset(offset);
-        check(JCudaDriver.cuMemcpyDtoH(host, at, bytes), "cuMemcpyDtoH");
+    /** Copies {@code bytes} at {@code offset} of {@code set[k]} into {@code hosts[k]}, for each k. */
+    private static void copyRows(DeviceBuffer[] set, long offset, long bytes, Pointer... hosts) {
+        for (int k = 0; k < hosts.length; k++) {
+            CUdeviceptr at = set[k].pointer().withByteOffset(offset);
+            check(JCudaDriver.cuMemcpyDtoH(hosts[k], at, bytes), "cuMemcpyDtoH");
+        }
     }
 }

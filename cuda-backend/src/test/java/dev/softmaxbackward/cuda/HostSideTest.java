@@ -428,17 +428,17 @@ class HostSideTest {
         int[] labels = {1, -100, 3}; // 3 == cols: out of range, a NaN row on the device
         for (DType dtype : DType.values()) {
             long[] ce = DeviceCheck.expectedCrossEntropy(reference, dtype, y, labels, 0.37f, 3, 3);
-            assertEquals(DeviceCheck.narrow(dtype, (double) 0.37f * (0.5 - 1.0)), ce[1], dtype + " the label's entry");
-            assertEquals(DeviceCheck.narrow(dtype, (double) 0.37f * 0.25), ce[0], dtype.toString());
+            assertEquals(KernelModel.bits(dtype, (double) 0.37f * (0.5 - 1.0)), ce[1], dtype + " the label's entry");
+            assertEquals(KernelModel.bits(dtype, (double) 0.37f * 0.25), ce[0], dtype.toString());
             for (int i = 3; i < 6; i++) {
                 assertEquals(0L, ce[i], dtype + ": label -100 gives +0.0");
             }
             for (int i = 6; i < 9; i++) {
-                assertTrue(Double.isNaN(CudaGpuTest.widen(dtype, ce[i])), dtype + ": a label out of range gives NaN");
+                assertTrue(Double.isNaN(KernelModel.widen(dtype, ce[i])), dtype + ": a label out of range gives NaN");
             }
             long[] sm = DeviceCheck.expectedSoftmax(reference, dtype, new double[] {0, 0, 0, 1, 1, 1}, 2, 3);
             for (long bits : sm) {
-                assertEquals(DeviceCheck.narrow(dtype, 1.0 / 3), bits, dtype + ": equal logits give 1/3, rounded once");
+                assertEquals(KernelModel.bits(dtype, 1.0 / 3), bits, dtype + ": equal logits give 1/3, rounded once");
             }
         }
     }

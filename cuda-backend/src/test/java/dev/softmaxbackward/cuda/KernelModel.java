@@ -1,6 +1,7 @@
 package dev.softmaxbackward.cuda;
 
 import dev.softmaxbackward.cuda.LaunchPlan.Variant;
+import dev.softmaxbackward.spi.RowNumerics;
 
 /**
  * A Java model of what the kernels of softmax_backward.cu do, thread by thread, for a given
@@ -62,57 +63,44 @@ final class KernelModel {
         return sum;
     }
 
+    /** DD1::add on the pair {@code (a[i], a[i+1])}: s = TwoSum(s, x), c = c + e. */
+    private static void addPair(double[] a, int i, double x) {
+        double[] e = new double[1];
+        a[i] = twoSum(a[i], x, e);
+        a[i + 1] = a[i + 1] + e[0];
+    }
+
+    /** DD1::combine on the pairs at {@code i}: (s, e) = TwoSum(s1, s2), c = (c1 + c2) + e. */
+    private static void combinePair(double[] a, double[] o, int i) {
+        double[] e = new double[1];
+        a[i] = twoSum(a[i], o[i], e);
+        a[i + 1] = (a[i + 1] + o[i + 1]) + e[0];
+    }
+
     static final Family DOUBLE_DOUBLE = new Family() {
         public double[] zero() {
             return new double[4];
         }
 
         public void add(double[] a, double y, double g) {
-            double[] e = new double[1];
-            a[0] = twoSum(a[0], y, e);
-            a[1] = a[1] + e[0];
+            addPair(a, 0, y);
             double p = y * g;
-            double q = Math.fma(y, g, -p);
+            double q = Math.fma(y, g, -p); // TwoProd: the error goes in with TwoSum's, c = c + (q + e)
+            double[] e = new double[1];
             a[2] = twoSum(a[2], p, e);
             a[3] = a[3] + (q + e[0]);
         }
 
         public void combine(double[] a, double[] o) {
-            double[] e = new double[1];
-            a[0] = twoSum(a[0], o[0], e);
-            a[1] = (a[1] + o[1]) + e[0];
-            a[2] = twoSum(a[2], o[2], e);
-            a[3] = (a[3] + o[3]) + e[0];
+            combinePair(a, o, 0);
+            combinePair(a, o, 2);
         }
 
+        /** weighted_mean_dd of the .cu file is RowNumerics.weightedMean line for line: the model uses that one. */
         public double mean(double[] a) {
-            return weightedMeanDd(a[2], a[3], a[0], a[1]);
+            return RowNumerics.weightedMean(a[2], a[3], a[0], a[1]);
         }
     };
-
-    /** weighted_mean_dd of the .cu file. */
-    static double weightedMeanDd(double sN, double cN, double sD, double cD) {
-        if (!(Double.isFinite(sN) && Double.isFinite(sD))) {
-            return sD == 0.0 ? 0.0 : sN / sD;
-        }
-        double dh = sD + cD;
-        double dv = dh - sD;
-        double dl = (sD - (dh - dv)) + (cD - dv);
-        if (dh == 0.0) {
-            return 0.0;
-        }
-        double nh = sN + cN;
-        double nv = nh - sN;
-        double nl = (sN - (nh - nv)) + (cN - nv);
-        double q = nh / dh;
-        if (!Double.isFinite(q)) {
-            return q;
-        }
-        double r = Math.fma(-q, dh, nh);
-        r = r + nl;
-        r = Math.fma(-q, dl, r);
-        return q + r / dh;
-    }
 
     static Family family(DType dtype) {
         return dtype == DType.FLOAT64 ? DOUBLE_DOUBLE : PLAIN;
@@ -142,7 +130,7 @@ final class KernelModel {
     /** d of one row before the constant-row rule: the segments' sums and the segment tree (any variant). */
     static double rowMean(DType dtype, double[] y, double[] g, int cols) {
         Family f = family(dtype);
-        int segs = LaunchPlanner.segments(cols);
+        int segs = RowNumerics.segments(cols);
         double[][] part = new double[2 * segs][];
         for (int seg = 0; seg < segs; seg++) {
             part[seg] = segment(f, y, g, 0, seg, cols);
@@ -248,8 +236,12 @@ final class KernelModel {
     /** DT::out: y * (g - d) in double, rounded once; returned as raw bits of the dtype. */
     static long out(DType dtype, double y, double g, double d) {
         double t = g - d; // F64::out's g - d rule; float32 and 16-bit inputs never overflow here
-        double v = Double.isInfinite(t) && Double.isFinite(g) && Double.isFinite(d)
-                ? 2.0 * (y * (0.5 * g - 0.5 * d)) : y * t;
+        return bits(dtype, Double.isInfinite(t) && Double.isFinite(g) && Double.isFinite(d)
+                ? 2.0 * (y * (0.5 * g - 0.5 * d)) : y * t);
+    }
+
+    /** v rounded once to the dtype (DT::narrow), as the dtype's raw bits. */
+    static long bits(DType dtype, double v) {
         return switch (dtype) {
             case FLOAT32 -> Float.floatToRawIntBits((float) v) & 0xffffffffL;
             case FLOAT64 -> Double.doubleToRawLongBits(v);
@@ -341,7 +333,7 @@ final class KernelModel {
                       int[] written) {
         Family f = family(dtype);
         long[] out = new long[rows * cols];
-        int segs = LaunchPlanner.segments(cols);
+        int segs = RowNumerics.segments(cols);
         switch (plan.variant()) {
             case NONE -> { }
             case WARP -> {
@@ -481,21 +473,18 @@ final class KernelModel {
 
     /** rescaled_mean of the .cu file, line for line: one thread, the segment tree as a binary counter. */
     static double rescaledMean(double[] y, double[] g, int base, int cols, double d) {
-        double mg = 0;
-        double my = 0;
-        for (int k = 0; k < cols; k++) {
-            mg = absMax(mg, g[base + k]);
-            my = absMax(my, y[base + k]);
-        }
+        // abs_max's running maxima: NaN once a NaN is seen, else max |x| (RowNumerics.maxAbs's values)
+        double mg = RowNumerics.maxAbs(g, base, cols);
+        double my = RowNumerics.maxAbs(y, base, cols);
         if (!(Double.isFinite(mg) && Double.isFinite(my))) {
             return d;
         }
-        int rowG = scaleExponent(mg);
-        int rowY = scaleExponent(my);
+        int rowG = RowNumerics.scaleExponent(mg);
+        int rowY = RowNumerics.scaleExponent(my);
         double[][] stack = new double[32][];
         int[] level = new int[32];
         int top = 0;
-        int segs = LaunchPlanner.segments(cols);
+        int segs = RowNumerics.segments(cols);
         for (int s = 0; s < segs; s++) {
             int start = base + s * SEGMENT;
             int len = Math.min(SEGMENT, cols - s * SEGMENT);
@@ -503,14 +492,8 @@ final class KernelModel {
             int kG = 0;
             int kY = 0;
             if (!(Double.isFinite(p[0]) && Double.isFinite(p[2]))) {
-                double sg = 0;
-                double sy = 0;
-                for (int k = start; k < start + len; k++) {
-                    sg = absMax(sg, g[k]);
-                    sy = absMax(sy, y[k]);
-                }
-                kG = scaleExponent(sg);
-                kY = scaleExponent(sy);
+                kG = RowNumerics.scaleExponent(RowNumerics.maxAbs(g, start, len));
+                kY = RowNumerics.scaleExponent(RowNumerics.maxAbs(y, start, len));
                 p = segmentPairs(y, g, start, len, kG, kY);
             }
             double fy = pow2(kY - rowY);
@@ -559,15 +542,6 @@ final class KernelModel {
         return e >= -1022 ? Double.longBitsToDouble((long) (e + 1023) << 52) : Double.longBitsToDouble(1L << (e + 1074));
     }
 
-    private static int scaleExponent(double m) {
-        return Math.max(0, (int) ((Double.doubleToRawLongBits(m) >>> 52) & 0x7ff) - 1023 - 494);
-    }
-
-    private static double absMax(double m, double x) {
-        double a = Math.abs(x);
-        return a != a || a > m ? a : m;
-    }
-
     /** store_row / output_global: scalar head up to the 16-byte boundary, whole vectors, scalar tail. */
     private static void storeRow(DType dtype, double[] y, double[] g, long[] out, int[] written, int base, int from,
                                  int n, int shift, int threads, double d) {
@@ -612,7 +586,7 @@ final class KernelModel {
      */
     static long[] forward(DType dtype, double[] x, int rows, int cols, int threads) {
         long[] out = new long[rows * cols];
-        int segs = LaunchPlanner.segments(cols);
+        int segs = RowNumerics.segments(cols);
         int nwarps = threads / LANES;
         boolean dd = dtype == DType.FLOAT64;
         for (int row = 0; row < rows; row++) {
@@ -634,13 +608,7 @@ final class KernelModel {
                         double[] a = new double[2];
                         for (int k = lane; k < len; k += LANES) {
                             double e = StrictMath.exp(x[base + start + k] - mm);
-                            if (dd) {
-                                double[] err = new double[1];
-                                a[0] = twoSum(a[0], e, err);
-                                a[1] = a[1] + err[0];
-                            } else {
-                                a[0] = a[0] + e;
-                            }
+                            (dd ? DD1 : PLAIN1).add(a, e, 0);
                         }
                         lanes[lane] = a;
                     }
@@ -682,15 +650,11 @@ final class KernelModel {
         }
 
         public void add(double[] a, double y, double g) {
-            double[] e = new double[1];
-            a[0] = twoSum(a[0], y, e);
-            a[1] = a[1] + e[0];
+            addPair(a, 0, y);
         }
 
         public void combine(double[] a, double[] o) {
-            double[] e = new double[1];
-            a[0] = twoSum(a[0], o[0], e);
-            a[1] = (a[1] + o[1]) + e[0];
+            combinePair(a, o, 0);
         }
 
         public double mean(double[] a) {

@@ -24,6 +24,22 @@ class KernelOrderEmulationTest {
     private static final List<DeviceLimits> DEVICES = List.of(DeviceLimits.h100(), DeviceLimits.t4(),
             new DeviceLimits(1, 1024, 48 * 1024, 64 * 1024, Integer.MAX_VALUE, 65535));
 
+    /** {@link #fill} for rows {@code [0, rows)}. */
+    static void fillRows(Random random, double[] y, double[] g, int rows, int cols, boolean single) {
+        for (int r = 0; r < rows; r++) {
+            fill(random, y, g, r, cols, single);
+        }
+    }
+
+    /** x rounded to float32, entry by entry. */
+    static float[] narrow(double[] x) {
+        float[] f = new float[x.length];
+        for (int i = 0; i < x.length; i++) {
+            f[i] = (float) x[i];
+        }
+        return f;
+    }
+
     /** Row kinds: softmax-like, constant g, zero y, cancelling magnitudes, non-finite, subnormal. */
     static void fill(Random random, double[] y, double[] g, int row, int cols, boolean single) {
         int kind = row % 7;
@@ -124,19 +140,11 @@ class KernelOrderEmulationTest {
                 boolean single = dtype == DType.FLOAT32;
                 double[] y = new double[n];
                 double[] g = new double[n];
-                for (int r = 0; r < rows; r++) {
-                    fill(random, y, g, r, cols, single);
-                }
+                fillRows(random, y, g, rows, cols, single);
                 long[] expected = new long[n];
                 if (single) {
-                    float[] fy = new float[n];
-                    float[] fg = new float[n];
-                    for (int i = 0; i < n; i++) {
-                        fy[i] = (float) y[i];
-                        fg[i] = (float) g[i];
-                    }
                     float[] o = new float[n];
-                    reference.softmaxBackward(fg, fy, o, rows, cols);
+                    reference.softmaxBackward(narrow(g), narrow(y), o, rows, cols);
                     for (int i = 0; i < n; i++) {
                         expected[i] = Float.floatToRawIntBits(o[i]) & 0xffffffffL;
                     }
@@ -275,12 +283,11 @@ class KernelOrderEmulationTest {
             int cols = shape[1];
             int n = rows * cols;
             double[] x = new double[n];
-            float[] fx = new float[n];
             for (int i = 0; i < n; i++) {
                 // wide logits: many exps underflow or sit near 1, so the summation order shows in the bits
                 x[i] = random.nextGaussian() * (i % 3 == 0 ? 30 : 2);
-                fx[i] = (float) x[i];
             }
+            float[] fx = narrow(x);
             double[] dOut = new double[n];
             reference.softmax(x, dOut, rows, cols);
             float[] fOut = new float[n];

@@ -65,41 +65,23 @@ final class Backends {
         for (double s : rowScale) {
             uniform &= s == rowScale[0];
         }
-        if (y.dataType() == DataType.DOUBLE) {
-            double[] yy = flatDouble(y);
-            double[] g = new double[yy.length];
-            if (uniform) {
-                b.crossEntropyBackward(yy, labels, rows == 0 ? 1 : rowScale[0], g, rows, cols);
-            } else {
-                double[] rowY = new double[cols];
-                double[] rowG = new double[cols];
-                int[] one = new int[1];
-                for (int r = 0; r < rows; r++) {
-                    System.arraycopy(yy, r * cols, rowY, 0, cols);
-                    one[0] = labels[r];
-                    b.crossEntropyBackward(rowY, one, rowScale[r], rowG, 1, cols);
-                    System.arraycopy(rowG, 0, g, r * cols, cols);
-                }
-            }
-            write(gradIn, Nd4j.createFromArray(g));
+        boolean isDouble = y.dataType() == DataType.DOUBLE;
+        Object yy = isDouble ? flatDouble(y) : flatFloat(y);
+        Object g = isDouble ? new double[rows * cols] : new float[rows * cols];
+        if (uniform) {
+            crossEntropy(b, yy, labels, rows == 0 ? 1 : rowScale[0], g, rows, cols);
         } else {
-            float[] yy = flatFloat(y);
-            float[] g = new float[yy.length];
-            if (uniform) {
-                b.crossEntropyBackward(yy, labels, rows == 0 ? 1f : (float) rowScale[0], g, rows, cols);
-            } else {
-                float[] rowY = new float[cols];
-                float[] rowG = new float[cols];
-                int[] one = new int[1];
-                for (int r = 0; r < rows; r++) {
-                    System.arraycopy(yy, r * cols, rowY, 0, cols);
-                    one[0] = labels[r];
-                    b.crossEntropyBackward(rowY, one, (float) rowScale[r], rowG, 1, cols);
-                    System.arraycopy(rowG, 0, g, r * cols, cols);
-                }
+            Object rowY = isDouble ? new double[cols] : new float[cols];
+            Object rowG = isDouble ? new double[cols] : new float[cols];
+            int[] one = new int[1];
+            for (int r = 0; r < rows; r++) {
+                System.arraycopy(yy, r * cols, rowY, 0, cols);
+                one[0] = labels[r];
+                crossEntropy(b, rowY, one, rowScale[r], rowG, 1, cols);
+                System.arraycopy(rowG, 0, g, r * cols, cols);
             }
-            write(gradIn, Nd4j.createFromArray(g));
         }
+        write(gradIn, isDouble ? Nd4j.createFromArray((double[]) g) : Nd4j.createFromArray((float[]) g));
         return gradIn;
     }
 
@@ -124,6 +106,16 @@ final class Backends {
             write(gradIn, Nd4j.createFromArray(out));
         }
         return gradIn;
+    }
+
+    /** One SPI call on {@code double[]} or {@code float[]} arrays; for float32 the scale is rounded to float. */
+    private static void crossEntropy(SoftmaxBackwardBackend b, Object y, int[] labels, double scale, Object g,
+                                     int rows, int cols) {
+        if (y instanceof double[] yd) {
+            b.crossEntropyBackward(yd, labels, scale, (double[]) g, rows, cols);
+        } else {
+            b.crossEntropyBackward((float[]) y, labels, (float) scale, (float[]) g, rows, cols);
+        }
     }
 
     private static boolean isCpu(SoftmaxBackwardBackend b) {

@@ -1,5 +1,6 @@
 package dev.softmaxbackward.spark;
 
+import java.lang.reflect.Array;
 import java.util.List;
 import org.apache.spark.sql.Row;
 import org.apache.spark.sql.types.ArrayType;
@@ -37,37 +38,28 @@ final class Columns {
         return row.getList(field).size();
     }
 
-    /** Copies the array in {@code row[field]} into {@code out[at, at+n)}; a null element is an error. */
-    static void read(Row row, int field, float[] out, int at, String what) {
+    /**
+     * Copies the array in {@code row[field]} into {@code out[at, at+n)}, {@code out} a {@code float[]}
+     * or a {@code double[]} as the column is; a null element is an error.
+     */
+    static void read(Row row, int field, Object out, int at, String what) {
         List<Object> values = row.getList(field);
         for (int i = 0; i < values.size(); i++) {
             Object v = values.get(i);
             if (v == null) {
                 throw new IllegalArgumentException(what + "[" + i + "] is null");
             }
-            out[at + i] = (Float) v;
-        }
-    }
-
-    static void read(Row row, int field, double[] out, int at, String what) {
-        List<Object> values = row.getList(field);
-        for (int i = 0; i < values.size(); i++) {
-            Object v = values.get(i);
-            if (v == null) {
-                throw new IllegalArgumentException(what + "[" + i + "] is null");
+            if (out instanceof float[] f) {
+                f[at + i] = (Float) v;
+            } else {
+                ((double[]) out)[at + i] = (Double) v;
             }
-            out[at + i] = (Double) v;
         }
     }
 
-    static float[] slice(float[] a, int from, int n) {
-        float[] out = new float[n];
-        System.arraycopy(a, from, out, 0, n);
-        return out;
-    }
-
-    static double[] slice(double[] a, int from, int n) {
-        double[] out = new double[n];
+    /** A copy of {@code a[from, from+n)}, of {@code a}'s type ({@code float[]} or {@code double[]}). */
+    static Object slice(Object a, int from, int n) {
+        Object out = Array.newInstance(a.getClass().getComponentType(), n);
         System.arraycopy(a, from, out, 0, n);
         return out;
     }

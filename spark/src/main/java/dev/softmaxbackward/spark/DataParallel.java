@@ -98,19 +98,23 @@ public final class DataParallel {
         }
         int labelField = labelCol == null ? -1 : schema.fieldIndex(labelCol);
         StructType out = schema.add(outCol, Columns.arrayOf(isDouble), false);
-        JavaRDD<Row> result = rows.javaRDD().mapPartitions(
-                partition -> new Batches(partition, inputs, fields, labelField, isDouble, kernel));
+        Plan plan = new Plan(inputs, fields, labelField, isDouble, kernel);
+        JavaRDD<Row> result = rows.javaRDD().mapPartitions(partition -> new Batches(partition, plan));
         return rows.sparkSession().createDataFrame(result, out);
     }
+
+    /**
+     * What one call reads and runs, resolved against the schema once on the driver and shipped to every
+     * partition: the input columns' names and indices, the label column's index (-1: none), their dtype
+     * and the kernel.
+     */
+    private record Plan(String[] names, int[] fields, int labelField, boolean isDouble, Kernel kernel)
+            implements Serializable {}
 
     /** Reads a partition batch by batch (rows of one length), computes, and yields the rows with the output. */
     private static final class Batches implements Iterator<Row> {
         private final Iterator<Row> input;
-        private final String[] names;
-        private final int[] fields;
-        private final int labelField;
-        private final boolean isDouble;
-        private final Kernel kernel;
+        private final Plan plan;
         private final int partition = TaskContext.getPartitionId();
         private Row pending;
         private long rowIndex;
@@ -119,13 +123,9 @@ public final class DataParallel {
         private int cols;
         private int next;
 
-        Batches(Iterator<Row> input, String[] names, int[] fields, int labelField, boolean isDouble, Kernel kernel) {
+        Batches(Iterator<Row> input, Plan plan) {
             this.input = input;
-            this.names = names;
-            this.fields = fields;
-            this.labelField = labelField;
-            this.isDouble = isDouble;
-            this.kernel = kernel;
+            this.plan = plan;
         }
 
         @Override
@@ -176,11 +176,11 @@ public final class DataParallel {
 
         private int lengthOf(Row row, long index) {
             int length = -1;
-            for (int i = 0; i < fields.length; i++) {
-                int n = Columns.length(row, fields[i], where(index) + ": column " + names[i]);
+            for (int i = 0; i < plan.fields().length; i++) {
+                int n = Columns.length(row, plan.fields()[i], where(index) + ": column " + plan.names()[i]);
                 if (length >= 0 && n != length) {
-                    throw new IllegalArgumentException(where(index) + ": column " + names[i] + " has " + n
-                            + " values but column " + names[0] + " has " + length);
+                    throw new IllegalArgumentException(where(index) + ": column " + plan.names()[i] + " has " + n
+                            + " values but column " + plan.names()[0] + " has " + length);
                 }
                 length = n;
             }
@@ -195,38 +195,30 @@ public final class DataParallel {
             int n = batch.size();
             int size = Math.multiplyExact(n, cols);
             int[] labels = null;
-            if (labelField >= 0) {
+            if (plan.labelField() >= 0) {
                 labels = new int[n];
                 for (int r = 0; r < n; r++) {
-                    labels[r] = batch.get(r).getInt(labelField);
+                    labels[r] = batch.get(r).getInt(plan.labelField());
                 }
             }
             SoftmaxBackwardBackend backend = ExecutorBackend.get();
             outputs = new Object[n];
-            if (isDouble) {
-                double[][] in = new double[fields.length][size];
-                for (int f = 0; f < fields.length; f++) {
-                    for (int r = 0; r < n; r++) {
-                        Columns.read(batch.get(r), fields[f], in[f], r * cols, "column " + names[f]);
-                    }
-                }
-                double[] out = new double[size];
-                kernel.run(backend, in, labels, out, n, cols);
+            // double[][] and float[][] are both Object[]: one loop reads the columns of either dtype
+            int inputs = plan.fields().length;
+            Object[] in = plan.isDouble() ? new double[inputs][size] : new float[inputs][size];
+            for (int f = 0; f < inputs; f++) {
                 for (int r = 0; r < n; r++) {
-                    outputs[r] = Columns.slice(out, r * cols, cols);
+                    Columns.read(batch.get(r), plan.fields()[f], in[f], r * cols, "column " + plan.names()[f]);
                 }
+            }
+            Object out = plan.isDouble() ? new double[size] : new float[size];
+            if (plan.isDouble()) {
+                plan.kernel().run(backend, (double[][]) in, labels, (double[]) out, n, cols);
             } else {
-                float[][] in = new float[fields.length][size];
-                for (int f = 0; f < fields.length; f++) {
-                    for (int r = 0; r < n; r++) {
-                        Columns.read(batch.get(r), fields[f], in[f], r * cols, "column " + names[f]);
-                    }
-                }
-                float[] out = new float[size];
-                kernel.run(backend, in, labels, out, n, cols);
-                for (int r = 0; r < n; r++) {
-                    outputs[r] = Columns.slice(out, r * cols, cols);
-                }
+                plan.kernel().run(backend, (float[][]) in, labels, (float[]) out, n, cols);
+            }
+            for (int r = 0; r < n; r++) {
+                outputs[r] = Columns.slice(out, r * cols, cols);
             }
         }
     }

@@ -40,7 +40,7 @@ import org.junit.jupiter.api.function.Executable;
  */
 public final class ConformanceSuite {
     /** Row lengths that cross the canonical order's boundaries: lanes (32), segments (4096), primes. */
-    public static final int[] SIZES = {1, 2, 3, 5, 7, 31, 32, 33, 63, 64, 65, 127, 128, 129, 1000, 4091, 4093, 4095,
+    private static final int[] SIZES = {1, 2, 3, 5, 7, 31, 32, 33, 63, 64, 65, 127, 128, 129, 1000, 4091, 4093, 4095,
         4096, 4097, 4099, 8191, 8192, 8193, 12281, 12288, 12289, 65521, 69997, 70000};
 
     private static final Map<String, Integer> PASSED = new ConcurrentHashMap<>();
@@ -161,35 +161,39 @@ public final class ConformanceSuite {
         private static final double[] SCALES = {1e-3, 1, 10, 1e3};
 
         void jacobian(List<DynamicNode> t) {
-            for (DType dt : DType.values()) {
-                double atol = dt == DType.FLOAT32 ? 1e-6 : 1e-12;
-                for (int[] s : SMALL) {
-                    for (double scale : SCALES) {
-                        t.add(test(dt + " [" + s[0] + "x" + s[1] + "] logit scale " + scale + ", atol " + atol, () -> {
-                            Batch batch = Inputs.batch(new Random(s[1] * 7L + (long) scale), dt, s[0], s[1], scale,
-                                    GradientKind.UNIT, 0);
-                            Output out = batch.backward(b);
-                            Checks.jacobian(batch, out, atol);
-                            Conformance.backward(b, batch, 0);
-                        }));
-                    }
-                }
-            }
+            eachSmallShapeAndScale(t, 1e-6, 1e-12, (dt, rows, cols, scale, atol) -> {
+                Batch batch = Inputs.batch(new Random(cols * 7L + (long) scale), dt, rows, cols, scale,
+                        GradientKind.UNIT, 0);
+                Output out = batch.backward(b);
+                Checks.jacobian(batch, out, atol);
+                Conformance.backward(b, batch, 0);
+            });
         }
 
         void finiteDifferences(List<DynamicNode> t) {
+            eachSmallShapeAndScale(t, 1e-3, 1e-7, (dt, rows, cols, scale, atol) -> {
+                Random rnd = new Random(cols * 11L + (long) scale);
+                double[] x = Inputs.logits(rnd, rows, cols, scale);
+                double[] g = Inputs.gradient(rnd, dt, GradientKind.UNIT, rows, cols, 0);
+                Batch batch = Batch.rounded(dt, Inputs.softmax(x, rows, cols), g, rows, cols);
+                Output out = batch.backward(b);
+                Checks.finiteDifferences(x, batch, out, atol);
+            });
+        }
+
+        /** One check of invariant 4 on one dtype, shape and logit scale, with that dtype's tolerance. */
+        interface SmallCase {
+            void run(DType dt, int rows, int cols, double scale, double atol) throws Throwable;
+        }
+
+        /** A test per dtype, {@link #SMALL} shape and {@link #SCALES} scale, named by them and the tolerance. */
+        private void eachSmallShapeAndScale(List<DynamicNode> t, double atol32, double atol64, SmallCase check) {
             for (DType dt : DType.values()) {
-                double atol = dt == DType.FLOAT32 ? 1e-3 : 1e-7;
+                double atol = dt == DType.FLOAT32 ? atol32 : atol64;
                 for (int[] s : SMALL) {
                     for (double scale : SCALES) {
-                        t.add(test(dt + " [" + s[0] + "x" + s[1] + "] logit scale " + scale + ", atol " + atol, () -> {
-                            Random rnd = new Random(s[1] * 11L + (long) scale);
-                            double[] x = Inputs.logits(rnd, s[0], s[1], scale);
-                            double[] g = Inputs.gradient(rnd, dt, GradientKind.UNIT, s[0], s[1], 0);
-                            Batch batch = Batch.rounded(dt, Inputs.softmax(x, s[0], s[1]), g, s[0], s[1]);
-                            Output out = batch.backward(b);
-                            Checks.finiteDifferences(x, batch, out, atol);
-                        }));
+                        t.add(test(dt + " [" + s[0] + "x" + s[1] + "] logit scale " + scale + ", atol " + atol,
+                                () -> check.run(dt, s[0], s[1], scale, atol)));
                     }
                 }
             }

@@ -36,43 +36,37 @@ class FacadeTest {
 
     @Test
     void constantRowsAreBitwiseZeroDoubleAtManyLengths() {
-        Random rnd = new Random(42);
-        double[] constants = {0.0, 1.0, -1.0, 0.5, 0.1, -3.75, Math.E, 1e-200, -1e200, 123456.789, 5 * Double.MIN_VALUE,
-            -Double.MAX_VALUE};
+        assertConstantRowsGiveZeros(42, DType.FLOAT64, new double[] {0.0, 1.0, -1.0, 0.5, 0.1, -3.75, Math.E, 1e-200,
+            -1e200, 123456.789, 5 * Double.MIN_VALUE, -Double.MAX_VALUE});
+    }
+
+    @Test
+    void constantRowsAreBitwiseZeroFloatAtManyLengths() {
+        // float constants, widened exactly; the batch rounds them back
+        assertConstantRowsGiveZeros(43, DType.FLOAT32, new double[] {0f, 1f, -1f, 0.5f, 0.1f, -3.75f, (float) Math.E,
+            1e-40f, -1e30f, 123456.79f, Float.MAX_VALUE, -3 * Float.MIN_VALUE});
+    }
+
+    /**
+     * For each length and constant {@code c}: the facade's one-row method of {@code dt}, on g = c
+     * everywhere and a softmax y rounded to {@code dt}, gives only +0 or -0 (checked on the outputs
+     * widened to double, which are zeros exactly when the outputs are).
+     */
+    private static void assertConstantRowsGiveZeros(long seed, DType dt, double[] constants) {
+        Random rnd = new Random(seed);
         for (int n : LENGTHS) {
             double[] y = Inputs.softmax(Inputs.logits(rnd, 1, n, 2.0), 1, n);
             for (double c : constants) {
                 double[] g = new double[n];
                 Arrays.fill(g, c);
-                double[] out = SoftmaxBackward.softmaxBackward(g, y);
-                assertEquals(n, out.length);
+                Batch batch = Batch.rounded(dt, y, g, 1, n);
+                Output out = dt == DType.FLOAT32
+                        ? Output.of(SoftmaxBackward.softmaxBackward(batch.gFloats(), batch.yFloats()))
+                        : Output.of(SoftmaxBackward.softmaxBackward(batch.gDoubles(), batch.yDoubles()));
+                assertEquals(n, out.length());
                 for (int i = 0; i < n; i++) {
-                    assertEquals(0L, Double.doubleToRawLongBits(out[i]) & Long.MAX_VALUE,
-                            "length " + n + " constant " + c + " entry " + i + " = " + out[i]);
-                }
-            }
-        }
-    }
-
-    @Test
-    void constantRowsAreBitwiseZeroFloatAtManyLengths() {
-        Random rnd = new Random(43);
-        float[] constants = {0f, 1f, -1f, 0.5f, 0.1f, -3.75f, (float) Math.E, 1e-40f, -1e30f, 123456.79f, Float.MAX_VALUE,
-            -3 * Float.MIN_VALUE};
-        for (int n : LENGTHS) {
-            double[] y64 = Inputs.softmax(Inputs.logits(rnd, 1, n, 2.0), 1, n);
-            float[] y = new float[n];
-            for (int i = 0; i < n; i++) {
-                y[i] = (float) y64[i];
-            }
-            for (float c : constants) {
-                float[] g = new float[n];
-                Arrays.fill(g, c);
-                float[] out = SoftmaxBackward.softmaxBackward(g, y);
-                assertEquals(n, out.length);
-                for (int i = 0; i < n; i++) {
-                    assertEquals(0, Float.floatToRawIntBits(out[i]) & Integer.MAX_VALUE,
-                            "length " + n + " constant " + c + " entry " + i + " = " + out[i]);
+                    assertEquals(0L, Double.doubleToRawLongBits(out.get(i)) & Long.MAX_VALUE,
+                            dt + " length " + n + " constant " + c + " entry " + i + " = " + out.describe(i));
                 }
             }
         }

@@ -15,7 +15,6 @@ import java.util.ArrayList;
 import java.util.Arrays;
 import java.util.EnumSet;
 import java.util.List;
-import java.util.Optional;
 import java.util.Set;
 import org.junit.jupiter.api.DynamicContainer;
 import org.junit.jupiter.api.DynamicNode;
@@ -98,14 +97,6 @@ class SuiteCatchesBrokenBackendsTest {
 
         @Override public int priority() {
             return -1;
-        }
-
-        @Override public boolean isAvailable() {
-            return true;
-        }
-
-        @Override public Optional<Throwable> unavailabilityCause() {
-            return Optional.empty();
         }
 
         @Override public void softmaxBackward(float[] g, float[] y, float[] gradIn, int rows, int cols) {
