@@ -168,87 +168,64 @@ public final class CpuBackend implements SoftmaxBackwardBackend {
     @Override
     public void softmaxBackward(float[] gradOut, float[] softmaxOut, float[] gradIn, int rows, int cols) {
         Arguments.softmaxBackward(gradOut, softmaxOut, gradIn, rows, cols);
-        requireAvailable();
-        if (rows == 0 || cols == 0) {
-            return;
-        }
-        if (strategy == Strategy.ND4J_OPS) {
-            Nd4jOps.backward(gradOut, softmaxOut, gradIn, rows, cols);
-            return;
-        }
         RowKernel k = kernel;
-        executor.get().forEachRow(rows, cols, (from, to, s) -> {
-            for (int r = from; r < to; r++) {
-                int base = r * cols;
-                k.backward(gradOut, base, softmaxOut, base, gradIn, base, cols, s);
-            }
-        });
+        backwardRows(rows, cols, () -> Nd4jOps.backward(gradOut, softmaxOut, gradIn, rows, cols),
+                (r, s) -> k.backward(gradOut, r * cols, softmaxOut, r * cols, gradIn, r * cols, cols, s));
     }
 
     @Override
     public void softmaxBackward(double[] gradOut, double[] softmaxOut, double[] gradIn, int rows, int cols) {
         Arguments.softmaxBackward(gradOut, softmaxOut, gradIn, rows, cols);
+        RowKernel k = kernel;
+        backwardRows(rows, cols, () -> Nd4jOps.backward(gradOut, softmaxOut, gradIn, rows, cols),
+                (r, s) -> k.backward(gradOut, r * cols, softmaxOut, r * cols, gradIn, r * cols, cols, s));
+    }
+
+    /** The array backward pass after the argument checks: ND4J's ops or the fused kernel, row by row. */
+    private void backwardRows(int rows, int cols, Runnable nd4jOps, RowBody fused) {
         requireAvailable();
         if (rows == 0 || cols == 0) {
             return;
         }
         if (strategy == Strategy.ND4J_OPS) {
-            Nd4jOps.backward(gradOut, softmaxOut, gradIn, rows, cols);
-            return;
+            nd4jOps.run();
+        } else {
+            RowBody.forEach(executor.get(), rows, cols, fused);
         }
-        RowKernel k = kernel;
-        executor.get().forEachRow(rows, cols, (from, to, s) -> {
-            for (int r = from; r < to; r++) {
-                int base = r * cols;
-                k.backward(gradOut, base, softmaxOut, base, gradIn, base, cols, s);
-            }
-        });
+    }
+
+    /** Every row of an array batch, once the backend is known to be available. */
+    private void eachRow(int rows, int cols, RowBody body) {
+        requireAvailable();
+        RowBody.forEach(executor.get(), rows, cols, body);
     }
 
     @Override
     public void softmax(float[] logits, float[] out, int rows, int cols) {
         Arguments.softmax(logits, out, rows, cols);
-        requireAvailable();
-        executor.get().forEachRow(rows, cols, (from, to, s) -> {
-            for (int r = from; r < to; r++) {
-                RowOps.softmax(logits, out, r * cols, cols, s);
-            }
-        });
+        eachRow(rows, cols, (r, s) -> RowOps.softmax(logits, out, r * cols, cols, s));
     }
 
     @Override
     public void softmax(double[] logits, double[] out, int rows, int cols) {
         Arguments.softmax(logits, out, rows, cols);
-        requireAvailable();
-        executor.get().forEachRow(rows, cols, (from, to, s) -> {
-            for (int r = from; r < to; r++) {
-                RowOps.softmax(logits, out, r * cols, cols, s);
-            }
-        });
+        eachRow(rows, cols, (r, s) -> RowOps.softmax(logits, out, r * cols, cols, s));
     }
 
     @Override
     public void crossEntropyBackward(float[] softmaxOut, int[] labels, float scale, float[] gradIn, int rows,
                                      int cols) {
         Arguments.crossEntropyBackward(softmaxOut, labels, gradIn, rows, cols);
-        requireAvailable();
-        executor.get().forEachRow(rows, cols, (from, to, s) -> {
-            for (int r = from; r < to; r++) {
-                RowOps.crossEntropyBackward(softmaxOut, labels[r], scale, gradIn, r * cols, cols);
-            }
-        });
+        eachRow(rows, cols, (r, s) -> RowOps.crossEntropyBackward(softmaxOut, labels[r], scale, gradIn, r * cols,
+                cols));
     }
 
     @Override
     public void crossEntropyBackward(double[] softmaxOut, int[] labels, double scale, double[] gradIn, int rows,
                                      int cols) {
         Arguments.crossEntropyBackward(softmaxOut, labels, gradIn, rows, cols);
-        requireAvailable();
-        executor.get().forEachRow(rows, cols, (from, to, s) -> {
-            for (int r = from; r < to; r++) {
-                RowOps.crossEntropyBackward(softmaxOut, labels[r], scale, gradIn, r * cols, cols);
-            }
-        });
+        eachRow(rows, cols, (r, s) -> RowOps.crossEntropyBackward(softmaxOut, labels[r], scale, gradIn, r * cols,
+                cols));
     }
 
     // ---- INDArrays --------------------------------------------------------------------------------
