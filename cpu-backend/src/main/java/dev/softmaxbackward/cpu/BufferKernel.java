@@ -4,9 +4,7 @@ import static dev.softmaxbackward.cpu.VectorKernel.D;
 import static dev.softmaxbackward.cpu.VectorKernel.GROUP;
 import static dev.softmaxbackward.cpu.VectorKernel.L;
 import static dev.softmaxbackward.spi.RowNumerics.LANES;
-import static dev.softmaxbackward.spi.RowNumerics.SEGMENT;
 
-import dev.softmaxbackward.spi.RowNumerics;
 import java.nio.ByteBuffer;
 import jdk.incubator.vector.DoubleVector;
 import jdk.incubator.vector.FloatVector;
@@ -45,32 +43,35 @@ abstract class BufferKernel<M> extends DelegatingKernel {
     @Override
     public final void backwardFloat(ByteBuffer g, int go, ByteBuffer y, int yo, ByteBuffer out, int oo, int cols,
                                     Scratch s) {
-        if (cols == 0) {
-            return;
-        }
-        M gm = memory(g);
-        M ym = memory(y);
-        float d = (float) ScalarKernel.constantRowMean(ScalarKernel.mean32(s, sums(gm, g, go, ym, y, yo, cols, F32,
-                s)), g, go, cols, F32);
-        int end = outputs(gm, go, ym, yo, memory(out), oo, cols, d);
-        ScalarKernel.outputs(g, go, y, yo, out, oo, end, cols, d);
+        backward(F32, g, go, y, yo, out, oo, cols, s);
     }
 
     @Override
     public final void backwardDouble(ByteBuffer g, int go, ByteBuffer y, int yo, ByteBuffer out, int oo, int cols,
                                      Scratch s) {
+        backward(F64, g, go, y, yo, out, oo, cols, s);
+    }
+
+    /** One row of {@code width}-byte entries: the sums, {@code d}, the outputs (vector part, then the tail). */
+    private void backward(int width, ByteBuffer g, int go, ByteBuffer y, int yo, ByteBuffer out, int oo, int cols,
+                          Scratch s) {
         if (cols == 0) {
             return;
         }
         M gm = memory(g);
         M ym = memory(y);
-        double d = ScalarKernel.constantRowMean(ScalarKernel.mean64(s, sums(gm, g, go, ym, y, yo, cols, F64, s)), g,
-                go, cols, F64);
-        if (ScalarKernel.finishedRare(g, go, y, yo, out, oo, cols, s, d)) {
-            return;
+        int segments = sums(gm, g, go, ym, y, yo, cols, width, s);
+        if (width == F32) {
+            float d = (float) ScalarKernel.constantRowMean(ScalarKernel.mean32(s, segments), g, go, cols, F32);
+            int end = outputs(gm, go, ym, yo, memory(out), oo, cols, d);
+            ScalarKernel.outputs(g, go, y, yo, out, oo, end, cols, d);
+        } else {
+            double d = ScalarKernel.constantRowMean(ScalarKernel.mean64(s, segments), g, go, cols, F64);
+            if (!ScalarKernel.finishedRare(g, go, y, yo, out, oo, cols, s, d)) {
+                int end = outputs(gm, go, ym, yo, memory(out), oo, cols, d);
+                ScalarKernel.outputs(g, go, y, yo, out, oo, end, cols, d);
+            }
         }
-        int end = outputs(gm, go, ym, yo, memory(out), oo, cols, d);
-        ScalarKernel.outputs(g, go, y, yo, out, oo, end, cols, d);
     }
 
     /**
@@ -78,22 +79,18 @@ abstract class BufferKernel<M> extends DelegatingKernel {
      * number of segments: each segment's full groups of 32 lanes by the passes, its tail entry by entry.
      */
     private int sums(M gm, ByteBuffer g, int go, M ym, ByteBuffer y, int yo, int cols, int width, Scratch s) {
-        int segments = RowNumerics.segments(cols);
-        for (int seg = 0; seg < segments; seg++) {
-            int start = width * seg * SEGMENT;
-            int length = Math.min(SEGMENT, cols - seg * SEGMENT);
-            int full = length & -LANES;
+        return SegmentWalk.walk(cols, (seg, start, full, length) -> {
             for (int lo = 0; lo < LANES; lo += GROUP) {
+                int at = width * (start + lo);
                 if (width == F64) {
-                    passDouble(gm, go + start + 8 * lo, ym, yo + start + 8 * lo, full, lo, s);
+                    passDouble(gm, go + at, ym, yo + at, full, lo, s);
                 } else {
-                    passFloat(gm, go + start + 4 * lo, ym, yo + start + 4 * lo, full, lo, s);
+                    passFloat(gm, go + at, ym, yo + at, full, lo, s);
                 }
             }
-            int tail = start + width * full;
+            int tail = width * (start + full);
             ScalarKernel.finishSegment(g, go + tail, y, yo + tail, length - full, width == F64, seg, s);
-        }
-        return segments;
+        });
     }
 
     /** Lanes {@code lo..lo+4L-1} of one float32 segment into {@code s.aS/bS}, as {@link VectorKernel}'s. */

@@ -32,7 +32,7 @@ final class CpuShards {
         return p;
     }
 
-    /** Row {@code r}'s segment partials from {@code s}; float32 sums have no compensation ({@code s.seg*C} are stale). */
+    /** Row {@code r}'s segment partials; float32 sums have no compensation (their {@code s.seg*C} are stale). */
     private static void setSegments(ShardPartials p, int r, int cols, Scratch s, boolean f64) {
         for (int seg = 0; seg < RowNumerics.segments(cols); seg++) {
             p.setSegment(r, seg, s.segAS[seg], f64 ? s.segAC[seg] : 0.0, s.segBS[seg], f64 ? s.segBC[seg] : 0.0);

@@ -1,7 +1,6 @@
 package dev.softmaxbackward.cpu;
 
 import static dev.softmaxbackward.spi.RowNumerics.LANES;
-import static dev.softmaxbackward.spi.RowNumerics.SEGMENT;
 
 import dev.softmaxbackward.spi.Arguments;
 import dev.softmaxbackward.spi.RowNumerics;
@@ -61,18 +60,15 @@ final class RowOps {
 
     /** The canonical order with float64 accumulators. */
     private static double plainSum(double[] e, int cols, Scratch s) {
-        int segments = RowNumerics.segments(cols);
         double[] a = s.aS;
-        for (int seg = 0; seg < segments; seg++) {
-            int start = seg * SEGMENT;
-            int length = Math.min(SEGMENT, cols - start);
+        int segments = SegmentWalk.walk(cols, (seg, start, full, length) -> {
             Arrays.fill(a, 0.0);
             for (int k = 0; k < length; k++) {
                 int l = k & (LANES - 1);
                 a[l] = a[l] + e[start + k];
             }
             s.segAS[seg] = RowNumerics.reduceLanes(a);
-        }
+        });
         return RowNumerics.reduceSegments(s.segAS, segments);
     }
 

@@ -1,7 +1,6 @@
 package dev.softmaxbackward.cpu;
 
 import static dev.softmaxbackward.spi.RowNumerics.LANES;
-import static dev.softmaxbackward.spi.RowNumerics.SEGMENT;
 
 import dev.softmaxbackward.spi.RowNumerics;
 import java.nio.ByteBuffer;
@@ -28,12 +27,11 @@ final class ScalarKernel implements RowKernel {
 
     @Override
     public void backward(float[] g, int go, float[] y, int yo, float[] out, int oo, int cols, Scratch s) {
-        if (cols == 0) {
-            return;
+        if (cols > 0) {
+            sums(g, go, y, yo, cols, s);
+            float mean = mean32(s, RowNumerics.segments(cols));
+            outputs(g, go, y, yo, out, oo, cols, RowNumerics.constantRowMean(mean, g, go, go + cols));
         }
-        sums(g, go, y, yo, cols, s);
-        float d = RowNumerics.constantRowMean(mean32(s, RowNumerics.segments(cols)), g, go, go + cols);
-        outputs(g, go, y, yo, out, oo, cols, d);
     }
 
     /** A float32 row's outputs {@code y * (g - d)}, each rounded once (given {@code d}). */
@@ -45,15 +43,12 @@ final class ScalarKernel implements RowKernel {
 
     @Override
     public void sums(float[] g, int go, float[] y, int yo, int cols, Scratch s) {
-        for (int seg = 0, segments = RowNumerics.segments(cols); seg < segments; seg++) {
-            int start = seg * SEGMENT;
-            int length = Math.min(SEGMENT, cols - start);
-            int full = length & -LANES;
+        SegmentWalk.walk(cols, (seg, start, full, length) -> {
             for (int lo = 0; lo < LANES; lo += 4) {
                 pass(g, go + start + lo, y, yo + start + lo, full, lo, s);
             }
             finishSegment(g, go + start + full, y, yo + start + full, length - full, seg, s);
-        }
+        });
     }
 
     /**
@@ -169,28 +164,23 @@ final class ScalarKernel implements RowKernel {
 
     @Override
     public void backward(double[] g, int go, double[] y, int yo, double[] out, int oo, int cols, Scratch s) {
-        if (cols == 0) {
-            return;
+        if (cols > 0) {
+            sums(g, go, y, yo, cols, s);
+            double d = RowNumerics.constantRowMean(mean64(s, RowNumerics.segments(cols)), g, go, go + cols);
+            if (!finishedRare(g, go, y, yo, out, oo, cols, s, d)) {
+                outputs(g, go, y, yo, out, oo, cols, d);
+            }
         }
-        sums(g, go, y, yo, cols, s);
-        double d = RowNumerics.constantRowMean(mean64(s, RowNumerics.segments(cols)), g, go, go + cols);
-        if (finishedRare(g, go, y, yo, out, oo, cols, s, d)) {
-            return;
-        }
-        outputs(g, go, y, yo, out, oo, cols, d);
     }
 
     /** The double-double sums of a float64 row, segment by segment, into {@code s.segAS/segAC/segBS/segBC}. */
     static void sums(double[] g, int go, double[] y, int yo, int cols, Scratch s) {
-        for (int seg = 0, segments = RowNumerics.segments(cols); seg < segments; seg++) {
-            int start = seg * SEGMENT;
-            int length = Math.min(SEGMENT, cols - start);
-            int full = length & -LANES;
+        SegmentWalk.walk(cols, (seg, start, full, length) -> {
             for (int lo = 0; lo < LANES; lo += 2) {
                 pass(g, go + start + lo, y, yo + start + lo, full, lo, s);
             }
             finishSegment(g, go + start + full, y, yo + start + full, length - full, seg, s);
-        }
+        });
     }
 
     /** A float64 row's outputs {@code y * (g - d)} (given {@code d}). */

@@ -1,7 +1,6 @@
 package dev.softmaxbackward.cpu;
 
 import static dev.softmaxbackward.spi.RowNumerics.LANES;
-import static dev.softmaxbackward.spi.RowNumerics.SEGMENT;
 
 import dev.softmaxbackward.spi.RowNumerics;
 import java.nio.ByteBuffer;
@@ -23,9 +22,8 @@ import jdk.incubator.vector.VectorSpecies;
  * rounds to nearest even like a Java cast, {@code fma} is one rounding like {@link Math#fma}), so the
  * bits are the reference's.
  *
- * <p>Each dtype has two package-private pieces, so that rows can also be split by segments: the
- * partial sums of a range of segments of one row ({@code sums}), and the outputs of a range of entries
- * given {@code d} ({@code outputs}). Vectors are never passed to a helper that C2 might not inline: it
+ * <p>Each dtype has two package-private pieces: the partial sums of a row's segments
+ * ({@code segmentSums}), and the outputs of a range of entries given {@code d} ({@code outputs}). Vectors are never passed to a helper that C2 might not inline: it
  * boxes a vector argument of a call it does not inline. INDArray rows run the same loops in
  * {@link BufferKernel}. Loaded only by name, after checking that the module is in the boot layer.
  */
@@ -60,40 +58,31 @@ final class VectorKernel implements RowKernel {
 
     @Override
     public void backward(float[] g, int go, float[] y, int yo, float[] out, int oo, int cols, Scratch s) {
-        if (cols == 0) {
-            return;
+        if (cols > 0) {
+            float mean = ScalarKernel.mean32(s, segmentSums(g, go, y, yo, cols, s));
+            outputs(g, go, y, yo, out, oo, 0, cols, RowNumerics.constantRowMean(mean, g, go, go + cols));
         }
-        int segments = RowNumerics.segments(cols);
-        sums(g, go, y, yo, cols, 0, segments, s);
-        float d = RowNumerics.constantRowMean(ScalarKernel.mean32(s, segments), g, go, go + cols);
-        outputs(g, go, y, yo, out, oo, 0, cols, d);
     }
 
     @Override
     public void backward(double[] g, int go, double[] y, int yo, double[] out, int oo, int cols, Scratch s) {
-        if (cols == 0) {
-            return;
+        if (cols > 0) {
+            double mean = ScalarKernel.mean64(s, segmentSums(g, go, y, yo, cols, s));
+            double d = RowNumerics.constantRowMean(mean, g, go, go + cols);
+            if (!ScalarKernel.finishedRare(g, go, y, yo, out, oo, cols, s, d)) {
+                outputs(g, go, y, yo, out, oo, 0, cols, d);
+            }
         }
-        int segments = RowNumerics.segments(cols);
-        sums(g, go, y, yo, cols, 0, segments, s);
-        double d = RowNumerics.constantRowMean(ScalarKernel.mean64(s, segments), g, go, go + cols);
-        if (ScalarKernel.finishedRare(g, go, y, yo, out, oo, cols, s, d)) {
-            return;
-        }
-        outputs(g, go, y, yo, out, oo, 0, cols, d);
     }
 
     @Override
     public void sums(float[] g, int go, float[] y, int yo, int cols, Scratch s) {
-        sums(g, go, y, yo, cols, 0, RowNumerics.segments(cols), s);
+        segmentSums(g, go, y, yo, cols, s);
     }
 
-    /** Segments {@code [from, to)} of a float32 row of {@code cols}: their partials into {@code s.segAS/segBS}. */
-    static void sums(float[] g, int go, float[] y, int yo, int cols, int from, int to, Scratch s) {
-        for (int seg = from; seg < to; seg++) {
-            int start = seg * SEGMENT;
-            int length = Math.min(SEGMENT, cols - start);
-            int full = length & -LANES;
+    /** The segment partials of a float32 row of {@code cols > 0} into {@code s.segAS/segBS}; returns their number. */
+    static int segmentSums(float[] g, int go, float[] y, int yo, int cols, Scratch s) {
+        return SegmentWalk.walk(cols, (seg, start, full, length) -> {
             for (int lo = 0; lo < LANES; lo += GROUP) {
                 DoubleVector a0 = DoubleVector.zero(D), a1 = a0, a2 = a0, a3 = a0;
                 DoubleVector b0 = a0, b1 = a0, b2 = a0, b3 = a0;
@@ -117,20 +106,17 @@ final class VectorKernel implements RowKernel {
                 store(s.bS, lo, b0, b1, b2, b3);
             }
             ScalarKernel.finishSegment(g, go + start + full, y, yo + start + full, length - full, seg, s);
-        }
+        });
     }
 
-    /** Segments {@code [from, to)} of a float64 row: their double-double partials into {@code s.seg*}. */
-    static void sums(double[] g, int go, double[] y, int yo, int cols, int from, int to, Scratch s) {
-        for (int seg = from; seg < to; seg++) {
-            int start = seg * SEGMENT;
-            int length = Math.min(SEGMENT, cols - start);
-            int full = length & -LANES;
+    /** The double-double segment partials of a float64 row into {@code s.seg*}; returns their number. */
+    static int segmentSums(double[] g, int go, double[] y, int yo, int cols, Scratch s) {
+        return SegmentWalk.walk(cols, (seg, start, full, length) -> {
             for (int lo = 0; lo < LANES; lo += GROUP) {
                 pass(g, go + start + lo, y, yo + start + lo, full, lo, s);
             }
             ScalarKernel.finishSegment(g, go + start + full, y, yo + start + full, length - full, seg, s);
-        }
+        });
     }
 
     /**
