@@ -156,10 +156,23 @@ abstract class BufferKernel<M> extends DelegatingKernel {
             bs2 = u2;
             bs3 = u3;
         }
-        VectorKernel.store(s.aS, lo, as0, as1, as2, as3);
-        VectorKernel.store(s.aC, lo, ac0, ac1, ac2, ac3);
-        VectorKernel.store(s.bS, lo, bs0, bs1, bs2, bs3);
-        VectorKernel.store(s.bC, lo, bc0, bc1, bc2, bc3);
+        // written out, as VectorKernel.pass does (see there)
+        as0.intoArray(s.aS, lo);
+        as1.intoArray(s.aS, lo + L);
+        as2.intoArray(s.aS, lo + 2 * L);
+        as3.intoArray(s.aS, lo + 3 * L);
+        ac0.intoArray(s.aC, lo);
+        ac1.intoArray(s.aC, lo + L);
+        ac2.intoArray(s.aC, lo + 2 * L);
+        ac3.intoArray(s.aC, lo + 3 * L);
+        bs0.intoArray(s.bS, lo);
+        bs1.intoArray(s.bS, lo + L);
+        bs2.intoArray(s.bS, lo + 2 * L);
+        bs3.intoArray(s.bS, lo + 3 * L);
+        bc0.intoArray(s.bC, lo);
+        bc1.intoArray(s.bC, lo + L);
+        bc2.intoArray(s.bC, lo + 2 * L);
+        bc3.intoArray(s.bC, lo + 3 * L);
     }
 
     /** The vector part of a float32 row's outputs {@code y * (g - d)}; returns where the scalar tail starts. */

@@ -164,10 +164,24 @@ final class VectorKernel implements RowKernel {
             bs2 = u2;
             bs3 = u3;
         }
-        store(s.aS, lo, as0, as1, as2, as3);
-        store(s.aC, lo, ac0, ac1, ac2, ac3);
-        store(s.bS, lo, bs0, bs1, bs2, bs3);
-        store(s.bC, lo, bc0, bc1, bc2, bc3);
+        // the stores written out: a helper taking the vectors, once C2 has compiled it on its own, can be
+        // too big to inline, and then the vectors are boxed through the loop's phis (a box per iteration)
+        as0.intoArray(s.aS, lo);
+        as1.intoArray(s.aS, lo + L);
+        as2.intoArray(s.aS, lo + 2 * L);
+        as3.intoArray(s.aS, lo + 3 * L);
+        ac0.intoArray(s.aC, lo);
+        ac1.intoArray(s.aC, lo + L);
+        ac2.intoArray(s.aC, lo + 2 * L);
+        ac3.intoArray(s.aC, lo + 3 * L);
+        bs0.intoArray(s.bS, lo);
+        bs1.intoArray(s.bS, lo + L);
+        bs2.intoArray(s.bS, lo + 2 * L);
+        bs3.intoArray(s.bS, lo + 3 * L);
+        bc0.intoArray(s.bC, lo);
+        bc1.intoArray(s.bC, lo + L);
+        bc2.intoArray(s.bC, lo + 2 * L);
+        bc3.intoArray(s.bC, lo + 3 * L);
     }
 
     /** Entries {@code [from, to)} of a float32 row: {@code y * (g - d)} in float64, rounded once. */
