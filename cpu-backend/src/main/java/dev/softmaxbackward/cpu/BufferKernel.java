@@ -4,7 +4,9 @@ import static dev.softmaxbackward.cpu.VectorKernel.D;
 import static dev.softmaxbackward.cpu.VectorKernel.GROUP;
 import static dev.softmaxbackward.cpu.VectorKernel.L;
 import static dev.softmaxbackward.spi.RowNumerics.LANES;
+import static dev.softmaxbackward.spi.RowNumerics.SEGMENT;
 
+import dev.softmaxbackward.spi.RowNumerics;
 import java.nio.ByteBuffer;
 import jdk.incubator.vector.DoubleVector;
 import jdk.incubator.vector.FloatVector;
@@ -79,7 +81,12 @@ abstract class BufferKernel<M> extends DelegatingKernel {
      * number of segments: each segment's full groups of 32 lanes by the passes, its tail entry by entry.
      */
     private int sums(M gm, ByteBuffer g, int go, M ym, ByteBuffer y, int yo, int cols, int width, Scratch s) {
-        return SegmentWalk.walk(cols, (seg, start, full, length) -> {
+        // the segment walk written out (not SegmentWalk): no lambda around the vector loops
+        int segments = RowNumerics.segments(cols);
+        for (int seg = 0; seg < segments; seg++) {
+            int start = seg * SEGMENT;
+            int length = Math.min(SEGMENT, cols - start);
+            int full = length & -LANES;
             for (int lo = 0; lo < LANES; lo += GROUP) {
                 int at = width * (start + lo);
                 if (width == F64) {
@@ -90,7 +97,8 @@ abstract class BufferKernel<M> extends DelegatingKernel {
             }
             int tail = width * (start + full);
             ScalarKernel.finishSegment(g, go + tail, y, yo + tail, length - full, width == F64, seg, s);
-        });
+        }
+        return segments;
     }
 
     /** Lanes {@code lo..lo+4L-1} of one float32 segment into {@code s.aS/bS}, as {@link VectorKernel}'s. */
@@ -113,8 +121,14 @@ abstract class BufferKernel<M> extends DelegatingKernel {
             b2 = b2.add(y2.mul(VectorKernel.widen(floats(g, gi + 8 * L))));
             b3 = b3.add(y3.mul(VectorKernel.widen(floats(g, gi + 12 * L))));
         }
-        VectorKernel.store(s.aS, lo, a0, a1, a2, a3);
-        VectorKernel.store(s.bS, lo, b0, b1, b2, b3);
+        a0.intoArray(s.aS, lo); // written out, as in VectorKernel: no helper takes the vectors
+        a1.intoArray(s.aS, lo + L);
+        a2.intoArray(s.aS, lo + 2 * L);
+        a3.intoArray(s.aS, lo + 3 * L);
+        b0.intoArray(s.bS, lo);
+        b1.intoArray(s.bS, lo + L);
+        b2.intoArray(s.bS, lo + 2 * L);
+        b3.intoArray(s.bS, lo + 3 * L);
     }
 
     /** Lanes {@code lo..lo+4L-1} of one float64 segment into {@code s.aS/aC/bS/bC}, as {@link VectorKernel}'s. */

@@ -1,6 +1,7 @@
 package dev.softmaxbackward.cpu;
 
 import static dev.softmaxbackward.spi.RowNumerics.LANES;
+import static dev.softmaxbackward.spi.RowNumerics.SEGMENT;
 
 import dev.softmaxbackward.spi.RowNumerics;
 import java.nio.ByteBuffer;
@@ -82,7 +83,12 @@ final class VectorKernel implements RowKernel {
 
     /** The segment partials of a float32 row of {@code cols > 0} into {@code s.segAS/segBS}; returns their number. */
     static int segmentSums(float[] g, int go, float[] y, int yo, int cols, Scratch s) {
-        return SegmentWalk.walk(cols, (seg, start, full, length) -> {
+        // the segment walk written out (not SegmentWalk): no lambda around the vector loops
+        int segments = RowNumerics.segments(cols);
+        for (int seg = 0; seg < segments; seg++) {
+            int start = seg * SEGMENT;
+            int length = Math.min(SEGMENT, cols - start);
+            int full = length & -LANES;
             for (int lo = 0; lo < LANES; lo += GROUP) {
                 DoubleVector a0 = DoubleVector.zero(D), a1 = a0, a2 = a0, a3 = a0;
                 DoubleVector b0 = a0, b1 = a0, b2 = a0, b3 = a0;
@@ -102,21 +108,33 @@ final class VectorKernel implements RowKernel {
                     b2 = b2.add(y2.mul(widen(FloatVector.fromArray(F, g, gi + 2 * L))));
                     b3 = b3.add(y3.mul(widen(FloatVector.fromArray(F, g, gi + 3 * L))));
                 }
-                store(s.aS, lo, a0, a1, a2, a3);
-                store(s.bS, lo, b0, b1, b2, b3);
+                a0.intoArray(s.aS, lo); // written out, as in pass: no helper takes the vectors
+                a1.intoArray(s.aS, lo + L);
+                a2.intoArray(s.aS, lo + 2 * L);
+                a3.intoArray(s.aS, lo + 3 * L);
+                b0.intoArray(s.bS, lo);
+                b1.intoArray(s.bS, lo + L);
+                b2.intoArray(s.bS, lo + 2 * L);
+                b3.intoArray(s.bS, lo + 3 * L);
             }
             ScalarKernel.finishSegment(g, go + start + full, y, yo + start + full, length - full, seg, s);
-        });
+        }
+        return segments;
     }
 
     /** The double-double segment partials of a float64 row into {@code s.seg*}; returns their number. */
     static int segmentSums(double[] g, int go, double[] y, int yo, int cols, Scratch s) {
-        return SegmentWalk.walk(cols, (seg, start, full, length) -> {
+        int segments = RowNumerics.segments(cols);
+        for (int seg = 0; seg < segments; seg++) {
+            int start = seg * SEGMENT;
+            int length = Math.min(SEGMENT, cols - start);
+            int full = length & -LANES;
             for (int lo = 0; lo < LANES; lo += GROUP) {
                 pass(g, go + start + lo, y, yo + start + lo, full, lo, s);
             }
             ScalarKernel.finishSegment(g, go + start + full, y, yo + start + full, length - full, seg, s);
-        });
+        }
+        return segments;
     }
 
     /**
@@ -210,15 +228,6 @@ final class VectorKernel implements RowKernel {
         for (; i < to; i++) {
             out[oo + i] = RowNumerics.gradIn(y[yo + i], g[go + i], d);
         }
-    }
-
-    /** Lanes {@code lo..lo+4L-1} from four vectors, at a segment's end. */
-    static void store(double[] lanes, int lo, DoubleVector v0, DoubleVector v1, DoubleVector v2,
-                              DoubleVector v3) {
-        v0.intoArray(lanes, lo);
-        v1.intoArray(lanes, lo + L);
-        v2.intoArray(lanes, lo + 2 * L);
-        v3.intoArray(lanes, lo + 3 * L);
     }
 
     /** INDArray rows staged through the heap; the kernels in use wrap this one in a {@link BufferKernel}. */
