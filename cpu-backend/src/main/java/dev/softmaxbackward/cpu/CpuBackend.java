@@ -153,87 +153,60 @@ public final class CpuBackend implements SoftmaxBackwardBackend {
     @Override
     public void softmaxBackward(float[] gradOut, float[] softmaxOut, float[] gradIn, int rows, int cols) {
         Arguments.softmaxBackward(gradOut, softmaxOut, gradIn, rows, cols);
-        requireAvailable();
-        if (rows == 0 || cols == 0) {
-            return;
-        }
-        if (strategy == Strategy.ND4J_OPS) {
-            Nd4jOps.backward(gradOut, softmaxOut, gradIn, rows, cols);
-            return;
-        }
-        RowKernel k = kernel;
-        executor.get().forEachRow(rows, cols, (from, to, s) -> {
-            for (int r = from; r < to; r++) {
-                int base = r * cols;
-                k.backward(gradOut, base, softmaxOut, base, gradIn, base, cols, s);
-            }
-        });
+        backwardRows(rows, cols, () -> Nd4jOps.backward(gradOut, softmaxOut, gradIn, rows, cols),
+                (r, s) -> kernel.backward(gradOut, r * cols, softmaxOut, r * cols, gradIn, r * cols, cols, s));
     }
 
     @Override
     public void softmaxBackward(double[] gradOut, double[] softmaxOut, double[] gradIn, int rows, int cols) {
         Arguments.softmaxBackward(gradOut, softmaxOut, gradIn, rows, cols);
+        backwardRows(rows, cols, () -> Nd4jOps.backward(gradOut, softmaxOut, gradIn, rows, cols),
+                (r, s) -> kernel.backward(gradOut, r * cols, softmaxOut, r * cols, gradIn, r * cols, cols, s));
+    }
+
+    /** The array backward pass after the argument checks: ND4J's ops or the fused kernel, row by row. */
+    private void backwardRows(int rows, int cols, Runnable nd4jOps, RowBody fused) {
         requireAvailable();
         if (rows == 0 || cols == 0) {
             return;
         }
         if (strategy == Strategy.ND4J_OPS) {
-            Nd4jOps.backward(gradOut, softmaxOut, gradIn, rows, cols);
-            return;
+            nd4jOps.run();
+        } else {
+            RowBody.forEach(executor.get(), rows, cols, fused);
         }
-        RowKernel k = kernel;
-        executor.get().forEachRow(rows, cols, (from, to, s) -> {
-            for (int r = from; r < to; r++) {
-                int base = r * cols;
-                k.backward(gradOut, base, softmaxOut, base, gradIn, base, cols, s);
-            }
-        });
+    }
+
+    /** Every row of an array batch, once the backend is known to be available. */
+    private void eachRow(int rows, int cols, RowBody body) {
+        requireAvailable();
+        RowBody.forEach(executor.get(), rows, cols, body);
     }
 
     @Override
     public void softmax(float[] logits, float[] out, int rows, int cols) {
         Arguments.softmax(logits, out, rows, cols);
-        requireAvailable();
-        executor.get().forEachRow(rows, cols, (from, to, s) -> {
-            for (int r = from; r < to; r++) {
-                RowOps.softmax(logits, out, r * cols, cols, s);
-            }
-        });
+        eachRow(rows, cols, (r, s) -> RowOps.softmax(logits, out, r * cols, cols, s));
     }
 
     @Override
     public void softmax(double[] logits, double[] out, int rows, int cols) {
         Arguments.softmax(logits, out, rows, cols);
-        requireAvailable();
-        executor.get().forEachRow(rows, cols, (from, to, s) -> {
-            for (int r = from; r < to; r++) {
-                RowOps.softmax(logits, out, r * cols, cols, s);
-            }
-        });
+        eachRow(rows, cols, (r, s) -> RowOps.softmax(logits, out, r * cols, cols, s));
     }
 
     @Override
     public void crossEntropyBackward(float[] softmaxOut, int[] labels, float scale, float[] gradIn, int rows,
                                      int cols) {
         Arguments.crossEntropyBackward(softmaxOut, labels, gradIn, rows, cols);
-        requireAvailable();
-        executor.get().forEachRow(rows, cols, (from, to, s) -> {
-            for (int r = from; r < to; r++) {
-                RowOps.crossEntropyBackward(softmaxOut, labels[r], scale, gradIn, r * cols, cols);
-            }
-        });
+        eachRow(rows, cols, (r, s) -> RowOps.crossEntropyBackward(softmaxOut, labels[r], scale, gradIn, r * cols, cols));
     }
 
     @Override
     public void crossEntropyBackward(double[] softmaxOut, int[] labels, double scale, double[] gradIn, int rows,
                                      int cols) {
         Arguments.crossEntropyBackward(softmaxOut, labels, gradIn, rows, cols);
-        requireAvailable();
-        executor.get().forEachRow(rows, cols, (from, to, s) -> {
-            for (int r = from; r < to; r++) {
-                RowOps.crossEntropyBackward(softmaxOut, labels[r], scale, gradIn, r * cols, cols);
-            }
-        });
+        eachRow(rows, cols, (r, s) -> RowOps.crossEntropyBackward(softmaxOut, labels[r], scale, gradIn, r * cols, cols));
     }
 
     // ---- INDArrays --------------------------------------------------------------------------------
@@ -307,6 +280,19 @@ public final class CpuBackend implements SoftmaxBackwardBackend {
         });
     }
 
+    /** Every row of a checked INDArray batch, ND4J's memory kept alive until the last row is done. */
+    private void eachRow(NdArrays.Batch b, RowBody body) {
+        requireAvailable();
+        if (b.empty()) {
+            return;
+        }
+        try {
+            RowBody.forEach(executor.get(), b.rows(), b.cols(), body);
+        } finally {
+            b.keepAlive(); // the rows hold only ByteBuffers, which do not keep ND4J's memory allocated
+        }
+    }
+
     /**
      * The forward softmax of a {@code [B, V]} batch, row by row, written into {@code out}, which is
      * returned; {@code out} may be {@code logits} itself (in place). Same checks as
@@ -320,28 +306,18 @@ public final class CpuBackend implements SoftmaxBackwardBackend {
      */
     public INDArray softmax(INDArray logits, INDArray out) {
         NdArrays.Batch b = NdArrays.check(new String[] {"logits", "out"}, logits, out);
-        requireAvailable();
-        if (b.empty()) {
-            return out;
-        }
         DataType dtype = b.dtype();
         int cols = b.cols();
-        try {
-            executor.get().forEachRow(b.rows(), cols, (from, to, s) -> {
-                double[] x = s.input();
-                for (int r = from; r < to; r++) {
-                    NdArrays.readRow(dtype, b.view(0), r, x, cols);
-                    double sum = RowOps.exps(x, cols, dtype == DataType.DOUBLE, s);
-                    double[] e = s.row();
-                    for (int k = 0; k < cols; k++) {
-                        e[k] = e[k] / sum;
-                    }
-                    NdArrays.writeRow(dtype, b.view(1), r, e, cols);
-                }
-            });
-        } finally {
-            b.keepAlive();
-        }
+        eachRow(b, (r, s) -> {
+            double[] x = s.input();
+            NdArrays.readRow(dtype, b.view(0), r, x, cols);
+            double sum = RowOps.exps(x, cols, dtype == DataType.DOUBLE, s);
+            double[] e = s.row();
+            for (int k = 0; k < cols; k++) {
+                e[k] = e[k] / sum;
+            }
+            NdArrays.writeRow(dtype, b.view(1), r, e, cols);
+        });
         return out;
     }
 
@@ -388,30 +364,20 @@ public final class CpuBackend implements SoftmaxBackwardBackend {
         if (rowScale != null && rowScale.length != b.rows()) {
             throw new IllegalArgumentException("rowScale.length " + rowScale.length + " != rows " + b.rows());
         }
-        requireAvailable();
-        if (b.empty()) {
-            return gradIn;
-        }
         DataType dtype = b.dtype();
         int cols = b.cols();
-        try {
-            executor.get().forEachRow(b.rows(), cols, (from, to, s) -> {
-                double[] y = s.input();
-                double[] out = s.row();
-                for (int r = from; r < to; r++) {
-                    double sc = rowScale == null ? scale : rowScale[r];
-                    // float32 and 16-bit rows take a float32 scale, as the float[] method does
-                    sc = dtype == DataType.DOUBLE ? sc : (float) sc;
-                    NdArrays.readRow(dtype, b.view(0), r, y, cols);
-                    for (int i = 0; i < cols; i++) {
-                        out[i] = RowOps.crossEntropyGradient(y[i], i, labels[r], sc);
-                    }
-                    NdArrays.writeRow(dtype, b.view(1), r, out, cols);
-                }
-            });
-        } finally {
-            b.keepAlive();
-        }
+        eachRow(b, (r, s) -> {
+            double[] y = s.input();
+            double[] out = s.row();
+            double sc = rowScale == null ? scale : rowScale[r];
+            // float32 and 16-bit rows take a float32 scale, as the float[] method does
+            sc = dtype == DataType.DOUBLE ? sc : (float) sc;
+            NdArrays.readRow(dtype, b.view(0), r, y, cols);
+            for (int i = 0; i < cols; i++) {
+                out[i] = RowOps.crossEntropyGradient(y[i], i, labels[r], sc);
+            }
+            NdArrays.writeRow(dtype, b.view(1), r, out, cols);
+        });
         return gradIn;
     }
 

@@ -41,7 +41,7 @@ final class Kernels {
      * debug). Arrays always run {@link VectorKernel}. INDArrays (off-heap ByteBuffers) need an access
      * path that exists on the running JDK:
      * <ul>
-     *   <li>JDK 17-19: {@link VectorKernel} itself, through {@code FloatVector.fromByteBuffer};</li>
+     *   <li>JDK 17-19: {@link ByteBufferKernel}, through {@code FloatVector.fromByteBuffer};</li>
      *   <li>JDK 22+: {@code SegmentKernel}, through {@code MemorySegment}, from the multi-release jar's
      *       {@code META-INF/versions/22} (final API there; it is absent from a jar built without a
      *       JDK 22+ javac, and from a plain class directory);</li>
@@ -68,7 +68,7 @@ final class Kernels {
         }
         int feature = Runtime.version().feature();
         if (feature < 20) {
-            return arrays;
+            return new ByteBufferKernel(arrays);
         }
         if (feature >= 22) {
             try {

@@ -1,7 +1,6 @@
 package dev.softmaxbackward.cpu;
 
 import static dev.softmaxbackward.spi.RowNumerics.LANES;
-import static dev.softmaxbackward.spi.RowNumerics.SEGMENT;
 
 import dev.softmaxbackward.spi.Arguments;
 import dev.softmaxbackward.spi.RowNumerics;
@@ -61,45 +60,26 @@ final class RowOps {
 
     /** The canonical order with float64 accumulators. */
     private static double plainSum(double[] e, int cols, Scratch s) {
-        int segments = RowNumerics.segments(cols);
         double[] a = s.aS;
-        for (int seg = 0; seg < segments; seg++) {
-            int start = seg * SEGMENT;
-            int length = Math.min(SEGMENT, cols - start);
+        int segments = SegmentWalk.walk(cols, (seg, start, full, length) -> {
             Arrays.fill(a, 0.0);
             for (int k = 0; k < length; k++) {
                 int l = k & (LANES - 1);
                 a[l] = a[l] + e[start + k];
             }
             s.segAS[seg] = RowNumerics.reduceLanes(a);
-        }
+        });
         return RowNumerics.reduceSegments(s.segAS, segments);
     }
 
-    /** The canonical order with double-double accumulators (plain TwoSum steps), rounded by {@code value}. */
+    /**
+     * The canonical order with double-double accumulators (plain TwoSum steps), rounded by {@code value}:
+     * the {@code sum(y)} half of the float64 kernel's sums, with {@code e} as both operands (the other
+     * half is not needed; the exp dominates this row's cost).
+     */
     private static double compensatedSum(double[] e, int cols, Scratch s) {
         int segments = RowNumerics.segments(cols);
-        double[] aS = s.aS;
-        double[] aC = s.aC;
-        for (int seg = 0; seg < segments; seg++) {
-            int start = seg * SEGMENT;
-            int length = Math.min(SEGMENT, cols - start);
-            Arrays.fill(aS, 0.0);
-            Arrays.fill(aC, 0.0);
-            for (int k = 0; k < length; k++) {
-                int l = k & (LANES - 1);
-                double x = e[start + k];
-                double sv = aS[l];
-                double sum = sv + x;
-                double v = sum - sv;
-                double err = (sv - (sum - v)) + (x - v);
-                aS[l] = sum;
-                aC[l] = aC[l] + err;
-            }
-            RowNumerics.reduceLanes(aS, aC);
-            s.segAS[seg] = aS[0];
-            s.segAC[seg] = aC[0];
-        }
+        ScalarKernel.sums(e, 0, e, 0, cols, s);
         RowNumerics.reduceSegments(s.segAS, s.segAC, segments);
         return RowNumerics.value(s.segAS[0], s.segAC[0]);
     }

@@ -1,11 +1,9 @@
 package dev.softmaxbackward.cpu;
 
 import static dev.softmaxbackward.spi.RowNumerics.LANES;
-import static dev.softmaxbackward.spi.RowNumerics.SEGMENT;
 
 import dev.softmaxbackward.spi.RowNumerics;
 import java.nio.ByteBuffer;
-import java.nio.ByteOrder;
 
 /**
  * The fused kernel in plain Java: used when the Vector API module is not in the boot layer (or is
@@ -29,12 +27,11 @@ final class ScalarKernel implements RowKernel {
 
     @Override
     public void backward(float[] g, int go, float[] y, int yo, float[] out, int oo, int cols, Scratch s) {
-        if (cols == 0) {
-            return;
+        if (cols > 0) {
+            sums(g, go, y, yo, cols, s);
+            float mean = mean32(s, RowNumerics.segments(cols));
+            outputs(g, go, y, yo, out, oo, cols, RowNumerics.constantRowMean(mean, g, go, go + cols));
         }
-        sums(g, go, y, yo, cols, s);
-        float d = RowNumerics.constantRowMean(mean32(s, RowNumerics.segments(cols)), g, go, go + cols);
-        outputs(g, go, y, yo, out, oo, cols, d);
     }
 
     /** A float32 row's outputs {@code y * (g - d)}, each rounded once (given {@code d}). */
@@ -46,23 +43,57 @@ final class ScalarKernel implements RowKernel {
 
     @Override
     public void sums(float[] g, int go, float[] y, int yo, int cols, Scratch s) {
-        double[] a = s.aS;
-        double[] b = s.bS;
-        for (int seg = 0, segments = RowNumerics.segments(cols); seg < segments; seg++) {
-            int start = seg * SEGMENT;
-            int length = Math.min(SEGMENT, cols - start);
-            int full = length & -LANES;
+        SegmentWalk.walk(cols, (seg, start, full, length) -> {
             for (int lo = 0; lo < LANES; lo += 4) {
                 pass(g, go + start + lo, y, yo + start + lo, full, lo, s);
             }
-            for (int l = 0; l < length - full; l++) {
-                double yv = y[yo + start + full + l];
-                a[l] = a[l] + yv;
-                b[l] = b[l] + yv * (double) g[go + start + full + l];
-            }
-            s.segAS[seg] = RowNumerics.reduceLanes(a);
-            s.segBS[seg] = RowNumerics.reduceLanes(b);
+            finishSegment(g, go + start + full, y, yo + start + full, length - full, seg, s);
+        });
+    }
+
+    /**
+     * The last {@code n < 32} entries of a float32 segment into lanes {@code 0..n-1} (after the passes
+     * over its full groups of 32), then the segment's partials into {@code s.segAS/segBS}.
+     */
+    static void finishSegment(float[] g, int gi, float[] y, int yi, int n, int seg, Scratch s) {
+        for (int l = 0; l < n; l++) {
+            add(s, l, y[yi + l], g[gi + l]);
         }
+        finish32(s, seg);
+    }
+
+    /** {@link #finishSegment(float[], int, float[], int, int, int, Scratch)} for float64 (double-double). */
+    static void finishSegment(double[] g, int gi, double[] y, int yi, int n, int seg, Scratch s) {
+        for (int l = 0; l < n; l++) {
+            accumulate(s, l, y[yi + l], g[gi + l]);
+        }
+        finishSegment(s, seg);
+    }
+
+    /** The same on a buffer row of float64 ({@code f64}) or float32 entries, at byte offsets. */
+    static void finishSegment(ByteBuffer g, int gi, ByteBuffer y, int yi, int n, boolean f64, int seg, Scratch s) {
+        if (f64) {
+            for (int l = 0; l < n; l++) {
+                accumulate(s, l, y.getDouble(yi + 8 * l), g.getDouble(gi + 8 * l));
+            }
+            finishSegment(s, seg);
+        } else {
+            for (int l = 0; l < n; l++) {
+                add(s, l, y.getFloat(yi + 4 * l), g.getFloat(gi + 4 * l));
+            }
+            finish32(s, seg);
+        }
+    }
+
+    /** One float32 entry into lane {@code l} of both float64 sums. */
+    private static void add(Scratch s, int l, double yv, double gv) {
+        s.aS[l] = s.aS[l] + yv;
+        s.bS[l] = s.bS[l] + yv * gv;
+    }
+
+    private static void finish32(Scratch s, int seg) {
+        s.segAS[seg] = RowNumerics.reduceLanes(s.aS);
+        s.segBS[seg] = RowNumerics.reduceLanes(s.bS);
     }
 
     /**
@@ -133,31 +164,23 @@ final class ScalarKernel implements RowKernel {
 
     @Override
     public void backward(double[] g, int go, double[] y, int yo, double[] out, int oo, int cols, Scratch s) {
-        if (cols == 0) {
-            return;
+        if (cols > 0) {
+            sums(g, go, y, yo, cols, s);
+            double d = RowNumerics.constantRowMean(mean64(s, RowNumerics.segments(cols)), g, go, go + cols);
+            if (!finishedRare(g, go, y, yo, out, oo, cols, s, d)) {
+                outputs(g, go, y, yo, out, oo, cols, d);
+            }
         }
-        sums(g, go, y, yo, cols, s);
-        double d = RowNumerics.constantRowMean(mean64(s, RowNumerics.segments(cols)), g, go, go + cols);
-        if (finishedRare(g, go, y, yo, out, oo, cols, s, d)) {
-            return;
-        }
-        outputs(g, go, y, yo, out, oo, cols, d);
     }
 
     /** The double-double sums of a float64 row, segment by segment, into {@code s.segAS/segAC/segBS/segBC}. */
     static void sums(double[] g, int go, double[] y, int yo, int cols, Scratch s) {
-        for (int seg = 0, segments = RowNumerics.segments(cols); seg < segments; seg++) {
-            int start = seg * SEGMENT;
-            int length = Math.min(SEGMENT, cols - start);
-            int full = length & -LANES;
+        SegmentWalk.walk(cols, (seg, start, full, length) -> {
             for (int lo = 0; lo < LANES; lo += 2) {
                 pass(g, go + start + lo, y, yo + start + lo, full, lo, s);
             }
-            for (int l = 0; l < length - full; l++) {
-                accumulate(s, l, y[yo + start + full + l], g[go + start + full + l]);
-            }
-            finishSegment(s, seg);
-        }
+            finishSegment(g, go + start + full, y, yo + start + full, length - full, seg, s);
+        });
     }
 
     /** A float64 row's outputs {@code y * (g - d)} (given {@code d}). */
@@ -213,27 +236,22 @@ final class ScalarKernel implements RowKernel {
     }
 
     /** One entry into lane {@code l} of both double-double sums, exactly the reference's steps. */
-    static void accumulate(Scratch scratch, int l, double yv, double gv) {
-        double[] aS = scratch.aS;
-        double[] aC = scratch.aC;
-        double[] bS = scratch.bS;
-        double[] bC = scratch.bC;
+    static void accumulate(Scratch s, int l, double yv, double gv) {
         // sum(y): TwoSum(s, y), c += e
-        double s = aS[l];
-        double sum = s + yv;
-        double v = sum - s;
-        double e = (s - (sum - v)) + (yv - v);
-        aS[l] = sum;
-        aC[l] = aC[l] + e;
+        s.aC[l] = s.aC[l] + twoSum(s.aS, l, yv);
         // sum(y*g): TwoProd(y, g) = p + q, TwoSum(s, p), c += q + e
         double p = yv * gv;
         double q = Math.fma(yv, gv, -p);
-        s = bS[l];
-        sum = s + p;
-        v = sum - s;
-        e = (s - (sum - v)) + (p - v);
-        bS[l] = sum;
-        bC[l] = bC[l] + (q + e);
+        s.bC[l] = s.bC[l] + (q + twoSum(s.bS, l, p));
+    }
+
+    /** TwoSum: {@code sums[l] + x} into {@code sums[l]}; returns the rounding error of that sum. */
+    static double twoSum(double[] sums, int l, double x) {
+        double s = sums[l];
+        double sum = s + x;
+        double v = sum - s;
+        sums[l] = sum;
+        return (s - (sum - v)) + (x - v);
     }
 
     /** Reduces the lanes of both double-double sums into segment {@code seg}'s partials. */
@@ -247,33 +265,45 @@ final class ScalarKernel implements RowKernel {
     }
 
     // ---- the constant-row rule (RowNumerics.constantRowMean) on buffers ------------------------------
-    // Same steps as RowNumerics.constantRowMean: when d != g[0] and every g[i] == g[0] (IEEE equality),
-    // d becomes g[0] (unless it is NaN), so a constant row gives exact zeros whatever the sums did.
 
-    static float constantRowMeanFloat(float d, ByteBuffer g, int go, int cols) {
-        float first = g.getFloat(go);
-        if (d == first || cols <= 0) {
+    /**
+     * RowNumerics.constantRowMean on a buffer row of {@code width}-byte entries (8: float64, 4: float32,
+     * widened exactly, which keeps IEEE equality): when {@code d != g[0]} and every {@code g[i] == g[0]},
+     * {@code d} becomes {@code g[0]} (unless it is NaN), so a constant row gives exact zeros whatever
+     * the sums did. A float32 {@code d} comes back exactly.
+     */
+    static double constantRowMean(double d, ByteBuffer g, int go, int cols, int width) {
+        if (cols <= 0) {
+            return d;
+        }
+        double first = entry(g, go, width);
+        if (d == first) {
             return d;
         }
         for (int i = 1; i < cols; i++) {
-            if (g.getFloat(go + 4 * i) != first) {
-                return d;
-            }
-        }
-        return !Float.isNaN(first) ? first : d;
-    }
-
-    static double constantRowMeanDouble(double d, ByteBuffer g, int go, int cols) {
-        double first = g.getDouble(go);
-        if (d == first || cols <= 0) {
-            return d;
-        }
-        for (int i = 1; i < cols; i++) {
-            if (g.getDouble(go + 8 * i) != first) {
+            if (entry(g, go + width * i, width) != first) {
                 return d;
             }
         }
         return !Double.isNaN(first) ? first : d;
+    }
+
+    private static double entry(ByteBuffer b, int at, int width) {
+        return width == 8 ? b.getDouble(at) : b.getFloat(at);
+    }
+
+    /** The scalar outputs {@code y * (g - d)} of entries {@code [from, to)} of a float32 buffer row. */
+    static void outputs(ByteBuffer g, int go, ByteBuffer y, int yo, ByteBuffer out, int oo, int from, int to, float d) {
+        for (int i = from; i < to; i++) {
+            out.putFloat(oo + 4 * i, RowNumerics.gradIn(y.getFloat(yo + 4 * i), g.getFloat(go + 4 * i), d));
+        }
+    }
+
+    static void outputs(ByteBuffer g, int go, ByteBuffer y, int yo, ByteBuffer out, int oo, int from, int to,
+                        double d) {
+        for (int i = from; i < to; i++) {
+            out.putDouble(oo + 8 * i, RowNumerics.gradIn(y.getDouble(yo + 8 * i), g.getDouble(go + 8 * i), d));
+        }
     }
 
     /** The segment tree over both float64 sums, then {@code d} for float32 (and 16-bit) inputs. */
@@ -304,12 +334,10 @@ final class ScalarKernel implements RowKernel {
         if (!RowNumerics.needsFinishRow(s.segAS[0], s.segBS[0], d)) {
             return false;
         }
-        double[] gr = s.doubles(0);
-        double[] yr = s.doubles(1);
-        g.slice(go, 8 * cols).order(ByteOrder.LITTLE_ENDIAN).asDoubleBuffer().get(0, gr, 0, cols);
-        y.slice(yo, 8 * cols).order(ByteOrder.LITTLE_ENDIAN).asDoubleBuffer().get(0, yr, 0, cols);
+        double[] gr = StagedKernel.copy(g, go, s.doubles(0), cols);
+        double[] yr = StagedKernel.copy(y, yo, s.doubles(1), cols);
         RowNumerics.finishRow(gr, 0, yr, 0, gr, 0, cols, s.segAS[0], s.segBS[0], d);
-        out.slice(oo, 8 * cols).order(ByteOrder.LITTLE_ENDIAN).asDoubleBuffer().put(0, gr, 0, cols);
+        StagedKernel.copy(gr, out, oo, cols);
         return true;
     }
 

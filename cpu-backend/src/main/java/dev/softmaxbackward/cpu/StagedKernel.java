@@ -14,31 +14,9 @@ import java.nio.ByteOrder;
  * plain-Java kernel stages its INDArray rows the same way (the copies are cheaper than a
  * {@code getFloat} per entry).
  */
-final class StagedKernel implements RowKernel {
-    private final RowKernel arrays;
-
+final class StagedKernel extends DelegatingKernel {
     StagedKernel(RowKernel arrays) {
-        this.arrays = arrays;
-    }
-
-    @Override
-    public String name() {
-        return arrays.name() + ", INDArrays staged through the heap";
-    }
-
-    @Override
-    public void backward(float[] g, int go, float[] y, int yo, float[] out, int oo, int cols, Scratch s) {
-        arrays.backward(g, go, y, yo, out, oo, cols, s);
-    }
-
-    @Override
-    public void backward(double[] g, int go, double[] y, int yo, double[] out, int oo, int cols, Scratch s) {
-        arrays.backward(g, go, y, yo, out, oo, cols, s);
-    }
-
-    @Override
-    public void sums(float[] g, int go, float[] y, int yo, int cols, Scratch s) {
-        arrays.sums(g, go, y, yo, cols, s);
+        super(arrays, "staged through the heap");
     }
 
     @Override
@@ -56,22 +34,36 @@ final class StagedKernel implements RowKernel {
     /** A float32 INDArray row through {@code arrays}'s array kernel, on copies in {@code s}. */
     static void backwardFloat(RowKernel arrays, ByteBuffer g, int go, ByteBuffer y, int yo, ByteBuffer out, int oo,
                               int cols, Scratch s) {
-        float[] gr = s.floats(0);
-        float[] yr = s.floats(1);
-        g.slice(go, 4 * cols).order(ByteOrder.LITTLE_ENDIAN).asFloatBuffer().get(0, gr, 0, cols);
-        y.slice(yo, 4 * cols).order(ByteOrder.LITTLE_ENDIAN).asFloatBuffer().get(0, yr, 0, cols);
-        arrays.backward(gr, 0, yr, 0, gr, 0, cols, s); // in place on the copy of g
-        out.slice(oo, 4 * cols).order(ByteOrder.LITTLE_ENDIAN).asFloatBuffer().put(0, gr, 0, cols);
+        float[] gr = copy(g, go, s.floats(0), cols);
+        arrays.backward(gr, 0, copy(y, yo, s.floats(1), cols), 0, gr, 0, cols, s); // in place on the copy of g
+        copy(gr, out, oo, cols);
     }
 
     /** A float64 INDArray row through {@code arrays}'s array kernel, on copies in {@code s}. */
     static void backwardDouble(RowKernel arrays, ByteBuffer g, int go, ByteBuffer y, int yo, ByteBuffer out, int oo,
                                int cols, Scratch s) {
-        double[] gr = s.doubles(0);
-        double[] yr = s.doubles(1);
-        g.slice(go, 8 * cols).order(ByteOrder.LITTLE_ENDIAN).asDoubleBuffer().get(0, gr, 0, cols);
-        y.slice(yo, 8 * cols).order(ByteOrder.LITTLE_ENDIAN).asDoubleBuffer().get(0, yr, 0, cols);
-        arrays.backward(gr, 0, yr, 0, gr, 0, cols, s);
-        out.slice(oo, 8 * cols).order(ByteOrder.LITTLE_ENDIAN).asDoubleBuffer().put(0, gr, 0, cols);
+        double[] gr = copy(g, go, s.doubles(0), cols);
+        arrays.backward(gr, 0, copy(y, yo, s.doubles(1), cols), 0, gr, 0, cols, s);
+        copy(gr, out, oo, cols);
+    }
+
+    /** The {@code cols} floats at byte offset {@code at} of {@code b} into {@code to[0, cols)}. */
+    static float[] copy(ByteBuffer b, int at, float[] to, int cols) {
+        b.slice(at, 4 * cols).order(ByteOrder.LITTLE_ENDIAN).asFloatBuffer().get(0, to, 0, cols);
+        return to;
+    }
+
+    static double[] copy(ByteBuffer b, int at, double[] to, int cols) {
+        b.slice(at, 8 * cols).order(ByteOrder.LITTLE_ENDIAN).asDoubleBuffer().get(0, to, 0, cols);
+        return to;
+    }
+
+    /** {@code from[0, cols)} back to byte offset {@code at} of {@code b}. */
+    static void copy(float[] from, ByteBuffer b, int at, int cols) {
+        b.slice(at, 4 * cols).order(ByteOrder.LITTLE_ENDIAN).asFloatBuffer().put(0, from, 0, cols);
+    }
+
+    static void copy(double[] from, ByteBuffer b, int at, int cols) {
+        b.slice(at, 8 * cols).order(ByteOrder.LITTLE_ENDIAN).asDoubleBuffer().put(0, from, 0, cols);
     }
 }

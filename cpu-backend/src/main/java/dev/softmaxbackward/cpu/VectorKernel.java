@@ -5,7 +5,6 @@ import static dev.softmaxbackward.spi.RowNumerics.SEGMENT;
 
 import dev.softmaxbackward.spi.RowNumerics;
 import java.nio.ByteBuffer;
-import java.nio.ByteOrder;
 import jdk.incubator.vector.DoubleVector;
 import jdk.incubator.vector.FloatVector;
 import jdk.incubator.vector.VectorOperators;
@@ -24,10 +23,10 @@ import jdk.incubator.vector.VectorSpecies;
  * rounds to nearest even like a Java cast, {@code fma} is one rounding like {@link Math#fma}), so the
  * bits are the reference's.
  *
- * <p>Each dtype has two package-private pieces, so that rows can also be split by segments: the
- * partial sums of a range of segments of one row ({@code sums}), and the outputs of a range of entries
- * given {@code d} ({@code outputs}). Vectors are never passed to a helper: C2 boxes a vector argument
- * of a call it does not inline. Loaded only by name, after checking that the module is in the boot layer.
+ * <p>Each dtype has two package-private pieces: the partial sums of a row's segments
+ * ({@code segmentSums}), and the outputs of a range of entries given {@code d} ({@code outputs}). Vectors are never passed to a helper that C2 might not inline: it
+ * boxes a vector argument of a call it does not inline. INDArray rows run the same loops in
+ * {@link BufferKernel}. Loaded only by name, after checking that the module is in the boot layer.
  */
 final class VectorKernel implements RowKernel {
     static final VectorSpecies<Double> D = DoubleVector.SPECIES_PREFERRED;
@@ -37,7 +36,6 @@ final class VectorKernel implements RowKernel {
     static final int L = D.length();
     /** Lanes held in local vectors per pass over a segment: four vectors. */
     static final int GROUP = 4 * L;
-    private static final ByteOrder LE = ByteOrder.LITTLE_ENDIAN;
 
     /** Whether this machine's preferred shape fits the 32-lane layout (it does on every x86 and ARM). */
     static boolean usable() {
@@ -49,11 +47,11 @@ final class VectorKernel implements RowKernel {
         return "vector(" + D.vectorBitSize() + "-bit, " + L + " doubles)";
     }
 
-    private static DoubleVector widen(FloatVector v) {
+    static DoubleVector widen(FloatVector v) {
         return (DoubleVector) v.convertShape(VectorOperators.F2D, D, 0);
     }
 
-    private static FloatVector narrow(DoubleVector v) {
+    static FloatVector narrow(DoubleVector v) {
         return (FloatVector) v.convertShape(VectorOperators.D2F, F, 0);
     }
 
@@ -61,37 +59,33 @@ final class VectorKernel implements RowKernel {
 
     @Override
     public void backward(float[] g, int go, float[] y, int yo, float[] out, int oo, int cols, Scratch s) {
-        if (cols == 0) {
-            return;
+        if (cols > 0) {
+            float mean = ScalarKernel.mean32(s, segmentSums(g, go, y, yo, cols, s));
+            outputs(g, go, y, yo, out, oo, 0, cols, RowNumerics.constantRowMean(mean, g, go, go + cols));
         }
-        int segments = RowNumerics.segments(cols);
-        sums(g, go, y, yo, cols, 0, segments, s);
-        float d = RowNumerics.constantRowMean(ScalarKernel.mean32(s, segments), g, go, go + cols);
-        outputs(g, go, y, yo, out, oo, 0, cols, d);
     }
 
     @Override
     public void backward(double[] g, int go, double[] y, int yo, double[] out, int oo, int cols, Scratch s) {
-        if (cols == 0) {
-            return;
+        if (cols > 0) {
+            double mean = ScalarKernel.mean64(s, segmentSums(g, go, y, yo, cols, s));
+            double d = RowNumerics.constantRowMean(mean, g, go, go + cols);
+            if (!ScalarKernel.finishedRare(g, go, y, yo, out, oo, cols, s, d)) {
+                outputs(g, go, y, yo, out, oo, 0, cols, d);
+            }
         }
-        int segments = RowNumerics.segments(cols);
-        sums(g, go, y, yo, cols, 0, segments, s);
-        double d = RowNumerics.constantRowMean(ScalarKernel.mean64(s, segments), g, go, go + cols);
-        if (ScalarKernel.finishedRare(g, go, y, yo, out, oo, cols, s, d)) {
-            return;
-        }
-        outputs(g, go, y, yo, out, oo, 0, cols, d);
     }
 
     @Override
     public void sums(float[] g, int go, float[] y, int yo, int cols, Scratch s) {
-        sums(g, go, y, yo, cols, 0, RowNumerics.segments(cols), s);
+        segmentSums(g, go, y, yo, cols, s);
     }
 
-    /** Segments {@code [from, to)} of a float32 row of {@code cols}: their partials into {@code s.segAS/segBS}. */
-    static void sums(float[] g, int go, float[] y, int yo, int cols, int from, int to, Scratch s) {
-        for (int seg = from; seg < to; seg++) {
+    /** The segment partials of a float32 row of {@code cols > 0} into {@code s.segAS/segBS}; returns their number. */
+    static int segmentSums(float[] g, int go, float[] y, int yo, int cols, Scratch s) {
+        // the segment walk written out (not SegmentWalk): no lambda around the vector loops
+        int segments = RowNumerics.segments(cols);
+        for (int seg = 0; seg < segments; seg++) {
             int start = seg * SEGMENT;
             int length = Math.min(SEGMENT, cols - start);
             int full = length & -LANES;
@@ -114,40 +108,40 @@ final class VectorKernel implements RowKernel {
                     b2 = b2.add(y2.mul(widen(FloatVector.fromArray(F, g, gi + 2 * L))));
                     b3 = b3.add(y3.mul(widen(FloatVector.fromArray(F, g, gi + 3 * L))));
                 }
-                store(s.aS, lo, a0, a1, a2, a3);
-                store(s.bS, lo, b0, b1, b2, b3);
+                a0.intoArray(s.aS, lo); // written out, as in pass: no helper takes the vectors
+                a1.intoArray(s.aS, lo + L);
+                a2.intoArray(s.aS, lo + 2 * L);
+                a3.intoArray(s.aS, lo + 3 * L);
+                b0.intoArray(s.bS, lo);
+                b1.intoArray(s.bS, lo + L);
+                b2.intoArray(s.bS, lo + 2 * L);
+                b3.intoArray(s.bS, lo + 3 * L);
             }
-            for (int l = 0; l < length - full; l++) {
-                double yv = y[yo + start + full + l];
-                s.aS[l] = s.aS[l] + yv;
-                s.bS[l] = s.bS[l] + yv * (double) g[go + start + full + l];
-            }
-            s.segAS[seg] = RowNumerics.reduceLanes(s.aS);
-            s.segBS[seg] = RowNumerics.reduceLanes(s.bS);
+            ScalarKernel.finishSegment(g, go + start + full, y, yo + start + full, length - full, seg, s);
         }
+        return segments;
     }
 
-    /** Segments {@code [from, to)} of a float64 row: their double-double partials into {@code s.seg*}. */
-    static void sums(double[] g, int go, double[] y, int yo, int cols, int from, int to, Scratch s) {
-        for (int seg = from; seg < to; seg++) {
+    /** The double-double segment partials of a float64 row into {@code s.seg*}; returns their number. */
+    static int segmentSums(double[] g, int go, double[] y, int yo, int cols, Scratch s) {
+        int segments = RowNumerics.segments(cols);
+        for (int seg = 0; seg < segments; seg++) {
             int start = seg * SEGMENT;
             int length = Math.min(SEGMENT, cols - start);
             int full = length & -LANES;
             for (int lo = 0; lo < LANES; lo += GROUP) {
                 pass(g, go + start + lo, y, yo + start + lo, full, lo, s);
             }
-            for (int l = 0; l < length - full; l++) {
-                ScalarKernel.accumulate(s, l, y[yo + start + full + l], g[go + start + full + l]);
-            }
-            ScalarKernel.finishSegment(s, seg);
+            ScalarKernel.finishSegment(g, go + start + full, y, yo + start + full, length - full, seg, s);
         }
+        return segments;
     }
 
     /**
      * Lanes {@code lo..lo+4L-1} of one float64 segment ({@code full} entries, from {@code gi0}/{@code yi0}),
-     * into {@code s.aS/aC/bS/bC}. A method of its own, with the stores written out: inside the segment loop
-     * the compiled unit grew past C2's inlining node budget, so helpers taking vectors were not inlined and
-     * their arguments were boxed (measured: 12 ns per entry instead of 3 on AVX2).
+     * into {@code s.aS/aC/bS/bC}. A method of its own: inside the segment loop the compiled unit grew past
+     * C2's inlining node budget, so helpers taking vectors were not inlined and their arguments were boxed
+     * (measured: 12 ns per entry instead of 3 on AVX2). {@link BufferKernel} has the same steps on buffers.
      */
     private static void pass(double[] g, int gi0, double[] y, int yi0, int full, int lo, Scratch s) {
         DoubleVector z = DoubleVector.zero(D);
@@ -156,58 +150,40 @@ final class VectorKernel implements RowKernel {
         for (int k = 0; k < full; k += LANES) {
             int yi = yi0 + k;
             int gi = gi0 + k;
-            // per vector: sum(y) by TwoSum(s, y), c += e; sum(y*g) by TwoProd(y, g) = p + q,
-            // TwoSum(s, p), c += q + e. Written out: a helper would box its vector arguments.
-            DoubleVector y0 = DoubleVector.fromArray(D, y, yi);
-            DoubleVector g0 = DoubleVector.fromArray(D, g, gi);
-            DoubleVector t = as0.add(y0), v = t.sub(as0);
-            ac0 = ac0.add(as0.sub(t.sub(v)).add(y0.sub(v)));
-            as0 = t;
-            DoubleVector p = y0.mul(g0), q = y0.fma(g0, p.neg());
-            t = bs0.add(p);
-            v = t.sub(bs0);
-            bc0 = bc0.add(q.add(bs0.sub(t.sub(v)).add(p.sub(v))));
-            bs0 = t;
-
-            DoubleVector y1 = DoubleVector.fromArray(D, y, yi + L);
-            DoubleVector g1 = DoubleVector.fromArray(D, g, gi + L);
-            t = as1.add(y1);
-            v = t.sub(as1);
-            ac1 = ac1.add(as1.sub(t.sub(v)).add(y1.sub(v)));
-            as1 = t;
-            p = y1.mul(g1);
-            q = y1.fma(g1, p.neg());
-            t = bs1.add(p);
-            v = t.sub(bs1);
-            bc1 = bc1.add(q.add(bs1.sub(t.sub(v)).add(p.sub(v))));
-            bs1 = t;
-
-            DoubleVector y2 = DoubleVector.fromArray(D, y, yi + 2 * L);
-            DoubleVector g2 = DoubleVector.fromArray(D, g, gi + 2 * L);
-            t = as2.add(y2);
-            v = t.sub(as2);
-            ac2 = ac2.add(as2.sub(t.sub(v)).add(y2.sub(v)));
-            as2 = t;
-            p = y2.mul(g2);
-            q = y2.fma(g2, p.neg());
-            t = bs2.add(p);
-            v = t.sub(bs2);
-            bc2 = bc2.add(q.add(bs2.sub(t.sub(v)).add(p.sub(v))));
-            bs2 = t;
-
-            DoubleVector y3 = DoubleVector.fromArray(D, y, yi + 3 * L);
-            DoubleVector g3 = DoubleVector.fromArray(D, g, gi + 3 * L);
-            t = as3.add(y3);
-            v = t.sub(as3);
-            ac3 = ac3.add(as3.sub(t.sub(v)).add(y3.sub(v)));
-            as3 = t;
-            p = y3.mul(g3);
-            q = y3.fma(g3, p.neg());
-            t = bs3.add(p);
-            v = t.sub(bs3);
-            bc3 = bc3.add(q.add(bs3.sub(t.sub(v)).add(p.sub(v))));
-            bs3 = t;
+            DoubleVector y0 = DoubleVector.fromArray(D, y, yi), y1 = DoubleVector.fromArray(D, y, yi + L);
+            DoubleVector y2 = DoubleVector.fromArray(D, y, yi + 2 * L), y3 = DoubleVector.fromArray(D, y, yi + 3 * L);
+            DoubleVector g0 = DoubleVector.fromArray(D, g, gi), g1 = DoubleVector.fromArray(D, g, gi + L);
+            DoubleVector g2 = DoubleVector.fromArray(D, g, gi + 2 * L), g3 = DoubleVector.fromArray(D, g, gi + 3 * L);
+            // the four vectors' steps, op by op (C2 schedules the graph itself, whatever the source order);
+            // written out because a helper would box its vector arguments.
+            // sum(y): TwoSum(as, y) = t + e, ac += e
+            DoubleVector t0 = as0.add(y0), t1 = as1.add(y1), t2 = as2.add(y2), t3 = as3.add(y3);
+            DoubleVector v0 = t0.sub(as0), v1 = t1.sub(as1), v2 = t2.sub(as2), v3 = t3.sub(as3);
+            ac0 = ac0.add(as0.sub(t0.sub(v0)).add(y0.sub(v0)));
+            ac1 = ac1.add(as1.sub(t1.sub(v1)).add(y1.sub(v1)));
+            ac2 = ac2.add(as2.sub(t2.sub(v2)).add(y2.sub(v2)));
+            ac3 = ac3.add(as3.sub(t3.sub(v3)).add(y3.sub(v3)));
+            as0 = t0;
+            as1 = t1;
+            as2 = t2;
+            as3 = t3;
+            // sum(y*g): TwoProd(y, g) = p + q, TwoSum(bs, p) = u + e, bc += q + e
+            DoubleVector p0 = y0.mul(g0), p1 = y1.mul(g1), p2 = y2.mul(g2), p3 = y3.mul(g3);
+            DoubleVector q0 = y0.fma(g0, p0.neg()), q1 = y1.fma(g1, p1.neg());
+            DoubleVector q2 = y2.fma(g2, p2.neg()), q3 = y3.fma(g3, p3.neg());
+            DoubleVector u0 = bs0.add(p0), u1 = bs1.add(p1), u2 = bs2.add(p2), u3 = bs3.add(p3);
+            DoubleVector w0 = u0.sub(bs0), w1 = u1.sub(bs1), w2 = u2.sub(bs2), w3 = u3.sub(bs3);
+            bc0 = bc0.add(q0.add(bs0.sub(u0.sub(w0)).add(p0.sub(w0))));
+            bc1 = bc1.add(q1.add(bs1.sub(u1.sub(w1)).add(p1.sub(w1))));
+            bc2 = bc2.add(q2.add(bs2.sub(u2.sub(w2)).add(p2.sub(w2))));
+            bc3 = bc3.add(q3.add(bs3.sub(u3.sub(w3)).add(p3.sub(w3))));
+            bs0 = u0;
+            bs1 = u1;
+            bs2 = u2;
+            bs3 = u3;
         }
+        // the stores written out: a helper taking the vectors, once C2 has compiled it on its own, can be
+        // too big to inline, and then the vectors are boxed through the loop's phis (a box per iteration)
         as0.intoArray(s.aS, lo);
         as1.intoArray(s.aS, lo + L);
         as2.intoArray(s.aS, lo + 2 * L);
@@ -254,201 +230,16 @@ final class VectorKernel implements RowKernel {
         }
     }
 
-    /** Lanes {@code lo..lo+4L-1} from four vectors, at a segment's end. */
-    private static void store(double[] lanes, int lo, DoubleVector v0, DoubleVector v1, DoubleVector v2,
-                              DoubleVector v3) {
-        v0.intoArray(lanes, lo);
-        v1.intoArray(lanes, lo + L);
-        v2.intoArray(lanes, lo + 2 * L);
-        v3.intoArray(lanes, lo + 3 * L);
-    }
-
-    // ---- ND4J's off-heap memory, JDK 17-19 (ByteBuffer; fromByteBuffer is gone from JDK 20) --------
-    // The same loops as the arrays' above, on byte offsets.
-
+    /** INDArray rows staged through the heap; the kernels in use wrap this one in a {@link BufferKernel}. */
     @Override
     public void backwardFloat(ByteBuffer g, int go, ByteBuffer y, int yo, ByteBuffer out, int oo, int cols,
                               Scratch s) {
-        if (cols == 0) {
-            return;
-        }
-        int segments = RowNumerics.segments(cols);
-        sumsFloat(g, go, y, yo, cols, 0, segments, s);
-        float d = ScalarKernel.constantRowMeanFloat(ScalarKernel.mean32(s, segments), g, go, cols);
-        outputsFloat(g, go, y, yo, out, oo, 0, cols, d);
+        StagedKernel.backwardFloat(this, g, go, y, yo, out, oo, cols, s);
     }
 
     @Override
     public void backwardDouble(ByteBuffer g, int go, ByteBuffer y, int yo, ByteBuffer out, int oo, int cols,
                                Scratch s) {
-        if (cols == 0) {
-            return;
-        }
-        int segments = RowNumerics.segments(cols);
-        sumsDouble(g, go, y, yo, cols, 0, segments, s);
-        double d = ScalarKernel.constantRowMeanDouble(ScalarKernel.mean64(s, segments), g, go, cols);
-        if (ScalarKernel.finishedRare(g, go, y, yo, out, oo, cols, s, d)) {
-            return;
-        }
-        outputsDouble(g, go, y, yo, out, oo, 0, cols, d);
-    }
-
-    static void sumsFloat(ByteBuffer g, int go, ByteBuffer y, int yo, int cols, int from, int to, Scratch s) {
-        for (int seg = from; seg < to; seg++) {
-            int start = seg * SEGMENT;
-            int length = Math.min(SEGMENT, cols - start);
-            int full = length & -LANES;
-            for (int lo = 0; lo < LANES; lo += GROUP) {
-                DoubleVector a0 = DoubleVector.zero(D), a1 = a0, a2 = a0, a3 = a0;
-                DoubleVector b0 = a0, b1 = a0, b2 = a0, b3 = a0;
-                for (int k = 0; k < full; k += LANES) {
-                    int yi = yo + 4 * (start + k + lo);
-                    int gi = go + 4 * (start + k + lo);
-                    DoubleVector y0 = widen(FloatVector.fromByteBuffer(F, y, yi, LE));
-                    DoubleVector y1 = widen(FloatVector.fromByteBuffer(F, y, yi + 4 * L, LE));
-                    DoubleVector y2 = widen(FloatVector.fromByteBuffer(F, y, yi + 8 * L, LE));
-                    DoubleVector y3 = widen(FloatVector.fromByteBuffer(F, y, yi + 12 * L, LE));
-                    a0 = a0.add(y0);
-                    a1 = a1.add(y1);
-                    a2 = a2.add(y2);
-                    a3 = a3.add(y3);
-                    b0 = b0.add(y0.mul(widen(FloatVector.fromByteBuffer(F, g, gi, LE))));
-                    b1 = b1.add(y1.mul(widen(FloatVector.fromByteBuffer(F, g, gi + 4 * L, LE))));
-                    b2 = b2.add(y2.mul(widen(FloatVector.fromByteBuffer(F, g, gi + 8 * L, LE))));
-                    b3 = b3.add(y3.mul(widen(FloatVector.fromByteBuffer(F, g, gi + 12 * L, LE))));
-                }
-                store(s.aS, lo, a0, a1, a2, a3);
-                store(s.bS, lo, b0, b1, b2, b3);
-            }
-            for (int l = 0; l < length - full; l++) {
-                double yv = y.getFloat(yo + 4 * (start + full + l));
-                s.aS[l] = s.aS[l] + yv;
-                s.bS[l] = s.bS[l] + yv * (double) g.getFloat(go + 4 * (start + full + l));
-            }
-            s.segAS[seg] = RowNumerics.reduceLanes(s.aS);
-            s.segBS[seg] = RowNumerics.reduceLanes(s.bS);
-        }
-    }
-
-    static void sumsDouble(ByteBuffer g, int go, ByteBuffer y, int yo, int cols, int from, int to, Scratch s) {
-        for (int seg = from; seg < to; seg++) {
-            int start = seg * SEGMENT;
-            int length = Math.min(SEGMENT, cols - start);
-            int full = length & -LANES;
-            for (int lo = 0; lo < LANES; lo += GROUP) {
-                pass(g, go + 8 * (start + lo), y, yo + 8 * (start + lo), full, lo, s);
-            }
-            for (int l = 0; l < length - full; l++) {
-                ScalarKernel.accumulate(s, l, y.getDouble(yo + 8 * (start + full + l)),
-                        g.getDouble(go + 8 * (start + full + l)));
-            }
-            ScalarKernel.finishSegment(s, seg);
-        }
-    }
-
-    /** {@link #pass(double[], int, double[], int, int, int, Scratch)} on byte offsets into ND4J's memory. */
-    private static void pass(ByteBuffer g, int gi0, ByteBuffer y, int yi0, int full, int lo, Scratch s) {
-        DoubleVector z = DoubleVector.zero(D);
-        DoubleVector as0 = z, as1 = z, as2 = z, as3 = z, ac0 = z, ac1 = z, ac2 = z, ac3 = z;
-        DoubleVector bs0 = z, bs1 = z, bs2 = z, bs3 = z, bc0 = z, bc1 = z, bc2 = z, bc3 = z;
-        for (int k = 0; k < full; k += LANES) {
-            int yi = yi0 + 8 * k;
-            int gi = gi0 + 8 * k;
-            // per vector: sum(y) by TwoSum(s, y), c += e; sum(y*g) by TwoProd(y, g) = p + q,
-            // TwoSum(s, p), c += q + e. Written out: a helper would box its vector arguments.
-            DoubleVector y0 = DoubleVector.fromByteBuffer(D, y, yi, LE);
-            DoubleVector g0 = DoubleVector.fromByteBuffer(D, g, gi, LE);
-            DoubleVector t = as0.add(y0), v = t.sub(as0);
-            ac0 = ac0.add(as0.sub(t.sub(v)).add(y0.sub(v)));
-            as0 = t;
-            DoubleVector p = y0.mul(g0), q = y0.fma(g0, p.neg());
-            t = bs0.add(p);
-            v = t.sub(bs0);
-            bc0 = bc0.add(q.add(bs0.sub(t.sub(v)).add(p.sub(v))));
-            bs0 = t;
-
-            DoubleVector y1 = DoubleVector.fromByteBuffer(D, y, yi + 8 * L, LE);
-            DoubleVector g1 = DoubleVector.fromByteBuffer(D, g, gi + 8 * L, LE);
-            t = as1.add(y1);
-            v = t.sub(as1);
-            ac1 = ac1.add(as1.sub(t.sub(v)).add(y1.sub(v)));
-            as1 = t;
-            p = y1.mul(g1);
-            q = y1.fma(g1, p.neg());
-            t = bs1.add(p);
-            v = t.sub(bs1);
-            bc1 = bc1.add(q.add(bs1.sub(t.sub(v)).add(p.sub(v))));
-            bs1 = t;
-
-            DoubleVector y2 = DoubleVector.fromByteBuffer(D, y, yi + 16 * L, LE);
-            DoubleVector g2 = DoubleVector.fromByteBuffer(D, g, gi + 16 * L, LE);
-            t = as2.add(y2);
-            v = t.sub(as2);
-            ac2 = ac2.add(as2.sub(t.sub(v)).add(y2.sub(v)));
-            as2 = t;
-            p = y2.mul(g2);
-            q = y2.fma(g2, p.neg());
-            t = bs2.add(p);
-            v = t.sub(bs2);
-            bc2 = bc2.add(q.add(bs2.sub(t.sub(v)).add(p.sub(v))));
-            bs2 = t;
-
-            DoubleVector y3 = DoubleVector.fromByteBuffer(D, y, yi + 24 * L, LE);
-            DoubleVector g3 = DoubleVector.fromByteBuffer(D, g, gi + 24 * L, LE);
-            t = as3.add(y3);
-            v = t.sub(as3);
-            ac3 = ac3.add(as3.sub(t.sub(v)).add(y3.sub(v)));
-            as3 = t;
-            p = y3.mul(g3);
-            q = y3.fma(g3, p.neg());
-            t = bs3.add(p);
-            v = t.sub(bs3);
-            bc3 = bc3.add(q.add(bs3.sub(t.sub(v)).add(p.sub(v))));
-            bs3 = t;
-        }
-        as0.intoArray(s.aS, lo);
-        as1.intoArray(s.aS, lo + L);
-        as2.intoArray(s.aS, lo + 2 * L);
-        as3.intoArray(s.aS, lo + 3 * L);
-        ac0.intoArray(s.aC, lo);
-        ac1.intoArray(s.aC, lo + L);
-        ac2.intoArray(s.aC, lo + 2 * L);
-        ac3.intoArray(s.aC, lo + 3 * L);
-        bs0.intoArray(s.bS, lo);
-        bs1.intoArray(s.bS, lo + L);
-        bs2.intoArray(s.bS, lo + 2 * L);
-        bs3.intoArray(s.bS, lo + 3 * L);
-        bc0.intoArray(s.bC, lo);
-        bc1.intoArray(s.bC, lo + L);
-        bc2.intoArray(s.bC, lo + 2 * L);
-        bc3.intoArray(s.bC, lo + 3 * L);
-    }
-
-    static void outputsFloat(ByteBuffer g, int go, ByteBuffer y, int yo, ByteBuffer out, int oo, int from, int to,
-                             float d) {
-        DoubleVector dv = DoubleVector.broadcast(D, d);
-        int i = from;
-        for (int end = from + ((to - from) & -L); i < end; i += L) {
-            DoubleVector yv = widen(FloatVector.fromByteBuffer(F, y, yo + 4 * i, LE));
-            DoubleVector gv = widen(FloatVector.fromByteBuffer(F, g, go + 4 * i, LE));
-            narrow(yv.mul(gv.sub(dv))).intoByteBuffer(out, oo + 4 * i, LE);
-        }
-        for (; i < to; i++) {
-            out.putFloat(oo + 4 * i, RowNumerics.gradIn(y.getFloat(yo + 4 * i), g.getFloat(go + 4 * i), d));
-        }
-    }
-
-    static void outputsDouble(ByteBuffer g, int go, ByteBuffer y, int yo, ByteBuffer out, int oo, int from, int to,
-                              double d) {
-        DoubleVector dv = DoubleVector.broadcast(D, d);
-        int i = from;
-        for (int end = from + ((to - from) & -L); i < end; i += L) {
-            DoubleVector yv = DoubleVector.fromByteBuffer(D, y, yo + 8 * i, LE);
-            DoubleVector gv = DoubleVector.fromByteBuffer(D, g, go + 8 * i, LE);
-            yv.mul(gv.sub(dv)).intoByteBuffer(out, oo + 8 * i, LE);
-        }
-        for (; i < to; i++) {
-            out.putDouble(oo + 8 * i, RowNumerics.gradIn(y.getDouble(yo + 8 * i), g.getDouble(go + 8 * i), d));
-        }
+        StagedKernel.backwardDouble(this, g, go, y, yo, out, oo, cols, s);
     }
 }

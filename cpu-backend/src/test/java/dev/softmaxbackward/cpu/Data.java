@@ -1,5 +1,7 @@
 package dev.softmaxbackward.cpu;
 
+import dev.softmaxbackward.conformance.Batch;
+import dev.softmaxbackward.conformance.DType;
 import java.util.SplittableRandom;
 
 /** Test inputs: softmax-like rows, gradients of several kinds, and the awkward values. */
@@ -82,11 +84,8 @@ final class Data {
         return g;
     }
 
+    /** {@code a} rounded once to float32: the suite's rounding ({@link Batch#rounded}). */
     static float[] toFloat(double[] a) {
-        float[] f = new float[a.length];
-        for (int i = 0; i < a.length; i++) {
-            f[i] = (float) a[i];
-        }
-        return f;
+        return Batch.rounded(DType.FLOAT32, a, a, 1, a.length).yFloats();
     }
 }

@@ -5,6 +5,8 @@ import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertNotNull;
 import static org.junit.jupiter.api.Assertions.assertThrows;
 
+import dev.softmaxbackward.conformance.Batch;
+import dev.softmaxbackward.conformance.Output;
 import dev.softmaxbackward.reference.ReferenceBackend;
 import java.nio.ByteBuffer;
 import java.nio.ByteOrder;
@@ -45,43 +47,24 @@ class FusedBitIdentityTest {
 
     @ParameterizedTest(name = "{0}, {1} threads")
     @MethodSource("cases")
-    void float32MatchesReference(RowKernel kernel, int threads) {
+    void arraysMatchReference(RowKernel kernel, int threads) {
         CpuBackend cpu = backend(kernel, threads);
         SplittableRandom rnd = new SplittableRandom(42);
         for (int cols : Data.COLS) {
             int rows = cols > 4096 ? 10 : 40;
-            float[] y = Data.toFloat(Data.y(rnd, rows, cols));
-            float[] g = Data.toFloat(Data.g(rnd, rows, cols));
-            float[] expected = new float[rows * cols];
-            REFERENCE.softmaxBackward(g, y, expected, rows, cols);
-            float[] actual = new float[rows * cols];
-            cpu.softmaxBackward(g, y, actual, rows, cols);
-            assertBits(expected, actual, "cols " + cols);
-            // in place: gradIn == gradOut
-            float[] inPlace = g.clone();
-            cpu.softmaxBackward(inPlace, y, inPlace, rows, cols);
-            assertBits(expected, inPlace, "in place, cols " + cols);
+            double[] y = Data.y(rnd, rows, cols);
+            double[] g = Data.g(rnd, rows, cols);
+            sameAsReference(cpu, Batch.of(Data.toFloat(y), Data.toFloat(g), rows, cols), "float32, cols " + cols);
+            sameAsReference(cpu, Batch.of(y, g, rows, cols), "float64, cols " + cols);
         }
     }
 
-    @ParameterizedTest(name = "{0}, {1} threads")
-    @MethodSource("cases")
-    void float64MatchesReference(RowKernel kernel, int threads) {
-        CpuBackend cpu = backend(kernel, threads);
-        SplittableRandom rnd = new SplittableRandom(7);
-        for (int cols : Data.COLS) {
-            int rows = cols > 4096 ? 10 : 40;
-            double[] y = Data.y(rnd, rows, cols);
-            double[] g = Data.g(rnd, rows, cols);
-            double[] expected = new double[rows * cols];
-            REFERENCE.softmaxBackward(g, y, expected, rows, cols);
-            double[] actual = new double[rows * cols];
-            cpu.softmaxBackward(g, y, actual, rows, cols);
-            assertBits(expected, actual, "cols " + cols);
-            double[] inPlace = g.clone();
-            cpu.softmaxBackward(inPlace, y, inPlace, rows, cols);
-            assertBits(expected, inPlace, "in place, cols " + cols);
-        }
+    /** The backend's outputs, into a fresh array and in place (gradIn == gradOut): the reference's bits. */
+    private static Output sameAsReference(CpuBackend cpu, Batch b, String what) {
+        Output expected = b.backward(REFERENCE);
+        assertBits(expected, b.backward(cpu), what);
+        assertBits(expected, b.backwardInPlace(cpu), "in place, " + what);
+        return expected;
     }
 
     @ParameterizedTest(name = "{0}, {1} threads")
@@ -93,19 +76,12 @@ class FusedBitIdentityTest {
             int rows = 12;
             double[] y = new double[rows * cols];
             double[] g = Data.nearOverflowG(rnd, y, rows, cols);
-            double[] expected = new double[rows * cols];
-            REFERENCE.softmaxBackward(g, y, expected, rows, cols);
+            double[] expected = sameAsReference(cpu, Batch.of(y, g, rows, cols), "cols " + cols).doubles();
             for (int i = 0; i < expected.length; i++) {
                 if (cols > 1 && (i / cols) % 6 < 4) { // rescaled rows: finite where the plain steps gave inf
                     assertEquals(true, Double.isFinite(expected[i]), "cols " + cols + " entry " + i);
                 }
             }
-            double[] actual = new double[rows * cols];
-            cpu.softmaxBackward(g, y, actual, rows, cols);
-            assertBits(expected, actual, "cols " + cols);
-            double[] inPlace = g.clone();
-            cpu.softmaxBackward(inPlace, y, inPlace, rows, cols);
-            assertBits(expected, inPlace, "in place, cols " + cols);
             // the INDArray entry (little-endian buffers), one row at a time, in place
             ByteBuffer gb = ByteBuffer.allocateDirect(8 * g.length).order(ByteOrder.LITTLE_ENDIAN);
             ByteBuffer yb = ByteBuffer.allocateDirect(8 * y.length).order(ByteOrder.LITTLE_ENDIAN);
@@ -176,23 +152,21 @@ class FusedBitIdentityTest {
     }
 
     static void assertBits(float[] expected, float[] actual, String what) {
-        assertEquals(expected.length, actual.length, what);
-        for (int i = 0; i < expected.length; i++) {
-            if (Float.floatToRawIntBits(expected[i]) != Float.floatToRawIntBits(actual[i])) {
-                throw new AssertionError(what + ": entry " + i + " expected " + expected[i] + " ("
-                        + Integer.toHexString(Float.floatToRawIntBits(expected[i])) + ") but was " + actual[i]
-                        + " (" + Integer.toHexString(Float.floatToRawIntBits(actual[i])) + ")");
-            }
-        }
+        assertBits(Output.of(expected), Output.of(actual), what);
     }
 
     static void assertBits(double[] expected, double[] actual, String what) {
-        assertEquals(expected.length, actual.length, what);
-        for (int i = 0; i < expected.length; i++) {
-            if (Double.doubleToRawLongBits(expected[i]) != Double.doubleToRawLongBits(actual[i])) {
-                throw new AssertionError(what + ": entry " + i + " expected " + expected[i] + " ("
-                        + Long.toHexString(Double.doubleToRawLongBits(expected[i])) + ") but was " + actual[i]
-                        + " (" + Long.toHexString(Double.doubleToRawLongBits(actual[i])) + ")");
+        assertBits(Output.of(expected), Output.of(actual), what);
+    }
+
+    /** Raw bits, entry by entry: NaN payloads must match too (stricter than the suite's Checks.sameBits). */
+    static void assertBits(Output expected, Output actual, String what) {
+        assertEquals(expected.dtype(), actual.dtype(), what);
+        assertEquals(expected.length(), actual.length(), what);
+        for (int i = 0; i < expected.length(); i++) {
+            if (expected.rawBits(i) != actual.rawBits(i)) {
+                throw new AssertionError(what + ": entry " + i + " expected " + expected.describe(i) + " but was "
+                        + actual.describe(i));
             }
         }
     }

@@ -3,6 +3,8 @@ package dev.softmaxbackward.cpu;
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
+import dev.softmaxbackward.conformance.Batch;
+import dev.softmaxbackward.conformance.DType;
 import dev.softmaxbackward.reference.ReferenceBackend;
 import java.util.SplittableRandom;
 import org.junit.jupiter.api.Test;
@@ -26,11 +28,9 @@ class Nd4jOpsTest {
             int rows = 24;
             double[] y = Data.y(rnd, rows, cols);
             double[] g = Data.g(rnd, rows, cols);
-            double[] expected = new double[rows * cols];
-            double[] actual = new double[rows * cols];
-            REFERENCE.softmaxBackward(g, y, expected, rows, cols);
-            cpu.softmaxBackward(g, y, actual, rows, cols);
-            check(g, y, expected, actual, rows, cols, 0x1p-53, Double.MIN_VALUE);
+            Batch b = Batch.of(y, g, rows, cols);
+            check(g, y, b.backward(REFERENCE).doubles(), b.backward(cpu).doubles(), rows, cols, 0x1p-53,
+                    Double.MIN_VALUE);
         }
     }
 
@@ -59,20 +59,15 @@ class Nd4jOpsTest {
         SplittableRandom rnd = new SplittableRandom(2);
         int rows = 24;
         int cols = 257;
-        double[] yd = Data.y(rnd, rows, cols);
-        double[] gd = Data.g(rnd, rows, cols);
-        float[] y = Data.toFloat(yd);
-        float[] g = Data.toFloat(gd);
-        float[] expected = new float[rows * cols];
-        float[] actual = new float[rows * cols];
-        REFERENCE.softmaxBackward(g, y, expected, rows, cols);
-        cpu.softmaxBackward(g, y, actual, rows, cols);
-        check(widen(g), widen(y), widen(expected), widen(actual), rows, cols, 0x1p-24, Float.MIN_VALUE);
+        Batch b = Batch.rounded(DType.FLOAT32, Data.y(rnd, rows, cols), Data.g(rnd, rows, cols), rows, cols);
+        double[] y = widen(b.yFloats());
+        double[] g = widen(b.gFloats());
+        double[] expected = widen(b.backward(REFERENCE).floats());
+        check(g, y, expected, widen(b.backward(cpu).floats()), rows, cols, 0x1p-24, Float.MIN_VALUE);
 
-        INDArray yi = NdArrayTest.array(widen(y), rows, cols, DataType.FLOAT, true, 5);
-        INDArray gi = NdArrayTest.array(widen(g), rows, cols, DataType.FLOAT, true, 6);
-        INDArray out = cpu.softmaxBackward(gi, yi);
-        check(widen(g), widen(y), widen(expected), NdArrayTest.read(out), rows, cols, 0x1p-24, Float.MIN_VALUE);
+        INDArray yi = NdArrayTest.array(y, rows, cols, DataType.FLOAT, true, 5);
+        INDArray gi = NdArrayTest.array(g, rows, cols, DataType.FLOAT, true, 6);
+        check(g, y, expected, NdArrayTest.read(cpu.softmaxBackward(gi, yi)), rows, cols, 0x1p-24, Float.MIN_VALUE);
     }
 
     @Test

@@ -6,6 +6,9 @@ import static org.junit.jupiter.api.Assertions.assertSame;
 import static org.junit.jupiter.api.Assertions.assertThrows;
 
 import dev.softmaxbackward.reference.ReferenceBackend;
+import java.lang.annotation.Retention;
+import java.lang.annotation.RetentionPolicy;
+import java.util.Arrays;
 import java.util.SplittableRandom;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.params.ParameterizedTest;
@@ -19,15 +22,18 @@ class NdArrayRowOpsTest {
     private static final ReferenceBackend REFERENCE = new ReferenceBackend();
     private static final double SCALE = 1.0 / 3; // not a float: FLOAT rows must round it first
 
-    private static CpuBackend backend() {
-        return new CpuBackend(() -> null, () -> new RowExecutor(2), Kernels.defaultKernel(), Strategy.FUSED);
-    }
+    private final CpuBackend cpu = new CpuBackend(() -> null, () -> new RowExecutor(2), Kernels.defaultKernel(),
+            Strategy.FUSED);
 
+    /** Every dtype of the INDArray entry points, as a C-order array and as a view with a row stride. */
+    @Retention(RetentionPolicy.RUNTIME)
     @ParameterizedTest(name = "{0}, view {1}")
     @CsvSource({"FLOAT,false", "FLOAT,true", "DOUBLE,false", "DOUBLE,true", "HALF,false", "HALF,true",
             "BFLOAT16,false", "BFLOAT16,true"})
+    @interface EveryDtypeAndLayout {}
+
+    @EveryDtypeAndLayout
     void softmaxMatchesTheReference(DataType dtype, boolean view) {
-        CpuBackend cpu = backend();
         SplittableRandom rnd = new SplittableRandom(11);
         for (int cols : new int[] {1, 33, 4097, 2 * 4096 + 40}) {
             int rows = cols > 4096 ? 5 : 12;
@@ -64,11 +70,7 @@ class NdArrayRowOpsTest {
                 // the float32 steps (docs/numerics.md), each quotient rounded once to the 16-bit dtype
                 for (int r = 0; r < rows; r++) {
                     int base = r * cols;
-                    double max = Double.NEGATIVE_INFINITY;
-                    for (int i = base; i < base + cols; i++) {
-                        max = Math.max(max, x[i]);
-                    }
-                    double m = max;
+                    double m = Arrays.stream(x, base, base + cols).max().orElseThrow(); // NaN wins, as in Math.max
                     double sum = NdArrayTest.canonicalSum(cols, k -> StrictMath.exp(x[base + k] - m));
                     for (int i = base; i < base + cols; i++) {
                         out[i] = Float16Test.nearest(dtype == DataType.BFLOAT16, StrictMath.exp(x[i] - m) / sum);
@@ -79,11 +81,8 @@ class NdArrayRowOpsTest {
         return out;
     }
 
-    @ParameterizedTest(name = "{0}, view {1}")
-    @CsvSource({"FLOAT,false", "FLOAT,true", "DOUBLE,false", "DOUBLE,true", "HALF,false", "HALF,true",
-            "BFLOAT16,false", "BFLOAT16,true"})
+    @EveryDtypeAndLayout
     void crossEntropyBackwardMatchesTheReference(DataType dtype, boolean view) {
-        CpuBackend cpu = backend();
         SplittableRandom rnd = new SplittableRandom(12);
         for (int cols : new int[] {1, 33, 4097}) {
             int rows = 12;
@@ -144,7 +143,6 @@ class NdArrayRowOpsTest {
 
     @Test
     void badLabelsShapesAndScalesAreClearErrorsAndWriteNothing() {
-        CpuBackend cpu = backend();
         INDArray y = Nd4j.rand(DataType.FLOAT, 3, 4);
         INDArray out = Nd4j.zeros(DataType.FLOAT, 3, 4);
         IllegalArgumentException label = assertThrows(IllegalArgumentException.class,

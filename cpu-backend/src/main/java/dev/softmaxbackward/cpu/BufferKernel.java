@@ -1,0 +1,213 @@
+package dev.softmaxbackward.cpu;
+
+import static dev.softmaxbackward.cpu.VectorKernel.D;
+import static dev.softmaxbackward.cpu.VectorKernel.GROUP;
+import static dev.softmaxbackward.cpu.VectorKernel.L;
+import static dev.softmaxbackward.spi.RowNumerics.LANES;
+import static dev.softmaxbackward.spi.RowNumerics.SEGMENT;
+
+import dev.softmaxbackward.spi.RowNumerics;
+import java.nio.ByteBuffer;
+import jdk.incubator.vector.DoubleVector;
+import jdk.incubator.vector.FloatVector;
+
+/**
+ * The Vector API kernel on INDArray rows, over one kind of access {@code M} to ND4J's off-heap memory:
+ * {@link ByteBufferKernel} ({@code fromByteBuffer}, JDK 17-19) or {@code SegmentKernel}
+ * ({@code fromMemorySegment}, JDK 22+, in the multi-release jar). The loops are {@link VectorKernel}'s
+ * array loops, access for access (lanes in local vectors for a whole segment, the same trees and
+ * rounding steps), on byte offsets, so the bits are the reference's.
+ *
+ * <p>Only the five access methods differ between the two. A JVM loads at most one subclass (the JDK
+ * decides which), so C2 binds them by class-hierarchy analysis and inlines them into the loops: no
+ * vector crosses a call that is not inlined, which would box it. Each segment pass is a method of its
+ * own, kept small enough for C2 to inline everything in it (see {@link VectorKernel}).
+ */
+abstract class BufferKernel<M> extends DelegatingKernel {
+    private static final int F32 = 4;
+    private static final int F64 = 8;
+
+    BufferKernel(RowKernel arrays, String access) {
+        super(arrays, "through " + access);
+    }
+
+    /** The view of {@code b} that the loads and stores below take, at byte offsets. */
+    abstract M memory(ByteBuffer b);
+
+    abstract FloatVector floats(M m, int at);
+
+    abstract DoubleVector doubles(M m, int at);
+
+    abstract void put(M m, int at, FloatVector v);
+
+    abstract void put(M m, int at, DoubleVector v);
+
+    @Override
+    public final void backwardFloat(ByteBuffer g, int go, ByteBuffer y, int yo, ByteBuffer out, int oo, int cols,
+                                    Scratch s) {
+        backward(F32, g, go, y, yo, out, oo, cols, s);
+    }
+
+    @Override
+    public final void backwardDouble(ByteBuffer g, int go, ByteBuffer y, int yo, ByteBuffer out, int oo, int cols,
+                                     Scratch s) {
+        backward(F64, g, go, y, yo, out, oo, cols, s);
+    }
+
+    /** One row of {@code width}-byte entries: the sums, {@code d}, the outputs (vector part, then the tail). */
+    private void backward(int width, ByteBuffer g, int go, ByteBuffer y, int yo, ByteBuffer out, int oo, int cols,
+                          Scratch s) {
+        if (cols == 0) {
+            return;
+        }
+        M gm = memory(g);
+        M ym = memory(y);
+        int segments = sums(gm, g, go, ym, y, yo, cols, width, s);
+        if (width == F32) {
+            float d = (float) ScalarKernel.constantRowMean(ScalarKernel.mean32(s, segments), g, go, cols, F32);
+            int end = outputs(gm, go, ym, yo, memory(out), oo, cols, d);
+            ScalarKernel.outputs(g, go, y, yo, out, oo, end, cols, d);
+        } else {
+            double d = ScalarKernel.constantRowMean(ScalarKernel.mean64(s, segments), g, go, cols, F64);
+            if (!ScalarKernel.finishedRare(g, go, y, yo, out, oo, cols, s, d)) {
+                int end = outputs(gm, go, ym, yo, memory(out), oo, cols, d);
+                ScalarKernel.outputs(g, go, y, yo, out, oo, end, cols, d);
+            }
+        }
+    }
+
+    /**
+     * The partials of every segment of a row of {@code width}-byte entries into {@code s.seg*}, and the
+     * number of segments: each segment's full groups of 32 lanes by the passes, its tail entry by entry.
+     */
+    private int sums(M gm, ByteBuffer g, int go, M ym, ByteBuffer y, int yo, int cols, int width, Scratch s) {
+        // the segment walk written out (not SegmentWalk): no lambda around the vector loops
+        int segments = RowNumerics.segments(cols);
+        for (int seg = 0; seg < segments; seg++) {
+            int start = seg * SEGMENT;
+            int length = Math.min(SEGMENT, cols - start);
+            int full = length & -LANES;
+            for (int lo = 0; lo < LANES; lo += GROUP) {
+                int at = width * (start + lo);
+                if (width == F64) {
+                    passDouble(gm, go + at, ym, yo + at, full, lo, s);
+                } else {
+                    passFloat(gm, go + at, ym, yo + at, full, lo, s);
+                }
+            }
+            int tail = width * (start + full);
+            ScalarKernel.finishSegment(g, go + tail, y, yo + tail, length - full, width == F64, seg, s);
+        }
+        return segments;
+    }
+
+    /** Lanes {@code lo..lo+4L-1} of one float32 segment into {@code s.aS/bS}, as {@link VectorKernel}'s. */
+    private void passFloat(M g, int gi0, M y, int yi0, int full, int lo, Scratch s) {
+        DoubleVector a0 = DoubleVector.zero(D), a1 = a0, a2 = a0, a3 = a0;
+        DoubleVector b0 = a0, b1 = a0, b2 = a0, b3 = a0;
+        for (int k = 0; k < full; k += LANES) {
+            int yi = yi0 + 4 * k;
+            int gi = gi0 + 4 * k;
+            DoubleVector y0 = VectorKernel.widen(floats(y, yi));
+            DoubleVector y1 = VectorKernel.widen(floats(y, yi + 4 * L));
+            DoubleVector y2 = VectorKernel.widen(floats(y, yi + 8 * L));
+            DoubleVector y3 = VectorKernel.widen(floats(y, yi + 12 * L));
+            a0 = a0.add(y0);
+            a1 = a1.add(y1);
+            a2 = a2.add(y2);
+            a3 = a3.add(y3);
+            b0 = b0.add(y0.mul(VectorKernel.widen(floats(g, gi))));
+            b1 = b1.add(y1.mul(VectorKernel.widen(floats(g, gi + 4 * L))));
+            b2 = b2.add(y2.mul(VectorKernel.widen(floats(g, gi + 8 * L))));
+            b3 = b3.add(y3.mul(VectorKernel.widen(floats(g, gi + 12 * L))));
+        }
+        a0.intoArray(s.aS, lo); // written out, as in VectorKernel: no helper takes the vectors
+        a1.intoArray(s.aS, lo + L);
+        a2.intoArray(s.aS, lo + 2 * L);
+        a3.intoArray(s.aS, lo + 3 * L);
+        b0.intoArray(s.bS, lo);
+        b1.intoArray(s.bS, lo + L);
+        b2.intoArray(s.bS, lo + 2 * L);
+        b3.intoArray(s.bS, lo + 3 * L);
+    }
+
+    /** Lanes {@code lo..lo+4L-1} of one float64 segment into {@code s.aS/aC/bS/bC}, as {@link VectorKernel}'s. */
+    private void passDouble(M g, int gi0, M y, int yi0, int full, int lo, Scratch s) {
+        DoubleVector z = DoubleVector.zero(D);
+        DoubleVector as0 = z, as1 = z, as2 = z, as3 = z, ac0 = z, ac1 = z, ac2 = z, ac3 = z;
+        DoubleVector bs0 = z, bs1 = z, bs2 = z, bs3 = z, bc0 = z, bc1 = z, bc2 = z, bc3 = z;
+        for (int k = 0; k < full; k += LANES) {
+            int yi = yi0 + 8 * k;
+            int gi = gi0 + 8 * k;
+            DoubleVector y0 = doubles(y, yi), y1 = doubles(y, yi + 8 * L);
+            DoubleVector y2 = doubles(y, yi + 16 * L), y3 = doubles(y, yi + 24 * L);
+            DoubleVector g0 = doubles(g, gi), g1 = doubles(g, gi + 8 * L);
+            DoubleVector g2 = doubles(g, gi + 16 * L), g3 = doubles(g, gi + 24 * L);
+            // VectorKernel's steps, op by op
+            // sum(y): TwoSum(as, y) = t + e, ac += e
+            DoubleVector t0 = as0.add(y0), t1 = as1.add(y1), t2 = as2.add(y2), t3 = as3.add(y3);
+            DoubleVector v0 = t0.sub(as0), v1 = t1.sub(as1), v2 = t2.sub(as2), v3 = t3.sub(as3);
+            ac0 = ac0.add(as0.sub(t0.sub(v0)).add(y0.sub(v0)));
+            ac1 = ac1.add(as1.sub(t1.sub(v1)).add(y1.sub(v1)));
+            ac2 = ac2.add(as2.sub(t2.sub(v2)).add(y2.sub(v2)));
+            ac3 = ac3.add(as3.sub(t3.sub(v3)).add(y3.sub(v3)));
+            as0 = t0;
+            as1 = t1;
+            as2 = t2;
+            as3 = t3;
+            // sum(y*g): TwoProd(y, g) = p + q, TwoSum(bs, p) = u + e, bc += q + e
+            DoubleVector p0 = y0.mul(g0), p1 = y1.mul(g1), p2 = y2.mul(g2), p3 = y3.mul(g3);
+            DoubleVector q0 = y0.fma(g0, p0.neg()), q1 = y1.fma(g1, p1.neg());
+            DoubleVector q2 = y2.fma(g2, p2.neg()), q3 = y3.fma(g3, p3.neg());
+            DoubleVector u0 = bs0.add(p0), u1 = bs1.add(p1), u2 = bs2.add(p2), u3 = bs3.add(p3);
+            DoubleVector w0 = u0.sub(bs0), w1 = u1.sub(bs1), w2 = u2.sub(bs2), w3 = u3.sub(bs3);
+            bc0 = bc0.add(q0.add(bs0.sub(u0.sub(w0)).add(p0.sub(w0))));
+            bc1 = bc1.add(q1.add(bs1.sub(u1.sub(w1)).add(p1.sub(w1))));
+            bc2 = bc2.add(q2.add(bs2.sub(u2.sub(w2)).add(p2.sub(w2))));
+            bc3 = bc3.add(q3.add(bs3.sub(u3.sub(w3)).add(p3.sub(w3))));
+            bs0 = u0;
+            bs1 = u1;
+            bs2 = u2;
+            bs3 = u3;
+        }
+        // written out, as VectorKernel.pass does (see there)
+        as0.intoArray(s.aS, lo);
+        as1.intoArray(s.aS, lo + L);
+        as2.intoArray(s.aS, lo + 2 * L);
+        as3.intoArray(s.aS, lo + 3 * L);
+        ac0.intoArray(s.aC, lo);
+        ac1.intoArray(s.aC, lo + L);
+        ac2.intoArray(s.aC, lo + 2 * L);
+        ac3.intoArray(s.aC, lo + 3 * L);
+        bs0.intoArray(s.bS, lo);
+        bs1.intoArray(s.bS, lo + L);
+        bs2.intoArray(s.bS, lo + 2 * L);
+        bs3.intoArray(s.bS, lo + 3 * L);
+        bc0.intoArray(s.bC, lo);
+        bc1.intoArray(s.bC, lo + L);
+        bc2.intoArray(s.bC, lo + 2 * L);
+        bc3.intoArray(s.bC, lo + 3 * L);
+    }
+
+    /** The vector part of a float32 row's outputs {@code y * (g - d)}; returns where the scalar tail starts. */
+    private int outputs(M g, int go, M y, int yo, M out, int oo, int cols, float d) {
+        DoubleVector dv = DoubleVector.broadcast(D, d);
+        int end = cols & -L;
+        for (int i = 0; i < end; i += L) {
+            DoubleVector yv = VectorKernel.widen(floats(y, yo + 4 * i));
+            DoubleVector gv = VectorKernel.widen(floats(g, go + 4 * i));
+            put(out, oo + 4 * i, VectorKernel.narrow(yv.mul(gv.sub(dv))));
+        }
+        return end;
+    }
+
+    /** The vector part of a float64 row's outputs; returns where the scalar tail starts. */
+    private int outputs(M g, int go, M y, int yo, M out, int oo, int cols, double d) {
+        DoubleVector dv = DoubleVector.broadcast(D, d);
+        int end = cols & -L;
+        for (int i = 0; i < end; i += L) {
+            put(out, oo + 8 * i, doubles(y, yo + 8 * i).mul(doubles(g, go + 8 * i).sub(dv)));
+        }
+        return end;
+    }
+}

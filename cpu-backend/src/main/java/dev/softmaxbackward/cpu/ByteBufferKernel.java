@@ -1,0 +1,46 @@
+package dev.softmaxbackward.cpu;
+
+import static dev.softmaxbackward.cpu.VectorKernel.D;
+import static dev.softmaxbackward.cpu.VectorKernel.F;
+
+import java.nio.ByteBuffer;
+import java.nio.ByteOrder;
+import jdk.incubator.vector.DoubleVector;
+import jdk.incubator.vector.FloatVector;
+
+/**
+ * {@link BufferKernel} on JDK 17-19: ND4J's rows in place through {@code fromByteBuffer} and
+ * {@code intoByteBuffer}, which JDK 20 removed. Never loaded on JDK 20+.
+ */
+final class ByteBufferKernel extends BufferKernel<ByteBuffer> {
+    private static final ByteOrder LE = ByteOrder.LITTLE_ENDIAN;
+
+    ByteBufferKernel(RowKernel arrays) {
+        super(arrays, "ByteBuffer");
+    }
+
+    @Override
+    ByteBuffer memory(ByteBuffer b) {
+        return b;
+    }
+
+    @Override
+    FloatVector floats(ByteBuffer m, int at) {
+        return FloatVector.fromByteBuffer(F, m, at, LE);
+    }
+
+    @Override
+    DoubleVector doubles(ByteBuffer m, int at) {
+        return DoubleVector.fromByteBuffer(D, m, at, LE);
+    }
+
+    @Override
+    void put(ByteBuffer m, int at, FloatVector v) {
+        v.intoByteBuffer(m, at, LE);
+    }
+
+    @Override
+    void put(ByteBuffer m, int at, DoubleVector v) {
+        v.intoByteBuffer(m, at, LE);
+    }
+}
