@@ -4,6 +4,7 @@ import java.util.Arrays;
 import org.nd4j.common.primitives.Pair;
 import org.nd4j.linalg.activations.IActivation;
 import org.nd4j.linalg.activations.impl.ActivationSoftmax;
+import org.nd4j.linalg.api.buffer.DataBuffer;
 import org.nd4j.linalg.api.buffer.DataType;
 import org.nd4j.linalg.api.memory.MemoryWorkspace;
 import org.nd4j.linalg.api.ndarray.INDArray;
@@ -207,9 +208,15 @@ public class FusedSoftmaxCrossEntropy implements ILossFunction {
 
         double[] scores(INDArray y) {
             double[] s = new double[b];
+            // through the buffer and strides: INDArray.getDouble(r, c) allocates on the heap per call. A
+            // view's data() is a buffer of its own that starts at the view's offset (indices relative to it)
+            DataBuffer data = y.data();
+            long rowStride = y.stride(0);
+            long colStride = y.stride(1);
             for (int r = 0; r < b; r++) {
                 if (labels[r] != IGNORE_INDEX && scale[r] != 0) {
-                    double p = Math.min(Math.max(y.getDouble(r, labels[r]), CLIP_EPS), 1 - CLIP_EPS);
+                    double entry = data.getDouble(r * rowStride + labels[r] * colStride);
+                    double p = Math.min(Math.max(entry, CLIP_EPS), 1 - CLIP_EPS);
                     s[r] = -scale[r] * Math.log(p);
                 }
             }
@@ -261,8 +268,10 @@ public class FusedSoftmaxCrossEntropy implements ILossFunction {
                 throw new IllegalArgumentException("labels dtype " + labels.dataType() + " cannot hold class indices up to "
                         + (v - 1) + " (exact integers only up to " + exact + ")");
             }
+            DataBuffer data = labels.data(); // as in Rows.scores: indices relative to the view's own buffer
+            long rowStride = labels.stride(0);
             for (int r = 0; r < b; r++) {
-                double l = labels.getDouble(r, 0);
+                double l = data.getDouble(r * rowStride);
                 if (l == IGNORE_INDEX) {
                     idx[r] = IGNORE_INDEX;
                 } else if (l >= 0 && l < v && l == Math.rint(l)) {

@@ -31,6 +31,7 @@ import org.nd4j.linalg.learning.config.Sgd;
 import org.nd4j.linalg.lossfunctions.ILossFunction;
 import org.nd4j.linalg.lossfunctions.impl.LossMCXENT;
 import org.nd4j.linalg.lossfunctions.impl.LossMSE;
+import org.nd4j.linalg.ops.transforms.Transforms;
 
 class Dl4jDropInTest {
     static final int N_IN = 5;
@@ -255,6 +256,43 @@ class Dl4jDropInTest {
     }
 
     /** The README's DL4J example, as written there (vocab and data made small). */
+    @Test
+    void labelViewsAndFOrderPreOutputGiveTheScoresOfDenseCopies() {
+        // the loss reads labels and y through their buffers and strides: views with an offset, a row
+        // stride other than 1 and F order must read the same entries as dense C-order copies
+        int b = 5;
+        int v = 7;
+        Nd4j.getRandom().setSeed(11);
+        INDArray pre = Nd4j.randn(DataType.DOUBLE, b, v);
+        INDArray preF = pre.dup('f');
+        FusedSoftmaxCrossEntropy loss = new FusedSoftmaxCrossEntropy();
+        IActivation act = new Dl4jSoftmax();
+        for (DataType dtype : new DataType[] {DataType.FLOAT, DataType.INT}) {
+            INDArray big = Nd4j.create(dtype, b + 2, 3);
+            for (int r = 0; r < b + 2; r++) {
+                big.putScalar(r, 0, 6 - (r % 7));
+                big.putScalar(r, 1, (3 * r + 1) % v);
+                big.putScalar(r, 2, r % v);
+            }
+            INDArray view = big.get(org.nd4j.linalg.indexing.NDArrayIndex.interval(2, b + 2),
+                    org.nd4j.linalg.indexing.NDArrayIndex.interval(1, 2));
+            INDArray dense = view.dup('c');
+            double expected = loss.computeScore(dense, pre.dup(), act, null, false);
+            INDArray expectedArray = loss.computeScoreArray(dense, pre.dup(), act, null);
+            assertEquals(expected, loss.computeScore(view, pre.dup(), act, null, false), 0.0, dtype + " view");
+            assertEquals(expected, loss.computeScore(view, preF.dup('f'), act, null, false), 0.0, dtype + " F order");
+            assertEquals(expectedArray, loss.computeScoreArray(view, preF.dup('f'), act, null), dtype + " score array");
+            double byHand = 0;
+            for (int r = 0; r < b; r++) {
+                INDArray row = pre.getRow(r);
+                double max = row.maxNumber().doubleValue();
+                double logSum = Math.log(Transforms.exp(row.sub(max), true).sumNumber().doubleValue()) + max;
+                byHand += logSum - pre.getDouble(r, (long) dense.getDouble(r, 0));
+            }
+            assertEquals(byHand, expected, 1e-12 * b, dtype + ": the score of the labels' rows");
+        }
+    }
+
     @Test
     void readmeExampleFits() {
         int vocab = 20;
