@@ -6,10 +6,12 @@ import static dev.softmaxbackward.cpu.VectorKernel.L;
 import static dev.softmaxbackward.spi.RowNumerics.LANES;
 import static dev.softmaxbackward.spi.RowNumerics.SEGMENT;
 
+import dev.softmaxbackward.spi.Arguments;
 import dev.softmaxbackward.spi.RowNumerics;
 import java.nio.ByteBuffer;
 import jdk.incubator.vector.DoubleVector;
 import jdk.incubator.vector.FloatVector;
+import jdk.incubator.vector.VectorOperators;
 
 /**
  * The Vector API kernel on INDArray rows, over one kind of access {@code M} to ND4J's off-heap memory:
@@ -209,5 +211,113 @@ abstract class BufferKernel<M> extends DelegatingKernel {
             put(out, oo + 8 * i, doubles(y, yo + 8 * i).mul(doubles(g, go + 8 * i).sub(dv)));
         }
         return end;
+    }
+
+    // ---- the forward pass's and the cross-entropy's rows -----------------------------------------
+
+    @Override
+    public final double readRow(boolean f64, ByteBuffer b, int at, double[] dst, int cols) {
+        int end = cols & -L;
+        double max = f64 ? maxOfDoubles(memory(b), at, dst, end) : maxOfFloats(memory(b), at, dst, end);
+        for (int k = end; k < cols; k++) {
+            double x = f64 ? b.getDouble(at + 8 * k) : b.getFloat(at + 4 * k);
+            dst[k] = x;
+            max = Math.max(max, x);
+        }
+        return max;
+    }
+
+    /** The vector part of {@link #readRow} for float32 entries: {@code dst[0, end)} and their max. */
+    private double maxOfFloats(M m, int at, double[] dst, int end) {
+        DoubleVector mv = DoubleVector.broadcast(D, Double.NEGATIVE_INFINITY);
+        DoubleVector nan = DoubleVector.zero(D);
+        for (int k = 0; k < end; k += L) {
+            DoubleVector x = VectorKernel.widen(floats(m, at + 4 * k));
+            x.intoArray(dst, k);
+            mv = mv.blend(x, mv.compare(VectorOperators.LT, x)); // no max(): see VectorRowOps.expShiftedVectors
+            nan = nan.blend(1.0, x.compare(VectorOperators.NE, x));
+        }
+        return VectorRowOps.max(mv, nan);
+    }
+
+    private double maxOfDoubles(M m, int at, double[] dst, int end) {
+        DoubleVector mv = DoubleVector.broadcast(D, Double.NEGATIVE_INFINITY);
+        DoubleVector nan = DoubleVector.zero(D);
+        for (int k = 0; k < end; k += L) {
+            DoubleVector x = doubles(m, at + 8 * k);
+            x.intoArray(dst, k);
+            mv = mv.blend(x, mv.compare(VectorOperators.LT, x));
+            nan = nan.blend(1.0, x.compare(VectorOperators.NE, x));
+        }
+        return VectorRowOps.max(mv, nan);
+    }
+
+    @Override
+    public final void writeQuotients(boolean f64, double[] src, double divisor, ByteBuffer b, int at, int cols) {
+        M m = memory(b);
+        int end = cols & -L;
+        if (f64) {
+            for (int k = 0; k < end; k += L) {
+                put(m, at + 8 * k, DoubleVector.fromArray(D, src, k).div(divisor));
+            }
+        } else {
+            for (int k = 0; k < end; k += L) {
+                put(m, at + 4 * k, VectorKernel.narrow(DoubleVector.fromArray(D, src, k).div(divisor)));
+            }
+        }
+        for (int k = end; k < cols; k++) {
+            double q = src[k] / divisor;
+            if (f64) {
+                b.putDouble(at + 8 * k, q);
+            } else {
+                b.putFloat(at + 4 * k, (float) q);
+            }
+        }
+    }
+
+    @Override
+    public final void crossEntropyRow(boolean f64, ByteBuffer y, int yo, int label, double scale, ByteBuffer out,
+                                      int oo, int cols) {
+        if (label == Arguments.IGNORE_INDEX) { // +0.0 everywhere
+            for (int k = 0; k < cols; k++) {
+                if (f64) {
+                    out.putDouble(oo + 8 * k, 0.0);
+                } else {
+                    out.putFloat(oo + 4 * k, 0.0f);
+                }
+            }
+            return;
+        }
+        // y[label] before any write: out may be y
+        double yl = f64 ? y.getDouble(yo + 8 * label) : y.getFloat(yo + 4 * label);
+        M ym = memory(y);
+        M om = memory(out);
+        DoubleVector sc = DoubleVector.broadcast(D, scale);
+        int end = cols & -L;
+        // scale * (y - 0.0), RowOps.crossEntropyGradient's operations off the label
+        if (f64) {
+            for (int k = 0; k < end; k += L) {
+                put(om, oo + 8 * k, sc.mul(doubles(ym, yo + 8 * k).sub(0.0)));
+            }
+        } else {
+            for (int k = 0; k < end; k += L) {
+                put(om, oo + 4 * k, VectorKernel.narrow(sc.mul(VectorKernel.widen(floats(ym, yo + 4 * k)).sub(0.0))));
+            }
+        }
+        for (int k = end; k < cols; k++) {
+            double g = RowOps.crossEntropyGradient(f64 ? y.getDouble(yo + 8 * k) : y.getFloat(yo + 4 * k), k, label,
+                    scale);
+            if (f64) {
+                out.putDouble(oo + 8 * k, g);
+            } else {
+                out.putFloat(oo + 4 * k, (float) g);
+            }
+        }
+        double g = RowOps.crossEntropyGradient(yl, label, label, scale);
+        if (f64) {
+            out.putDouble(oo + 8 * label, g);
+        } else {
+            out.putFloat(oo + 4 * label, (float) g);
+        }
     }
 }

@@ -308,15 +308,25 @@ public final class CpuBackend implements SoftmaxBackwardBackend {
         NdArrays.Batch b = NdArrays.check(new String[] {"logits", "out"}, logits, out);
         DataType dtype = b.dtype();
         int cols = b.cols();
+        boolean f64 = dtype == DataType.DOUBLE;
+        boolean wide = f64 || dtype == DataType.FLOAT;
+        RowKernel k = kernel;
+        NdArrays.View in = b.view(0);
+        NdArrays.View o = b.view(1);
         eachRow(b, (r, s) -> {
             double[] x = s.input();
-            NdArrays.readRow(dtype, b.view(0), r, x, cols);
-            double sum = RowOps.exps(x, cols, dtype == DataType.DOUBLE, s);
-            double[] e = s.row();
-            for (int k = 0; k < cols; k++) {
-                e[k] = e[k] / sum;
+            if (wide) {
+                double sum = RowOps.exps(x, k.readRow(f64, in.buffer(), in.row(r), x, cols), cols, f64, s);
+                k.writeQuotients(f64, s.row(), sum, o.buffer(), o.row(r), cols);
+            } else {
+                NdArrays.readRow(dtype, in, r, x, cols);
+                double sum = RowOps.exps(x, RowOps.max(x, cols), cols, false, s);
+                double[] e = s.row();
+                for (int i = 0; i < cols; i++) {
+                    e[i] = e[i] / sum;
+                }
+                NdArrays.writeRow(dtype, o, r, e, cols);
             }
-            NdArrays.writeRow(dtype, b.view(1), r, e, cols);
         });
         return out;
     }
@@ -366,17 +376,26 @@ public final class CpuBackend implements SoftmaxBackwardBackend {
         }
         DataType dtype = b.dtype();
         int cols = b.cols();
+        boolean f64 = dtype == DataType.DOUBLE;
+        boolean wide = f64 || dtype == DataType.FLOAT;
+        RowKernel k = kernel;
+        NdArrays.View in = b.view(0);
+        NdArrays.View o = b.view(1);
         eachRow(b, (r, s) -> {
-            double[] y = s.input();
-            double[] out = s.row();
             double sc = rowScale == null ? scale : rowScale[r];
             // float32 and 16-bit rows take a float32 scale, as the float[] method does
-            sc = dtype == DataType.DOUBLE ? sc : (float) sc;
-            NdArrays.readRow(dtype, b.view(0), r, y, cols);
+            sc = f64 ? sc : (float) sc;
+            if (wide) {
+                k.crossEntropyRow(f64, in.buffer(), in.row(r), labels[r], sc, o.buffer(), o.row(r), cols);
+                return;
+            }
+            double[] y = s.input();
+            double[] out = s.row();
+            NdArrays.readRow(dtype, in, r, y, cols);
             for (int i = 0; i < cols; i++) {
                 out[i] = RowOps.crossEntropyGradient(y[i], i, labels[r], sc);
             }
-            NdArrays.writeRow(dtype, b.view(1), r, out, cols);
+            NdArrays.writeRow(dtype, o, r, out, cols);
         });
         return gradIn;
     }

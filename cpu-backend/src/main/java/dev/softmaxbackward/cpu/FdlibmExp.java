@@ -1,24 +1,15 @@
 package dev.softmaxbackward.cpu;
 
-import org.slf4j.Logger;
-import org.slf4j.LoggerFactory;
-
 /**
  * fdlibm's {@code e_exp.c} ({@code __ieee754_exp}) in Java, step for step: the function
  * {@link StrictMath#exp} is specified to be, so {@link #exp} returns its bits for every double (the
  * contract's forward softmax is defined by {@code StrictMath.exp}, contract §2; {@code FdlibmExpTest}
  * checks the claim over many millions of doubles and every branch boundary). It exists for speed only:
  * on JDK 17-20 {@code StrictMath.exp} is a native call that C2 cannot inline (about 20 ns), and a Java
- * port can also be vectorised ({@code VectorExp}). Java's double arithmetic is IEEE round-to-nearest with
- * no FMA contraction, as fdlibm's C assumes.
- *
- * <p>{@link #expShifted} is the row loop of the forward pass; it runs {@code VectorExp} when
- * {@code jdk.incubator.vector} is in the boot layer and {@value Kernels#VECTOR_PROPERTY} is not
- * {@code false} (the same choice as the backward kernel's), else the scalar loop; both give these bits.
+ * port can also be vectorised ({@code VectorRowOps}, which {@link RowOps} runs when it can). Java's double
+ * arithmetic is IEEE round-to-nearest with no FMA contraction, as fdlibm's C assumes.
  */
 final class FdlibmExp {
-    private static final Logger LOG = LoggerFactory.getLogger(CpuBackend.class);
-
     static final double ONE = 1.0;
     static final double HUGE = 1.0e+300;
     static final double TWOM1000 = 0x1.0p-1000; // 9.33263618503218878990e-302
@@ -94,46 +85,10 @@ final class FdlibmExp {
         return Double.longBitsToDouble(yb + ((long) (k + 1000) << 52)) * TWOM1000;
     }
 
-    /** {@code out[i] = exp(x[i] - shift)} for {@code i < n}: the exps of a softmax row. */
-    static void expShifted(double[] x, double shift, double[] out, int n) {
-        Rows rows = Holder.ROWS;
-        if (rows != null) {
-            rows.expShifted(x, shift, out, n);
-        } else {
-            scalarExpShifted(x, shift, out, 0, n);
-        }
-    }
-
+    /** {@code out[i] = exp(x[i] - shift)} for {@code from <= i < to}: the scalar loop of a softmax row's exps. */
     static void scalarExpShifted(double[] x, double shift, double[] out, int from, int to) {
         for (int i = from; i < to; i++) {
             out[i] = exp(x[i] - shift);
-        }
-    }
-
-    /** The vectorised row loop ({@code VectorExp}), loaded by name so that no class links the incubator module when it is absent. */
-    interface Rows {
-        void expShifted(double[] x, double shift, double[] out, int n);
-    }
-
-    /** Which row loop {@link #expShifted} runs: "vector(...)" or "scalar". */
-    static String loop() {
-        return Holder.ROWS == null ? "scalar" : Holder.ROWS.toString();
-    }
-
-    private static final class Holder {
-        static final Rows ROWS = load();
-    }
-
-    private static Rows load() {
-        if ("false".equalsIgnoreCase(System.getProperty(Kernels.VECTOR_PROPERTY, "").strip())
-                || ModuleLayer.boot().findModule("jdk.incubator.vector").isEmpty()) {
-            return null;
-        }
-        try {
-            return Class.forName("dev.softmaxbackward.cpu.VectorExp").asSubclass(Rows.class).getDeclaredConstructor().newInstance();
-        } catch (ReflectiveOperationException | LinkageError e) {
-            LOG.debug("softmax-backward cpu: the Vector API exp cannot load: {}", e.toString());
-            return null;
         }
     }
 }

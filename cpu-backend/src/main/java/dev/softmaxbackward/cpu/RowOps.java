@@ -5,23 +5,128 @@ import static dev.softmaxbackward.spi.RowNumerics.LANES;
 import dev.softmaxbackward.spi.Arguments;
 import dev.softmaxbackward.spi.RowNumerics;
 import java.util.Arrays;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
 
 /**
  * The forward softmax and the cross-entropy gradient, one row at a time, in the reference's exact
  * steps. Neither is a bandwidth target: the forward pass is dominated by the exp, which must be
  * {@link StrictMath#exp}'s bits (bit-identity with every Java backend); {@link FdlibmExp} computes them
- * (vectorised where it can), once per entry into the scratch row, reused for the output instead of being
- * recomputed as the reference does.
+ * once per entry into the scratch row, reused for the output instead of being recomputed as the
+ * reference does. The max, the exps and the sums run {@code VectorRowOps} when {@code jdk.incubator.vector}
+ * is in the boot layer and {@value Kernels#VECTOR_PROPERTY} is not {@code false} (the backward kernel's
+ * choice), else the scalar loops here; both give the same bits.
  */
 final class RowOps {
+    private static final Logger LOG = LoggerFactory.getLogger(CpuBackend.class);
+
+    /**
+     * Entries per call of {@link Loops#expShiftedVectors}: with whole rows of 50,000 per call, C2 at
+     * times compiled that loop 5x slower (when it first ran inside the backend's row tasks, never when
+     * it first ran on short rows); chunks also bound the rescan of a chunk with a special entry.
+     */
+    private static final int EXP_CHUNK = 2048;
+
     private RowOps() {}
+
+    /** The forward pass's loops on the Vector API ({@code VectorRowOps}), loaded by name so that no class links the incubator module when it is absent. */
+    interface Loops {
+        /** The largest of {@code x[0, n)} (NaN if any is NaN; -Inf for n = 0): {@link Math#max}'s, but a zero's sign may differ. */
+        double max(double[] x, int n);
+
+        /** The lanes of a vector: the vector part of a row is its first {@code n - n % length()} entries. */
+        int length();
+
+        /**
+         * {@code out[i] = exp(x[i] - shift)} for {@code [from, to)}, whole vectors, by e_exp.c's general
+         * path only: right for the vectors of which {@link #general} holds. Returns whether it holds for all.
+         */
+        boolean expShiftedVectors(double[] x, double shift, double[] out, int from, int to);
+
+        /** Whether {@code exp(x[j] - shift)} for the vector at {@code i} is in the general path. */
+        boolean general(double[] x, double shift, int i);
+
+        /** The canonical float64 partials of {@code e[0, cols)}'s segments into {@code s.segAS}; returns their number. */
+        int plainSums(double[] e, int cols, Scratch s);
+
+        /** The canonical double-double partials of {@code e[0, cols)}'s segments into {@code s.segAS/segAC}; returns their number. */
+        int compensatedSums(double[] e, int cols, Scratch s);
+    }
+
+    private static final class Holder {
+        static final Loops VECTOR = load();
+    }
+
+    private static Loops load() {
+        if ("false".equalsIgnoreCase(System.getProperty(Kernels.VECTOR_PROPERTY, "").strip())
+                || ModuleLayer.boot().findModule("jdk.incubator.vector").isEmpty()) {
+            return null;
+        }
+        try {
+            return Class.forName("dev.softmaxbackward.cpu.VectorRowOps").asSubclass(Loops.class)
+                    .getDeclaredConstructor().newInstance();
+        } catch (ReflectiveOperationException | LinkageError e) {
+            LOG.debug("softmax-backward cpu: the Vector API row loops cannot load: {}", e.toString());
+            return null;
+        }
+    }
+
+    /** Which loops the forward pass runs: "vector(...)" or "scalar". */
+    static String loop() {
+        return Holder.VECTOR == null ? "scalar" : Holder.VECTOR.toString();
+    }
+
+    /** {@code out[i] = exp(x[i] - shift)} for {@code i < n}: the exps of a softmax row. */
+    static void expShifted(double[] x, double shift, double[] out, int n) {
+        expShifted(Holder.VECTOR, x, shift, out, n);
+    }
+
+    /**
+     * {@link #expShifted} by {@code loops}' vectors, the vectors outside their general path and the tail
+     * by the scalar {@link FdlibmExp#exp}; all by the scalar exp if {@code loops} is null.
+     */
+    static void expShifted(Loops loops, double[] x, double shift, double[] out, int n) {
+        if (loops == null) {
+            FdlibmExp.scalarExpShifted(x, shift, out, 0, n);
+            return;
+        }
+        int l = loops.length();
+        int vectors = n - n % l;
+        for (int from = 0; from < vectors; from += EXP_CHUNK) {
+            int to = Math.min(vectors, from + EXP_CHUNK);
+            if (!loops.expShiftedVectors(x, shift, out, from, to)) {
+                for (int i = from; i < to; i += l) {
+                    if (!loops.general(x, shift, i)) {
+                        FdlibmExp.scalarExpShifted(x, shift, out, i, i + l);
+                    }
+                }
+            }
+        }
+        FdlibmExp.scalarExpShifted(x, shift, out, vectors, n);
+    }
+
+    /**
+     * The largest of {@code x[0, n)}, NaN if any is NaN: {@link Math#max}'s, but the vector loop may give
+     * -0 for +0. That changes no {@code x - max} but a zero's, and {@code exp(-0) = exp(+0)}: the shift only.
+     */
+    static double max(double[] x, int n) {
+        Loops v = Holder.VECTOR;
+        if (v != null) {
+            return v.max(x, n);
+        }
+        double max = Double.NEGATIVE_INFINITY;
+        for (int k = 0; k < n; k++) {
+            max = Math.max(max, x[k]);
+        }
+        return max;
+    }
 
     static void softmax(float[] x, float[] out, int base, int cols, Scratch s) {
         double[] in = s.input();
         for (int k = 0; k < cols; k++) {
             in[k] = x[base + k]; // exact
         }
-        double sum = exps(in, cols, false, s);
+        double sum = exps(in, max(in, cols), cols, false, s);
         double[] e = s.row();
         for (int k = 0; k < cols; k++) {
             out[base + k] = (float) (e[k] / sum);
@@ -31,7 +136,7 @@ final class RowOps {
     static void softmax(double[] x, double[] out, int base, int cols, Scratch s) {
         double[] in = s.input();
         System.arraycopy(x, base, in, 0, cols);
-        double sum = exps(in, cols, true, s);
+        double sum = exps(in, max(in, cols), cols, true, s);
         double[] e = s.row();
         for (int k = 0; k < cols; k++) {
             out[base + k] = e[k] / sum;
@@ -40,26 +145,26 @@ final class RowOps {
 
     /**
      * The reference's softmax steps up to the division, for one row already widened to float64 in
-     * {@code x[0, cols)}: {@code e[k] = exp(x[k] - max)} into {@link Scratch#row()}, and their canonical
+     * {@code x[0, cols)} whose {@link #max} is {@code max}: {@code e[k] = exp(x[k] - max)} into {@link Scratch#row()}, and their canonical
      * sum, returned: double-double for float64 rows ({@code compensated}), float64 otherwise (float32
      * rows, and 16-bit rows, which follow the float32 steps). Each output is then {@code e[k] / sum}
      * rounded once to the row's dtype.
      */
-    static double exps(double[] x, int cols, boolean compensated, Scratch s) {
+    static double exps(double[] x, double max, int cols, boolean compensated, Scratch s) {
         if (cols == 0) {
             return 0.0;
         }
-        double max = Double.NEGATIVE_INFINITY;
-        for (int k = 0; k < cols; k++) {
-            max = Math.max(max, x[k]);
-        }
         double[] e = s.row();
-        FdlibmExp.expShifted(x, max, e, cols); // StrictMath.exp's bits, without its native call
+        expShifted(x, max, e, cols); // StrictMath.exp's bits, without its native call
         return compensated ? compensatedSum(e, cols, s) : plainSum(e, cols, s);
     }
 
     /** The canonical order with float64 accumulators. */
     private static double plainSum(double[] e, int cols, Scratch s) {
+        Loops v = Holder.VECTOR;
+        if (v != null) {
+            return RowNumerics.reduceSegments(s.segAS, v.plainSums(e, cols, s));
+        }
         double[] a = s.aS;
         int segments = SegmentWalk.walk(cols, (seg, start, full, length) -> {
             Arrays.fill(a, 0.0);
@@ -78,8 +183,14 @@ final class RowOps {
      * half is not needed; the exp dominates this row's cost).
      */
     private static double compensatedSum(double[] e, int cols, Scratch s) {
-        int segments = RowNumerics.segments(cols);
-        ScalarKernel.sums(e, 0, e, 0, cols, s);
+        Loops v = Holder.VECTOR;
+        int segments;
+        if (v != null) {
+            segments = v.compensatedSums(e, cols, s);
+        } else {
+            segments = RowNumerics.segments(cols);
+            ScalarKernel.sums(e, 0, e, 0, cols, s);
+        }
         RowNumerics.reduceSegments(s.segAS, s.segAC, segments);
         return RowNumerics.value(s.segAS[0], s.segAC[0]);
     }

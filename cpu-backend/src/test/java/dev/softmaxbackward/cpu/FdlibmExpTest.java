@@ -11,7 +11,7 @@ import java.util.function.DoubleSupplier;
 import org.junit.jupiter.api.Test;
 
 /**
- * FdlibmExp (scalar) and VectorExp (the Vector API loop) against {@link StrictMath#exp}, bit for bit,
+ * FdlibmExp (scalar) and VectorRowOps (the Vector API loop) against {@link StrictMath#exp}, bit for bit,
  * NaN payloads included: over 7 x 8 million random doubles drawn from the whole range and from each of
  * e_exp.c's branches, over every branch boundary and its neighbours, and over the special values.
  */
@@ -24,7 +24,7 @@ class FdlibmExpTest {
     void theVectorLoopIsTheOneInUseWhenItsModuleIsPresent() {
         boolean module = ModuleLayer.boot().findModule("jdk.incubator.vector").isPresent();
         boolean off = "false".equalsIgnoreCase(System.getProperty(Kernels.VECTOR_PROPERTY, "").strip());
-        assertEquals(module && !off, FdlibmExp.loop().startsWith("vector"), FdlibmExp.loop());
+        assertEquals(module && !off, RowOps.loop().startsWith("vector"), RowOps.loop());
         // surefire starts the tests with the module (pom argLine), so the vector loop is tested below
         assertTrue(module, "the tests must run with --add-modules jdk.incubator.vector");
     }
@@ -114,7 +114,7 @@ class FdlibmExpTest {
             }
             double[] out = new double[n + 3];
             out[n] = 7.0; // beyond n: untouched
-            FdlibmExp.expShifted(x, max, out, n);
+            RowOps.expShifted(x, max, out, n);
             for (int i = 0; i < n; i++) {
                 same("row of " + n + " entry " + i, x[i] - max, StrictMath.exp(x[i] - max), out[i]);
             }
@@ -143,14 +143,14 @@ class FdlibmExpTest {
         }
     }
 
-    private static final FdlibmExp.Rows VECTOR = new VectorExp();
+    private static final RowOps.Loops VECTOR = new VectorRowOps();
 
     /** Scalar, vector and the row loop in use, each against StrictMath.exp. */
     private static void check(String what, double[] x) {
         double[] v = new double[x.length];
-        VECTOR.expShifted(x, 0.0, v, x.length);
+        RowOps.expShifted(VECTOR, x, 0.0, v, x.length);
         double[] used = new double[x.length];
-        FdlibmExp.expShifted(x, 0.0, used, x.length);
+        RowOps.expShifted(x, 0.0, used, x.length);
         for (int i = 0; i < x.length; i++) {
             double expected = StrictMath.exp(x[i]);
             same(what + " scalar", x[i], expected, FdlibmExp.exp(x[i]));

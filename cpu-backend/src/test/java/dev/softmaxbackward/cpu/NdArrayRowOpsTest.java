@@ -54,6 +54,81 @@ class NdArrayRowOpsTest {
         }
     }
 
+    /**
+     * Rows whose vectors leave the vector exp's general path or the vector max's easy case: a max of
+     * +0 or -0 (both signs in one row, either first), entries just below 0 (|x - max| < 2^-28), below
+     * -708 (subnormal and zero exps), +Inf and NaN, each at lanes 0..9 of a vector and in the tail.
+     * FLOAT and DOUBLE, arrays and INDArrays: the reference's bits.
+     */
+    @ParameterizedTest(name = "{0}")
+    @CsvSource({"FLOAT", "DOUBLE"})
+    void specialEntriesAtEveryLaneGiveTheReferenceBits(DataType dtype) {
+        SplittableRandom rnd = new SplittableRandom(31);
+        double[] specials = {0.0, -0.0, -1e-12, -0x1p-40, -700, -710, -745.5, -800, Double.POSITIVE_INFINITY,
+            Double.NaN};
+        for (int cols : new int[] {8, 9, 37, 4096 + 19}) {
+            int rows = specials.length * 10 + 2;
+            double[] x = new double[rows * cols];
+            for (int r = 0; r < rows; r++) {
+                for (int c = 0; c < cols; c++) {
+                    x[r * cols + c] = -rnd.nextDouble(0, 30); // all below a max of 0
+                }
+                if (r < rows - 2) {
+                    double special = specials[r / 10];
+                    int at = Math.min(cols - 1, r % 10 + (cols > 64 ? 8 * 100 : 0));
+                    x[r * cols + at] = special;
+                    x[r * cols + (at + 3) % cols] = r % 2 == 0 ? 0.0 : -0.0; // the max (unless Inf or NaN)
+                    x[r * cols + (at + 5) % cols] = r % 2 == 0 ? -0.0 : 0.0;
+                    x[r * cols + cols - 1] = special; // and in the tail
+                } else {
+                    Arrays.fill(x, r * cols, (r + 1) * cols, r == rows - 1 ? 0.0 : -0.0); // constant rows
+                }
+            }
+            double[] xv = dtype == DataType.FLOAT ? toFloatValues(x) : x;
+            double[] expected = expectedSoftmax(dtype, xv, rows, cols);
+            INDArray out = cpu.softmax(NdArrayTest.array(xv, rows, cols, dtype, false, 1));
+            NdArrayTest.assertBits(expected, NdArrayTest.read(out), dtype + " INDArray, cols " + cols);
+            double[] arrays = new double[rows * cols];
+            if (dtype == DataType.FLOAT) {
+                float[] o = new float[rows * cols];
+                cpu.softmax(Data.toFloat(xv), o, rows, cols);
+                for (int i = 0; i < o.length; i++) {
+                    arrays[i] = o[i];
+                }
+            } else {
+                cpu.softmax(xv, arrays, rows, cols);
+            }
+            NdArrayTest.assertBits(expected, arrays, dtype + " arrays, cols " + cols);
+        }
+    }
+
+    /** The vector max (arrays, and the INDArray row read) is Math.max's: NaN anywhere, else the largest. */
+    @Test
+    void theRowMaxIsNaNWithANaNAnywhereElseTheLargest() {
+        for (int cols : new int[] {1, 8, 9, 40}) {
+            for (int at = 0; at < cols; at++) {
+                for (double special : new double[] {Double.NaN, 5.0, Double.POSITIVE_INFINITY}) {
+                    double[] x = new double[cols];
+                    Arrays.fill(x, -1.0);
+                    x[at] = special;
+                    String what = "cols " + cols + ", " + special + " at " + at;
+                    assertEquals(special, RowOps.max(x, cols), what);
+                    java.nio.ByteBuffer b = java.nio.ByteBuffer.allocateDirect(8 * cols).order(java.nio.ByteOrder.LITTLE_ENDIAN);
+                    b.asDoubleBuffer().put(x);
+                    assertEquals(special, Kernels.defaultKernel().readRow(true, b, 0, new double[cols], cols), what);
+                }
+            }
+        }
+    }
+
+    private static double[] toFloatValues(double[] x) {
+        double[] f = new double[x.length];
+        for (int i = 0; i < x.length; i++) {
+            f[i] = (float) x[i];
+        }
+        return f;
+    }
+
     private static double[] expectedSoftmax(DataType dtype, double[] x, int rows, int cols) {
         int n = rows * cols;
         double[] out = new double[n];

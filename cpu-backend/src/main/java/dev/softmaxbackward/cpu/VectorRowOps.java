@@ -1,0 +1,192 @@
+package dev.softmaxbackward.cpu;
+
+import static dev.softmaxbackward.cpu.FdlibmExp.INV_LN2;
+import static dev.softmaxbackward.cpu.FdlibmExp.LN2_HI;
+import static dev.softmaxbackward.cpu.FdlibmExp.LN2_LO;
+import static dev.softmaxbackward.cpu.FdlibmExp.ONE;
+import static dev.softmaxbackward.cpu.FdlibmExp.P1;
+import static dev.softmaxbackward.cpu.FdlibmExp.P2;
+import static dev.softmaxbackward.cpu.FdlibmExp.P3;
+import static dev.softmaxbackward.cpu.FdlibmExp.P4;
+import static dev.softmaxbackward.cpu.FdlibmExp.P5;
+
+import static dev.softmaxbackward.spi.RowNumerics.LANES;
+import static dev.softmaxbackward.spi.RowNumerics.SEGMENT;
+
+import dev.softmaxbackward.spi.RowNumerics;
+import jdk.incubator.vector.DoubleVector;
+import jdk.incubator.vector.LongVector;
+import jdk.incubator.vector.VectorMask;
+import jdk.incubator.vector.VectorOperators;
+import jdk.incubator.vector.VectorSpecies;
+
+/**
+ * {@link RowOps}' loops on JDK 17's incubating Vector API: the max, the exps and the sums of a
+ * forward softmax row, each the same IEEE operations lane by lane as the scalar loops, so the same bits.
+ *
+ * <p>The exp is {@link FdlibmExp#exp}, whose bits {@code FdlibmExpTest} compares with
+ * {@link StrictMath#exp}. A vector whose lanes all lie in {@code [-708, -2^-28]} or are 0 (a softmax's
+ * {@code x - max}, but for the rare vector with a tiny, underflowing or non-finite lane) runs the general
+ * path of {@code e_exp.c} with no branch: there
+ * <ul>
+ *   <li>k = {@code (int)(INV_LN2*x - 0.5)} is the round-to-nearest of the 1.5*2^52 trick, stepped up one
+ *       where it rounded down (truncation of a negative number), kept as a double {@code t}. In fdlibm's
+ *       middle range ({@code |x| < 1.5 ln2}) that is -1, fdlibm's own k there; below it, +0, and with
+ *       {@code t = +0}, {@code hi = x} and {@code lo = +0}, fdlibm's k == 0 formula
+ *       {@code 1-((x*c)/(c-2)-x)} equals the general {@code 1-((lo-(x*c)/(2-c))-hi)} exactly ({@code c-2}
+ *       is {@code -(2-c)} exactly); for x = ±0 the general formula gives exactly 1, fdlibm's {@code 1+x};</li>
+ *   <li>k >= -1021 there, so adding k to the exponent is a 64-bit add of {@code k << 52} to y's bits (the
+ *       high-word add of the C, since the low word is untouched), k read from the bits of
+ *       {@code t + 1.5*2^52}.</li>
+ * </ul>
+ * Every other vector runs the scalar {@link FdlibmExp#exp} lane by lane: a branchy vector version of
+ * all of fdlibm's cases ran 2x slower on the common vectors, and at times, by C2's choices, 5x.
+ * No FMA: each multiply and add is its own rounding, as in the C. Loaded by name only (see RowOps).
+ */
+final class VectorRowOps implements RowOps.Loops {
+    private static final VectorSpecies<Double> D = DoubleVector.SPECIES_PREFERRED;
+    private static final int L = D.length();
+    private static final VectorSpecies<Long> LONGS = VectorSpecies.of(long.class, D.vectorShape());
+    private static final double MAGIC = 0x1.8p52;
+    private static final long MAGIC_BITS = Double.doubleToRawLongBits(MAGIC);
+    /** hx < 0x3e300000: |x| < 2^-28. */
+    private static final double TINY = Double.longBitsToDouble(0x3e300000_00000000L);
+    /** Above this x, (int)(INV_LN2*x - 0.5) >= -1021: exp(x) is normal, y scaled by adding k to its exponent. */
+    private static final double LOW = -708.0;
+
+    /**
+     * The general path on every vector of {@code [from, to)}; returns whether every lane was in it
+     * ({@link #general}), else some results are wrong. No MIN, MAX or lane reduction here or in any
+     * Vector API loop of this backend: once any code had run DoubleVector's {@code max} or
+     * {@code reduceLanes(MAX)}, C2 compiled this loop 6x slower (the lanewise operations of the JDK
+     * share their profile). No call to scalar code either, which C2 might inline until it runs out of
+     * nodes.
+     */
+    @Override
+    public boolean expShiftedVectors(double[] in, double shift, double[] out, int from, int to) {
+        DoubleVector special = DoubleVector.zero(D);
+        for (int i = from; i < to; i += L) {
+            DoubleVector x = DoubleVector.fromArray(D, in, i).sub(shift);
+            DoubleVector v = x.mul(INV_LN2).sub(0.5);
+            DoubleVector r = v.add(MAGIC).sub(MAGIC); // v rounded to nearest
+            DoubleVector t = r.blend(r.add(1.0), r.compare(VectorOperators.LT, v)); // towards zero
+            LongVector k = bits(t.add(MAGIC)).sub(MAGIC_BITS);
+            DoubleVector hi = x.sub(t.mul(LN2_HI));
+            DoubleVector lo = t.mul(LN2_LO);
+            DoubleVector xr = hi.sub(lo);
+            DoubleVector tt = xr.mul(xr);
+            DoubleVector p = tt.mul(P5).add(P4).mul(tt).add(P3).mul(tt).add(P2).mul(tt).add(P1).mul(tt);
+            DoubleVector c = xr.sub(p);
+            DoubleVector q = xr.mul(c).div(DoubleVector.broadcast(D, 2.0).sub(c));
+            DoubleVector y = DoubleVector.broadcast(D, ONE).sub(lo.sub(q).sub(hi));
+            // fdlibm's add of k to y's exponent
+            ((DoubleVector) bits(y).add(k.lanewise(VectorOperators.LSHL, 52))
+                    .convertShape(VectorOperators.REINTERPRET_L2D, D, 0)).intoArray(out, i);
+            // special(x), written out: no helper takes the loop's vectors
+            special = special.blend(1.0, x.compare(VectorOperators.GT, -TINY).and(x.compare(VectorOperators.NE, 0.0))
+                    .or(x.compare(VectorOperators.LT, LOW)).or(x.compare(VectorOperators.NE, x)));
+        }
+        return !special.compare(VectorOperators.NE, 0.0).anyTrue();
+    }
+
+    /** The lanes outside the general path: in (-2^-28, 0) or positive, below -708, NaN. */
+    private static VectorMask<Double> special(DoubleVector x) {
+        return x.compare(VectorOperators.GT, -TINY).and(x.compare(VectorOperators.NE, 0.0))
+                .or(x.compare(VectorOperators.LT, LOW)).or(x.compare(VectorOperators.NE, x));
+    }
+
+    /**
+     * The bits of each lane. With the species spelled out: through {@code viewAsIntegralLanes()}, C2 at
+     * times did not know the result's class, and then boxed every vector of the loop (5x slower).
+     */
+    private static LongVector bits(DoubleVector v) {
+        return (LongVector) v.convertShape(VectorOperators.REINTERPRET_D2L, LONGS, 0);
+    }
+
+    /**
+     * Whether every lane of the vector at {@code i} lies in {@code [-708, -2^-28]} or is 0 after the
+     * shift: negative (or zero), in e_exp.c's general case, with a normal result (k >= -1021).
+     */
+    @Override
+    public boolean general(double[] in, double shift, int i) {
+        return !special(DoubleVector.fromArray(D, in, i).sub(shift)).anyTrue();
+    }
+
+    @Override
+    public int length() {
+        return L;
+    }
+
+    @Override
+    public double max(double[] x, int n) {
+        int bound = D.loopBound(n);
+        DoubleVector m = DoubleVector.broadcast(D, Double.NEGATIVE_INFINITY);
+        DoubleVector nan = DoubleVector.zero(D);
+        for (int i = 0; i < bound; i += L) {
+            DoubleVector v = DoubleVector.fromArray(D, x, i);
+            m = m.blend(v, m.compare(VectorOperators.LT, v)); // not max(): see expShiftedVectors
+            nan = nan.blend(1.0, v.compare(VectorOperators.NE, v));
+        }
+        double max = max(m, nan);
+        for (int i = bound; i < n; i++) {
+            max = Math.max(max, x[i]);
+        }
+        return max;
+    }
+
+    /**
+     * The largest of the lanes of {@code m}, or NaN if a lane of {@code nan} is not 0: {@link Math#max}
+     * of the entries the lanes saw, but for the sign of a zero (a lane keeps the first of -0 and +0),
+     * which changes no {@code x - max} but that of a zero, and exp(+0) = exp(-0). Once per row.
+     */
+    static double max(DoubleVector m, DoubleVector nan) {
+        if (nan.compare(VectorOperators.NE, 0.0).anyTrue()) {
+            return Double.NaN;
+        }
+        double[] lanes = m.toArray();
+        double max = Double.NEGATIVE_INFINITY;
+        for (double l : lanes) {
+            max = Math.max(max, l);
+        }
+        return max;
+    }
+
+    /** The canonical plain sums: four vectors hold lanes {@code lo..lo+4L-1} of a segment, as in VectorKernel. */
+    @Override
+    public int plainSums(double[] e, int cols, Scratch s) {
+        int segments = RowNumerics.segments(cols);
+        for (int seg = 0; seg < segments; seg++) {
+            int start = seg * SEGMENT;
+            int length = Math.min(SEGMENT, cols - start);
+            int full = length & -LANES;
+            for (int lo = 0; lo < LANES; lo += VectorKernel.GROUP) {
+                DoubleVector a0 = DoubleVector.zero(D), a1 = a0, a2 = a0, a3 = a0;
+                for (int k = start + lo; k < start + full; k += LANES) {
+                    a0 = a0.add(DoubleVector.fromArray(D, e, k));
+                    a1 = a1.add(DoubleVector.fromArray(D, e, k + L));
+                    a2 = a2.add(DoubleVector.fromArray(D, e, k + 2 * L));
+                    a3 = a3.add(DoubleVector.fromArray(D, e, k + 3 * L));
+                }
+                a0.intoArray(s.aS, lo); // written out: no helper takes the vectors (see VectorKernel)
+                a1.intoArray(s.aS, lo + L);
+                a2.intoArray(s.aS, lo + 2 * L);
+                a3.intoArray(s.aS, lo + 3 * L);
+            }
+            for (int k = full; k < length; k++) {
+                s.aS[k - full] += e[start + k];
+            }
+            s.segAS[seg] = RowNumerics.reduceLanes(s.aS);
+        }
+        return segments;
+    }
+
+    @Override
+    public int compensatedSums(double[] e, int cols, Scratch s) {
+        return VectorKernel.segmentSums(e, 0, e, 0, cols, s); // its sum(y) half; sum(y*y) is not read
+    }
+
+    @Override
+    public String toString() {
+        return "vector(" + D.vectorBitSize() + "-bit)";
+    }
+}
