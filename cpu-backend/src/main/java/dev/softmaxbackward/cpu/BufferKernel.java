@@ -320,4 +320,39 @@ abstract class BufferKernel<M> extends DelegatingKernel {
             out.putFloat(oo + 4 * label, (float) g);
         }
     }
+
+    @Override
+    public final void crossEntropyOfQuotients(boolean f64, double[] src, double divisor, int label, double scale,
+                                              ByteBuffer out, int oo, int cols) {
+        if (label == Arguments.IGNORE_INDEX) {
+            crossEntropyRow(f64, out, oo, label, scale, out, oo, cols); // +0.0 everywhere, nothing read
+            return;
+        }
+        M om = memory(out);
+        DoubleVector sc = DoubleVector.broadcast(D, scale);
+        int end = cols & -L;
+        // scale * (y - 0.0) with y = src / divisor rounded to the dtype, as crossEntropyRow of that row
+        if (f64) {
+            for (int k = 0; k < end; k += L) {
+                put(om, oo + 8 * k, sc.mul(DoubleVector.fromArray(D, src, k).div(divisor).sub(0.0)));
+            }
+        } else {
+            for (int k = 0; k < end; k += L) {
+                DoubleVector y = VectorKernel.widen(VectorKernel.narrow(DoubleVector.fromArray(D, src, k).div(divisor)));
+                put(om, oo + 4 * k, VectorKernel.narrow(sc.mul(y.sub(0.0))));
+            }
+        }
+        for (int k = end; k < cols; k++) {
+            putGradient(f64, src[k] / divisor, k, label, scale, out, oo);
+        }
+        putGradient(f64, src[label] / divisor, label, label, scale, out, oo);
+    }
+
+    private static void putGradient(boolean f64, double q, int k, int label, double scale, ByteBuffer out, int oo) {
+        if (f64) {
+            out.putDouble(oo + 8 * k, RowOps.crossEntropyGradient(q, k, label, scale));
+        } else {
+            out.putFloat(oo + 4 * k, (float) RowOps.crossEntropyGradient((float) q, k, label, scale));
+        }
+    }
 }

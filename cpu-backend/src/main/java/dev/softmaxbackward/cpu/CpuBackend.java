@@ -400,6 +400,58 @@ public final class CpuBackend implements SoftmaxBackwardBackend {
         return gradIn;
     }
 
+    /**
+     * {@link #softmax(INDArray, INDArray)} of {@code logits} and then
+     * {@link #crossEntropyBackward(INDArray, int[], double[], INDArray)} of the result, in one pass over
+     * each row: the same bits in {@code gradIn}, which is returned, with no softmax array written. Each
+     * row's softmax entry at its label, rounded to the dtype as the softmax would write it, goes to
+     * {@code yAtLabel[r]} (NaN for an ignored row): what a cross-entropy score reads. {@code gradIn} may
+     * be {@code logits}. Same checks as those two methods, and {@code yAtLabel.length} must be the
+     * number of rows; nothing is written before they pass.
+     *
+     * @throws NullPointerException     for a null argument
+     * @throws IllegalArgumentException for a bad label (naming its row), shape, dtype, layout, memory or length
+     */
+    public INDArray softmaxCrossEntropyBackward(INDArray logits, int[] labels, double[] rowScale, INDArray gradIn,
+                                                double[] yAtLabel) {
+        Arguments.notNull(labels, "labels");
+        Arguments.notNull(rowScale, "rowScale");
+        Arguments.notNull(yAtLabel, "yAtLabel");
+        NdArrays.Batch b = NdArrays.check(new String[] {"logits", "gradIn"}, logits, gradIn);
+        Arguments.labels(labels, b.rows(), b.cols());
+        if (rowScale.length != b.rows()) {
+            throw new IllegalArgumentException("rowScale.length " + rowScale.length + " != rows " + b.rows());
+        }
+        if (yAtLabel.length != b.rows()) {
+            throw new IllegalArgumentException("yAtLabel.length " + yAtLabel.length + " != rows " + b.rows());
+        }
+        DataType dtype = b.dtype();
+        if (dtype != DataType.FLOAT && dtype != DataType.DOUBLE) {
+            // 16-bit rows: the two passes, y read at each label in between
+            softmax(logits, gradIn);
+            for (int r = 0; r < b.rows(); r++) {
+                yAtLabel[r] = labels[r] == Arguments.IGNORE_INDEX ? Double.NaN : gradIn.getDouble(r, labels[r]);
+            }
+            return crossEntropyBackward(gradIn, labels, rowScale, gradIn);
+        }
+        boolean f64 = dtype == DataType.DOUBLE;
+        int cols = b.cols();
+        RowKernel k = kernel;
+        NdArrays.View in = b.view(0);
+        NdArrays.View o = b.view(1);
+        eachRow(b, (r, s) -> {
+            double[] x = s.input();
+            double sum = RowOps.exps(x, k.readRow(f64, in.buffer(), in.row(r), x, cols), cols, f64, s);
+            int label = labels[r];
+            double[] e = s.row();
+            yAtLabel[r] = label == Arguments.IGNORE_INDEX ? Double.NaN : f64 ? e[label] / sum : (float) (e[label] / sum);
+            // float32 rows take a float32 scale, as the float[] method does
+            double sc = f64 ? rowScale[r] : (float) rowScale[r];
+            k.crossEntropyOfQuotients(f64, e, sum, label, sc, o.buffer(), o.row(r), cols);
+        });
+        return gradIn;
+    }
+
     // ---- configuration ----------------------------------------------------------------------------
 
     static int threadsFromProperty() {

@@ -72,4 +72,22 @@ interface RowKernel {
             }
         }
     }
+
+    /**
+     * {@link #crossEntropyRow} of the row {@code src[k] / divisor} rounded to the row's dtype (the softmax
+     * row that {@link #writeQuotients} would write), without writing it: into {@code out} at byte {@code oo}.
+     */
+    default void crossEntropyOfQuotients(boolean f64, double[] src, double divisor, int label, double scale,
+                                         ByteBuffer out, int oo, int cols) {
+        for (int k = 0; k < cols; k++) {
+            double q = src[k] / divisor;
+            double y = f64 ? q : (float) q;
+            double g = RowOps.crossEntropyGradient(y, k, label, scale);
+            if (f64) {
+                out.putDouble(oo + 8 * k, g);
+            } else {
+                out.putFloat(oo + 4 * k, (float) g);
+            }
+        }
+    }
 }

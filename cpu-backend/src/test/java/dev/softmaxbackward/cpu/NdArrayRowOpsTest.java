@@ -4,6 +4,7 @@ import static org.junit.jupiter.api.Assertions.assertArrayEquals;
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertSame;
 import static org.junit.jupiter.api.Assertions.assertThrows;
+import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import dev.softmaxbackward.reference.ReferenceBackend;
 import java.lang.annotation.Retention;
@@ -52,6 +53,43 @@ class NdArrayRowOpsTest {
             assertSame(logits, cpu.softmax(logits, logits));
             NdArrayTest.assertBits(expected, NdArrayTest.read(logits), dtype + " in place, cols " + cols);
         }
+    }
+
+    /** The fused softmax + cross-entropy gives the two passes' bits, and y at each label; in place too. */
+    @EveryDtypeAndLayout
+    void softmaxCrossEntropyIsTheTwoPasses(DataType dtype, boolean view) {
+        SplittableRandom rnd = new SplittableRandom(12);
+        for (int cols : new int[] {1, 9, 37, 4097}) {
+            int rows = 13;
+            double[] x = Data.g(rnd, rows, cols);
+            int[] labels = new int[rows];
+            double[] rowScale = new double[rows];
+            for (int r = 0; r < rows; r++) {
+                labels[r] = r % 4 == 0 ? -100 : r % 3 == 0 ? cols - 1 : rnd.nextInt(cols); // the tail's last too
+                rowScale[r] = r % 5 == 0 ? 0.0 : rnd.nextDouble(0.1, 3);
+            }
+            INDArray logits = NdArrayTest.array(x, rows, cols, dtype, view, 5);
+            INDArray y = cpu.softmax(logits);
+            double[] expectedY = new double[rows];
+            for (int r = 0; r < rows; r++) {
+                expectedY[r] = labels[r] == -100 ? Double.NaN : y.getDouble(r, labels[r]);
+            }
+            double[] expected = NdArrayTest.read(cpu.crossEntropyBackward(y, labels, rowScale, y.ulike()));
+            INDArray out = NdArrayTest.array(new double[rows * cols], rows, cols, dtype, view, 6);
+            double[] yAtLabel = new double[rows];
+            assertSame(out, cpu.softmaxCrossEntropyBackward(logits, labels, rowScale, out, yAtLabel));
+            NdArrayTest.assertBits(expected, NdArrayTest.read(out), dtype + " cols " + cols);
+            NdArrayTest.assertBits(expectedY, yAtLabel, dtype + " y at the labels, cols " + cols);
+            cpu.softmaxCrossEntropyBackward(logits, labels, rowScale, logits, yAtLabel);
+            NdArrayTest.assertBits(expected, NdArrayTest.read(logits), dtype + " in place, cols " + cols);
+        }
+        INDArray a = Nd4j.zeros(dtype, 2, 3);
+        IllegalArgumentException e = assertThrows(IllegalArgumentException.class,
+                () -> cpu.softmaxCrossEntropyBackward(a, new int[] {0, 3}, new double[2], a.ulike(), new double[2]));
+        assertTrue(e.getMessage().contains("3"), e.getMessage());
+        e = assertThrows(IllegalArgumentException.class,
+                () -> cpu.softmaxCrossEntropyBackward(a, new int[] {0, 1}, new double[2], a.ulike(), new double[3]));
+        assertTrue(e.getMessage().contains("yAtLabel.length 3"), e.getMessage());
     }
 
     /**

@@ -49,6 +49,65 @@ final class Backends {
     }
 
     /**
+     * {@link #crossEntropyBackward} of {@link #softmax}{@code (logits)} in one softmax pass, with no
+     * softmax array on the cpu backend (its fused entry point); {@code yAtLabel[r]} is the softmax's entry
+     * at row r's label (NaN for an ignored row), for the score. gradIn may be logits. Returns gradIn.
+     */
+    static INDArray softmaxCrossEntropy(INDArray logits, int[] labels, double[] rowScale, INDArray gradIn,
+            double[] yAtLabel) {
+        SoftmaxBackwardBackend b = backend();
+        if (!isCpu(b)) {
+            INDArray y = softmax(logits, gradIn);
+            for (int r = 0; r < labels.length; r++) {
+                yAtLabel[r] = labels[r] == FusedSoftmaxCrossEntropy.IGNORE_INDEX ? Double.NaN : entry(y, r, labels[r]);
+            }
+            return crossEntropyBackward(y, labels, rowScale, y);
+        }
+        rowsCols("logits", logits);
+        requireSameShape("gradIn", gradIn, "logits", logits);
+        SOFTMAX_PASSES.increment();
+        return CpuPath.softmaxCrossEntropy(b, logits, labels, rowScale, gradIn, yAtLabel);
+    }
+
+    /**
+     * Entry [r, c] through the buffer and strides: INDArray.getDouble(r, c) allocates on the heap per call.
+     * A view's data() is a buffer of its own that starts at the view's offset (indices relative to it).
+     */
+    static double entry(INDArray a, long r, long c) {
+        return a.data().getDouble(r * a.stride(0) + c * a.stride(1));
+    }
+
+    /**
+     * Whether a and b hold the same bits (same dtype and shape): two dense C-order arrays are compared
+     * as bytes, split between the calling thread and the common pool; any other layout by an L1
+     * distance of exactly 0 (NaN or Inf: not the same).
+     */
+    static boolean sameBits(INDArray a, INDArray b) {
+        if (a.dataType() != b.dataType() || !java.util.Arrays.equals(a.shape(), b.shape())) {
+            return false;
+        }
+        long bytes = a.length() * a.dataType().width();
+        if (!CpuPath.isC(a) || !CpuPath.isC(b) || bytes > Integer.MAX_VALUE || a.data().length() != a.length()
+                || b.data().length() != b.length()) {
+            return a.distance1(b) == 0;
+        }
+        java.nio.ByteBuffer x = a.data().asNio();
+        java.nio.ByteBuffer y = b.data().asNio();
+        int n = (int) bytes;
+        int parts = n < (1 << 20) ? 1 : 2 * Runtime.getRuntime().availableProcessors();
+        try {
+            return java.util.stream.IntStream.range(0, parts).parallel().allMatch(p -> {
+                int from = (int) ((long) n * p / parts);
+                int to = (int) ((long) n * (p + 1) / parts);
+                return x.slice(from, to - from).mismatch(y.slice(from, to - from)) == -1;
+            });
+        } finally {
+            java.lang.ref.Reference.reachabilityFence(a); // the ByteBuffers do not keep ND4J's memory allocated
+            java.lang.ref.Reference.reachabilityFence(b);
+        }
+    }
+
+    /**
      * gradIn = rowScale[r] * (y - onehot(labels[r])) per row (label -100: a zero row); gradIn may be y.
      * Rows with the same scale are batched into one SPI call; with one scale for all rows that is one call.
      */
@@ -134,6 +193,14 @@ final class Backends {
             return writeBack(o, out);
         }
 
+        static INDArray softmaxCrossEntropy(SoftmaxBackwardBackend b, INDArray logits, int[] labels,
+                double[] rowScale, INDArray gradIn, double[] yAtLabel) {
+            INDArray o = cOrderTarget(gradIn);
+            ((dev.softmaxbackward.cpu.CpuBackend) b).softmaxCrossEntropyBackward(
+                    o == gradIn && logits == gradIn ? o : cOrder(logits), labels, rowScale, o, yAtLabel);
+            return writeBack(o, gradIn);
+        }
+
         static INDArray crossEntropyBackward(SoftmaxBackwardBackend b, INDArray y, int[] labels, double[] rowScale,
                 INDArray gradIn) {
             INDArray o = cOrderTarget(gradIn);
@@ -149,7 +216,7 @@ final class Backends {
             return writeBack(o, gradIn);
         }
 
-        private static boolean isC(INDArray a) {
+        static boolean isC(INDArray a) {
             return a.ordering() == 'c' && !a.isView();
         }
 

@@ -35,7 +35,7 @@ import org.nd4j.shade.jackson.annotation.JsonProperty;
  * a new array) and calls {@link #computeScore}. So that a step still takes one softmax pass,
  * {@code computeGradient} keeps the batch's row scores, with a copy of its pre-activations and labels,
  * for the calling thread; the next {@code computeScore} or {@code computeScoreArray} on that thread uses
- * them only if its pre-activations are bitwise equal to the copy (one native L1 distance, exactly 0) and
+ * them only if its pre-activations are bitwise equal to the copy (a byte compare on two threads) and
  * its labels, mask and weights give the same per-row labels and scales, and otherwise computes afresh.
  * A kept score is used once. The copy is one {@code [B, V]} array per thread, outside any workspace,
  * reused from step to step; {@code -D}{@value #SCORE_CACHE_PROPERTY}{@code =false} turns this off
@@ -102,24 +102,26 @@ public class FusedSoftmaxCrossEntropy implements ILossFunction {
     @Override
     public INDArray computeGradient(INDArray labels, INDArray preOutput, IActivation activationFn, INDArray mask) {
         Rows rows = rows(labels, preOutput, activationFn, mask);
-        INDArray y = Backends.softmax(preOutput, preOutput.ulike());
+        double[] yAtLabel = new double[rows.b];
+        INDArray gradient = Backends.softmaxCrossEntropy(preOutput, rows.labels, rows.scale, preOutput.ulike(), yAtLabel);
         if (SCORE_CACHE) {
-            lastStep().keep(preOutput, rows, rows.scores(y));
+            lastStep().keep(preOutput, rows, rows.scores(yAtLabel));
         }
-        return Backends.crossEntropyBackward(y, rows.labels, rows.scale, y);
+        return gradient;
     }
 
     @Override
     public Pair<Double, INDArray> computeGradientAndScore(INDArray labels, INDArray preOutput,
             IActivation activationFn, INDArray mask, boolean average) {
         Rows rows = rows(labels, preOutput, activationFn, mask);
-        INDArray y = Backends.softmax(preOutput, preOutput.ulike());
+        double[] yAtLabel = new double[rows.b];
+        INDArray gradient = Backends.softmaxCrossEntropy(preOutput, rows.labels, rows.scale, preOutput.ulike(), yAtLabel);
         double sum = 0;
-        for (double s : rows.scores(y)) {
+        for (double s : rows.scores(yAtLabel)) {
             sum += s;
         }
         double score = average && rows.b > 0 ? sum / rows.b : sum;
-        return new Pair<>(score, Backends.crossEntropyBackward(y, rows.labels, rows.scale, y));
+        return new Pair<>(score, gradient);
     }
 
     /** The row scores: kept from this thread's last computeGradient when its inputs match, else one softmax pass. */
@@ -169,8 +171,7 @@ public class FusedSoftmaxCrossEntropy implements ILossFunction {
                     || !Arrays.equals(labels, rows.labels) || !Arrays.equals(scale, rows.scale)) {
                 return null;
             }
-            // every |a - b| >= 0, so the sum is 0 exactly when all entries are equal (NaN or Inf: a miss)
-            return pre.distance1(preOutput) == 0 ? s : null;
+            return Backends.sameBits(pre, preOutput) ? s : null;
         }
     }
 
@@ -207,16 +208,19 @@ public class FusedSoftmaxCrossEntropy implements ILossFunction {
         }
 
         double[] scores(INDArray y) {
+            double[] yAtLabel = new double[b];
+            for (int r = 0; r < b; r++) {
+                yAtLabel[r] = labels[r] == IGNORE_INDEX ? Double.NaN : Backends.entry(y, r, labels[r]);
+            }
+            return scores(yAtLabel);
+        }
+
+        /** The row scores from each row's softmax entry at its label. */
+        double[] scores(double[] yAtLabel) {
             double[] s = new double[b];
-            // through the buffer and strides: INDArray.getDouble(r, c) allocates on the heap per call. A
-            // view's data() is a buffer of its own that starts at the view's offset (indices relative to it)
-            DataBuffer data = y.data();
-            long rowStride = y.stride(0);
-            long colStride = y.stride(1);
             for (int r = 0; r < b; r++) {
                 if (labels[r] != IGNORE_INDEX && scale[r] != 0) {
-                    double entry = data.getDouble(r * rowStride + labels[r] * colStride);
-                    double p = Math.min(Math.max(entry, CLIP_EPS), 1 - CLIP_EPS);
+                    double p = Math.min(Math.max(yAtLabel[r], CLIP_EPS), 1 - CLIP_EPS);
                     s[r] = -scale[r] * Math.log(p);
                 }
             }
@@ -268,7 +272,7 @@ public class FusedSoftmaxCrossEntropy implements ILossFunction {
                 throw new IllegalArgumentException("labels dtype " + labels.dataType() + " cannot hold class indices up to "
                         + (v - 1) + " (exact integers only up to " + exact + ")");
             }
-            DataBuffer data = labels.data(); // as in Rows.scores: indices relative to the view's own buffer
+            DataBuffer data = labels.data(); // as in Backends.entry: indices relative to the view's own buffer
             long rowStride = labels.stride(0);
             for (int r = 0; r < b; r++) {
                 double l = data.getDouble(r * rowStride);
