@@ -287,18 +287,31 @@ public class FusedSoftmaxCrossEntropy implements ILossFunction {
             }
             return idx;
         }
-        // one-hot rows: exactly one non-zero entry and it is 1; three native reductions, no copy of [B, V]
+        // one-hot rows: exactly one non-zero entry and it is 1
+        if (OneHotRows.scan(labels, b, v, idx)) {
+            for (int r = 0; r < b; r++) {
+                if (idx[r] < 0) {
+                    throw notOneHot(r, v);
+                }
+            }
+            return idx;
+        }
+        // other dtypes and layouts: three native reductions, no copy of [B, V]
         long[] nonZero = Nd4j.getExecutioner().exec(new CountNonZero(labels, 1)).toLongVector();
         double[] max = labels.max(1).toDoubleVector();
         long[] hot = labels.argMax(1).toLongVector();
         for (int r = 0; r < b; r++) {
             if (nonZero[r] != 1 || max[r] != 1) {
-                throw new IllegalArgumentException("labels row " + r + " is not one-hot over " + v
-                        + " classes (one entry 1, the rest 0); mask the row to ignore it");
+                throw notOneHot(r, v);
             }
             idx[r] = (int) hot[r];
         }
         return idx;
+    }
+
+    private static IllegalArgumentException notOneHot(int r, int v) {
+        return new IllegalArgumentException("labels row " + r + " is not one-hot over " + v
+                + " classes (one entry 1, the rest 0); mask the row to ignore it");
     }
 
     /** The largest n such that every integer in [0, n] is exact in the dtype; -1 if it holds no integers. */

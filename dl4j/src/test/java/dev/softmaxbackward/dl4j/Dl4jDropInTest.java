@@ -26,6 +26,7 @@ import org.nd4j.linalg.api.buffer.DataType;
 import org.nd4j.linalg.api.ndarray.INDArray;
 import org.nd4j.linalg.dataset.DataSet;
 import org.nd4j.linalg.factory.Nd4j;
+import org.nd4j.linalg.indexing.NDArrayIndex;
 import org.nd4j.linalg.learning.config.NoOp;
 import org.nd4j.linalg.learning.config.Sgd;
 import org.nd4j.linalg.lossfunctions.ILossFunction;
@@ -453,6 +454,45 @@ class Dl4jDropInTest {
                 new Dl4jSoftmax(), null), "weights.length 2 != preOutput columns 300");
         assertMessage(() -> loss.computeGradient(indices(new int[] {1, 2, 3}), pre,
                 Activation.SIGMOID.getActivationFunction(), null), "activationFn must be a softmax");
+    }
+
+    /**
+     * One-hot labels: the hot index of every row, -0.0 counting as 0 (as ND4J's CountNonZero counts a
+     * FLOAT or DOUBLE one), and rows that are not one-hot
+     * (two ones, a 2, a 0.5, a NaN, none) named, for the byte scan (FLOAT, DOUBLE; rows longer than its
+     * 64 KiB chunk) and the native reductions (HALF, a view).
+     */
+    @Test
+    void oneHotLabelsAreReadOrRejectedByRow() {
+        FusedSoftmaxCrossEntropy loss = new FusedSoftmaxCrossEntropy();
+        for (int v : new int[] {5, 20_000}) {
+            int b = 4;
+            INDArray pre = Nd4j.rand(DataType.DOUBLE, b, v);
+            int[] l = {v - 1, 0, v / 2, v / 2 + 1};
+            double expected = loss.computeScore(indices(l), pre, new Dl4jSoftmax(), null, false);
+            for (DataType t : new DataType[] {DataType.FLOAT, DataType.DOUBLE, DataType.HALF}) {
+                INDArray hot = oneHot(l, v).castTo(t);
+                if (t != DataType.HALF) { // ND4J's CountNonZero counts a HALF -0.0 as non-zero
+                    hot.putScalar(1, v - 1, -0.0);
+                    hot.putScalar(2, 0, -0.0);
+                }
+                assertEquals(expected, loss.computeScore(hot, pre, new Dl4jSoftmax(), null, false), 0.0, t + " V=" + v);
+                INDArray wide = Nd4j.zeros(t, b, v + 3);
+                wide.get(NDArrayIndex.all(), NDArrayIndex.interval(0, v)).assign(hot);
+                INDArray view = wide.get(NDArrayIndex.all(), NDArrayIndex.interval(0, v));
+                assertEquals(expected, loss.computeScore(view, pre, new Dl4jSoftmax(), null, false), 0.0,
+                        t + " view V=" + v);
+                for (double bad : new double[] {1.0, 2.0, 0.5, Double.NaN}) {
+                    INDArray labels = oneHot(l, v).castTo(t);
+                    labels.putScalar(2, bad == 1.0 ? v - 1 : v / 2, bad); // a second 1 at the row's end
+                    assertMessage(() -> loss.computeGradient(labels, pre, new Dl4jSoftmax(), null),
+                            "labels row 2 is not one-hot over " + v);
+                }
+                INDArray none = oneHot(l, v).castTo(t);
+                none.putScalar(3, v / 2 + 1, 0.0);
+                assertMessage(() -> loss.computeGradient(none, pre, new Dl4jSoftmax(), null), "labels row 3 is not one-hot");
+            }
+        }
     }
 
     static void assertMessage(org.junit.jupiter.api.function.Executable call, String... parts) {
