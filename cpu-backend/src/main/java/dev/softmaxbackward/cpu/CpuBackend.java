@@ -414,10 +414,25 @@ public final class CpuBackend implements SoftmaxBackwardBackend {
      */
     public INDArray softmaxCrossEntropyBackward(INDArray logits, int[] labels, double[] rowScale, INDArray gradIn,
                                                 double[] yAtLabel) {
+        return softmaxCrossEntropyBackward(logits, labels, rowScale, gradIn, yAtLabel, null);
+    }
+
+    /**
+     * {@link #softmaxCrossEntropyBackward(INDArray, int[], double[], INDArray, double[])}, also writing a
+     * copy of {@code logits} into {@code logitsCopy} (same checks; not {@code gradIn}) in the same pass,
+     * unless it is null: what a caller keeps to recognise the same logits later, for the cost of the
+     * writes alone. FLOAT and DOUBLE entries are copied as values (a signalling NaN may become quiet).
+     */
+    public INDArray softmaxCrossEntropyBackward(INDArray logits, int[] labels, double[] rowScale, INDArray gradIn,
+                                                double[] yAtLabel, INDArray logitsCopy) {
         Arguments.notNull(labels, "labels");
         Arguments.notNull(rowScale, "rowScale");
         Arguments.notNull(yAtLabel, "yAtLabel");
-        NdArrays.Batch b = NdArrays.check(new String[] {"logits", "gradIn"}, logits, gradIn);
+        if (logitsCopy != null && logitsCopy == gradIn) {
+            throw new IllegalArgumentException("logitsCopy must not be gradIn");
+        }
+        NdArrays.Batch b = logitsCopy == null ? NdArrays.check(new String[] {"logits", "gradIn"}, logits, gradIn)
+                : NdArrays.check(new String[] {"logits", "gradIn", "logitsCopy"}, logits, gradIn, logitsCopy);
         Arguments.labels(labels, b.rows(), b.cols());
         if (rowScale.length != b.rows()) {
             throw new IllegalArgumentException("rowScale.length " + rowScale.length + " != rows " + b.rows());
@@ -428,6 +443,9 @@ public final class CpuBackend implements SoftmaxBackwardBackend {
         DataType dtype = b.dtype();
         if (dtype != DataType.FLOAT && dtype != DataType.DOUBLE) {
             // 16-bit rows: the two passes, y read at each label in between
+            if (logitsCopy != null) {
+                logitsCopy.assign(logits);
+            }
             softmax(logits, gradIn);
             for (int r = 0; r < b.rows(); r++) {
                 yAtLabel[r] = labels[r] == Arguments.IGNORE_INDEX ? Double.NaN : gradIn.getDouble(r, labels[r]);
@@ -439,9 +457,14 @@ public final class CpuBackend implements SoftmaxBackwardBackend {
         RowKernel k = kernel;
         NdArrays.View in = b.view(0);
         NdArrays.View o = b.view(1);
+        NdArrays.View copy = logitsCopy == null ? null : b.view(2);
         eachRow(b, (r, s) -> {
             double[] x = s.input();
-            double sum = RowOps.exps(x, k.readRow(f64, in.buffer(), in.row(r), x, cols), cols, f64, s);
+            double max = k.readRow(f64, in.buffer(), in.row(r), x, cols);
+            if (copy != null) {
+                k.writeQuotients(f64, x, 1.0, copy.buffer(), copy.row(r), cols); // x / 1 = x: the entries again
+            }
+            double sum = RowOps.exps(x, max, cols, f64, s);
             int label = labels[r];
             double[] e = s.row();
             yAtLabel[r] = label == Arguments.IGNORE_INDEX ? Double.NaN : f64 ? e[label] / sum : (float) (e[label] / sum);

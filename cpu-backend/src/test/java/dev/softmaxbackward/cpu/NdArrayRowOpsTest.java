@@ -80,6 +80,11 @@ class NdArrayRowOpsTest {
             assertSame(out, cpu.softmaxCrossEntropyBackward(logits, labels, rowScale, out, yAtLabel));
             NdArrayTest.assertBits(expected, NdArrayTest.read(out), dtype + " cols " + cols);
             NdArrayTest.assertBits(expectedY, yAtLabel, dtype + " y at the labels, cols " + cols);
+            INDArray copy = NdArrayTest.array(new double[rows * cols], rows, cols, dtype, view, 7);
+            INDArray out2 = out.ulike();
+            cpu.softmaxCrossEntropyBackward(logits, labels, rowScale, out2, yAtLabel, copy);
+            NdArrayTest.assertBits(expected, NdArrayTest.read(out2), dtype + " with a copy, cols " + cols);
+            NdArrayTest.assertBits(NdArrayTest.read(logits), NdArrayTest.read(copy), dtype + " the copy, cols " + cols);
             cpu.softmaxCrossEntropyBackward(logits, labels, rowScale, logits, yAtLabel);
             NdArrayTest.assertBits(expected, NdArrayTest.read(logits), dtype + " in place, cols " + cols);
         }
@@ -90,6 +95,13 @@ class NdArrayRowOpsTest {
         e = assertThrows(IllegalArgumentException.class,
                 () -> cpu.softmaxCrossEntropyBackward(a, new int[] {0, 1}, new double[2], a.ulike(), new double[3]));
         assertTrue(e.getMessage().contains("yAtLabel.length 3"), e.getMessage());
+        INDArray g = a.ulike();
+        e = assertThrows(IllegalArgumentException.class,
+                () -> cpu.softmaxCrossEntropyBackward(a, new int[] {0, 1}, new double[2], g, new double[2], g));
+        assertTrue(e.getMessage().contains("logitsCopy must not be gradIn"), e.getMessage());
+        e = assertThrows(IllegalArgumentException.class, () -> cpu.softmaxCrossEntropyBackward(a, new int[] {0, 1},
+                new double[2], g, new double[2], Nd4j.zeros(dtype, 2, 4)));
+        assertTrue(e.getMessage().contains("logitsCopy shape [2, 4]"), e.getMessage());
     }
 
     /**

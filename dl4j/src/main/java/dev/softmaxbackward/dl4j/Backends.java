@@ -51,12 +51,16 @@ final class Backends {
     /**
      * {@link #crossEntropyBackward} of {@link #softmax}{@code (logits)} in one softmax pass, with no
      * softmax array on the cpu backend (its fused entry point); {@code yAtLabel[r]} is the softmax's entry
-     * at row r's label (NaN for an ignored row), for the score. gradIn may be logits. Returns gradIn.
+     * at row r's label (NaN for an ignored row), for the score; logits are copied into logitsCopy (a dense
+     * C-order array, or null: no copy) in the same pass. gradIn may be logits. Returns gradIn.
      */
     static INDArray softmaxCrossEntropy(INDArray logits, int[] labels, double[] rowScale, INDArray gradIn,
-            double[] yAtLabel) {
+            double[] yAtLabel, INDArray logitsCopy) {
         SoftmaxBackwardBackend b = backend();
         if (!isCpu(b)) {
+            if (logitsCopy != null) {
+                logitsCopy.assign(logits);
+            }
             INDArray y = softmax(logits, gradIn);
             for (int r = 0; r < labels.length; r++) {
                 yAtLabel[r] = labels[r] == FusedSoftmaxCrossEntropy.IGNORE_INDEX ? Double.NaN : entry(y, r, labels[r]);
@@ -66,7 +70,7 @@ final class Backends {
         rowsCols("logits", logits);
         requireSameShape("gradIn", gradIn, "logits", logits);
         SOFTMAX_PASSES.increment();
-        return CpuPath.softmaxCrossEntropy(b, logits, labels, rowScale, gradIn, yAtLabel);
+        return CpuPath.softmaxCrossEntropy(b, logits, labels, rowScale, gradIn, yAtLabel, logitsCopy);
     }
 
     /**
@@ -194,10 +198,10 @@ final class Backends {
         }
 
         static INDArray softmaxCrossEntropy(SoftmaxBackwardBackend b, INDArray logits, int[] labels,
-                double[] rowScale, INDArray gradIn, double[] yAtLabel) {
+                double[] rowScale, INDArray gradIn, double[] yAtLabel, INDArray logitsCopy) {
             INDArray o = cOrderTarget(gradIn);
             ((dev.softmaxbackward.cpu.CpuBackend) b).softmaxCrossEntropyBackward(
-                    o == gradIn && logits == gradIn ? o : cOrder(logits), labels, rowScale, o, yAtLabel);
+                    o == gradIn && logits == gradIn ? o : cOrder(logits), labels, rowScale, o, yAtLabel, logitsCopy);
             return writeBack(o, gradIn);
         }
 

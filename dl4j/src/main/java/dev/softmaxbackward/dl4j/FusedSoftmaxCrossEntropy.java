@@ -103,9 +103,11 @@ public class FusedSoftmaxCrossEntropy implements ILossFunction {
     public INDArray computeGradient(INDArray labels, INDArray preOutput, IActivation activationFn, INDArray mask) {
         Rows rows = rows(labels, preOutput, activationFn, mask);
         double[] yAtLabel = new double[rows.b];
-        INDArray gradient = Backends.softmaxCrossEntropy(preOutput, rows.labels, rows.scale, preOutput.ulike(), yAtLabel);
-        if (SCORE_CACHE) {
-            lastStep().keep(preOutput, rows, rows.scores(yAtLabel));
+        LastStep last = SCORE_CACHE ? lastStep() : null;
+        INDArray gradient = Backends.softmaxCrossEntropy(preOutput, rows.labels, rows.scale, preOutput.ulike(), yAtLabel,
+                last == null ? null : last.copyTarget(preOutput));
+        if (last != null) {
+            last.keep(rows, rows.scores(yAtLabel));
         }
         return gradient;
     }
@@ -115,7 +117,8 @@ public class FusedSoftmaxCrossEntropy implements ILossFunction {
             IActivation activationFn, INDArray mask, boolean average) {
         Rows rows = rows(labels, preOutput, activationFn, mask);
         double[] yAtLabel = new double[rows.b];
-        INDArray gradient = Backends.softmaxCrossEntropy(preOutput, rows.labels, rows.scale, preOutput.ulike(), yAtLabel);
+        INDArray gradient = Backends.softmaxCrossEntropy(preOutput, rows.labels, rows.scale, preOutput.ulike(), yAtLabel,
+                null);
         double sum = 0;
         for (double s : rows.scores(yAtLabel)) {
             sum += s;
@@ -151,13 +154,19 @@ public class FusedSoftmaxCrossEntropy implements ILossFunction {
         double[] scale;
         double[] scores;
 
-        void keep(INDArray preOutput, Rows rows, double[] rowScores) {
+        /** The array this call's pre-activations are copied into (the softmax pass writes it); drops the kept scores. */
+        INDArray copyTarget(INDArray preOutput) {
+            scores = null;
             if (pre == null || pre.dataType() != preOutput.dataType() || !Arrays.equals(pre.shape(), preOutput.shape())) {
                 try (MemoryWorkspace ws = Nd4j.getMemoryManager().scopeOutOfWorkspaces()) {
                     pre = Nd4j.createUninitialized(preOutput.dataType(), preOutput.shape(), 'c');
                 }
             }
-            pre.assign(preOutput);
+            return pre;
+        }
+
+        /** Keeps the scores of the pre-activations just copied into {@link #copyTarget}'s array. */
+        void keep(Rows rows, double[] rowScores) {
             labels = rows.labels;
             scale = rows.scale;
             scores = rowScores;
