@@ -227,29 +227,38 @@ abstract class BufferKernel<M> extends DelegatingKernel {
         return max;
     }
 
-    /** The vector part of {@link #readRow} for float32 entries: {@code dst[0, end)} and their max. */
+    /**
+     * The vector part of {@link #readRow} for float32 entries: {@code dst[0, end)} and their max. The max
+     * takes no MAX, blend or reduction (see {@link VectorRowOps#max(double[], int)}).
+     */
     private double maxOfFloats(M m, int at, double[] dst, int end) {
-        DoubleVector mv = DoubleVector.broadcast(D, Double.NEGATIVE_INFINITY);
-        DoubleVector nan = DoubleVector.zero(D);
+        double max = Double.NEGATIVE_INFINITY;
         for (int k = 0; k < end; k += L) {
             DoubleVector x = VectorKernel.widen(floats(m, at + 4 * k));
             x.intoArray(dst, k);
-            mv = mv.blend(x, mv.compare(VectorOperators.LT, x)); // no max(): see VectorRowOps.expShiftedVectors
-            nan = nan.blend(1.0, x.compare(VectorOperators.NE, x));
+            if (x.compare(VectorOperators.GT, DoubleVector.broadcast(D, max)).or(x.compare(VectorOperators.NE, x)).anyTrue()) {
+                for (int j = k; j < k + L; j++) { // no call, and no vector carried round the loop:
+                    // either boxed the loop's vectors (a box per new max)
+                    max = Math.max(max, dst[j]);
+                }
+            }
         }
-        return VectorRowOps.max(mv, nan);
+        return max;
     }
 
     private double maxOfDoubles(M m, int at, double[] dst, int end) {
-        DoubleVector mv = DoubleVector.broadcast(D, Double.NEGATIVE_INFINITY);
-        DoubleVector nan = DoubleVector.zero(D);
+        double max = Double.NEGATIVE_INFINITY;
         for (int k = 0; k < end; k += L) {
             DoubleVector x = doubles(m, at + 8 * k);
             x.intoArray(dst, k);
-            mv = mv.blend(x, mv.compare(VectorOperators.LT, x));
-            nan = nan.blend(1.0, x.compare(VectorOperators.NE, x));
+            if (x.compare(VectorOperators.GT, DoubleVector.broadcast(D, max)).or(x.compare(VectorOperators.NE, x)).anyTrue()) {
+                for (int j = k; j < k + L; j++) { // no call, and no vector carried round the loop:
+                    // either boxed the loop's vectors (a box per new max)
+                    max = Math.max(max, dst[j]);
+                }
+            }
         }
-        return VectorRowOps.max(mv, nan);
+        return max;
     }
 
     @Override

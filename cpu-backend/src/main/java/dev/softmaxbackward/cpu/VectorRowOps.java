@@ -117,36 +117,28 @@ final class VectorRowOps implements RowOps.Loops {
         return L;
     }
 
+    /**
+     * The running max takes a scalar step only for a vector with a lane above it or a NaN (after the
+     * first vectors, rarely): no MAX (see {@link #expShiftedVectors}), and no blend, which C2 left
+     * unintrinsified in these loops (a box per vector). The result is {@link Math#max}'s, but for the
+     * sign of a zero (+0 does not replace -0), which changes no {@code x - max} but that of a zero,
+     * and exp(+0) = exp(-0).
+     */
     @Override
     public double max(double[] x, int n) {
         int bound = D.loopBound(n);
-        DoubleVector m = DoubleVector.broadcast(D, Double.NEGATIVE_INFINITY);
-        DoubleVector nan = DoubleVector.zero(D);
+        double max = Double.NEGATIVE_INFINITY;
         for (int i = 0; i < bound; i += L) {
             DoubleVector v = DoubleVector.fromArray(D, x, i);
-            m = m.blend(v, m.compare(VectorOperators.LT, v)); // not max(): see expShiftedVectors
-            nan = nan.blend(1.0, v.compare(VectorOperators.NE, v));
+            if (v.compare(VectorOperators.GT, DoubleVector.broadcast(D, max)).or(v.compare(VectorOperators.NE, v)).anyTrue()) {
+                for (int j = i; j < i + L; j++) { // no call, and no vector carried round the loop:
+                    // either boxed the loop's vectors (a box per new max)
+                    max = Math.max(max, x[j]);
+                }
+            }
         }
-        double max = max(m, nan);
         for (int i = bound; i < n; i++) {
             max = Math.max(max, x[i]);
-        }
-        return max;
-    }
-
-    /**
-     * The largest of the lanes of {@code m}, or NaN if a lane of {@code nan} is not 0: {@link Math#max}
-     * of the entries the lanes saw, but for the sign of a zero (a lane keeps the first of -0 and +0),
-     * which changes no {@code x - max} but that of a zero, and exp(+0) = exp(-0). Once per row.
-     */
-    static double max(DoubleVector m, DoubleVector nan) {
-        if (nan.compare(VectorOperators.NE, 0.0).anyTrue()) {
-            return Double.NaN;
-        }
-        double[] lanes = m.toArray();
-        double max = Double.NEGATIVE_INFINITY;
-        for (double l : lanes) {
-            max = Math.max(max, l);
         }
         return max;
     }
