@@ -32,9 +32,18 @@ final class OneHotRows {
         }
         ByteBuffer data = labels.data().asNio().duplicate().order(ByteOrder.nativeOrder()); // ND4J's order
         int w = t.width();
+        int parts = b * (long) v > (1 << 18) ? Math.min(b, 2 * Runtime.getRuntime().availableProcessors()) : 1;
         try {
-            IntStream rows = IntStream.range(0, b);
-            (b * (long) v > (1 << 18) ? rows.parallel() : rows).forEach(r -> idx[r] = hot(data, r * v * w, v, w));
+            IntStream all = IntStream.range(0, parts);
+            (parts > 1 ? all.parallel() : all).forEach(part -> {
+                // one pair of buffers per part, their windows moved per chunk: a slice per chunk was a heap
+                // allocation per row that escape analysis did not always remove
+                ByteBuffer rows = data.duplicate().order(ByteOrder.nativeOrder());
+                ByteBuffer zeros = ZEROS.duplicate();
+                for (int r = (int) ((long) b * part / parts), end = (int) ((long) b * (part + 1) / parts); r < end; r++) {
+                    idx[r] = hot(rows, zeros, r * v * w, v, w);
+                }
+            });
         } finally {
             Reference.reachabilityFence(labels); // the ByteBuffer does not keep ND4J's memory allocated
         }
@@ -42,19 +51,21 @@ final class OneHotRows {
     }
 
     /** The one entry 1 of the row of {@code v} entries of {@code w} bytes at {@code base}, or -1. */
-    private static int hot(ByteBuffer data, int base, int v, int w) {
+    private static int hot(ByteBuffer rows, ByteBuffer zeros, int base, int v, int w) {
         int hot = -1;
         int chunk = ZEROS.capacity() / w;
         int p = 0;
         while (p < v) {
             int len = Math.min(v - p, chunk);
-            int m = data.slice(base + p * w, len * w).mismatch(ZEROS.slice(0, len * w));
+            rows.limit(base + (p + len) * w).position(base + p * w);
+            zeros.limit(len * w).position(0);
+            int m = rows.mismatch(zeros);
             if (m < 0) {
                 p += len;
                 continue;
             }
             int e = p + m / w;
-            double value = w == 4 ? data.getFloat(base + e * 4) : data.getDouble(base + e * 8);
+            double value = w == 4 ? rows.getFloat(base + e * 4) : rows.getDouble(base + e * 8);
             if (value != 0) { // -0.0 counts as 0, as in CountNonZero
                 if (value != 1 || hot >= 0) {
                     return -1;
