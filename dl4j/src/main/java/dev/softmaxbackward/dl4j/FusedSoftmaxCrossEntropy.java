@@ -224,16 +224,17 @@ public class FusedSoftmaxCrossEntropy implements ILossFunction {
             return scores(yAtLabel);
         }
 
-        /** The row scores from each row's softmax entry at its label. */
+        /** The row scores from each row's softmax entry at its label, written over {@code yAtLabel} (returned). */
         double[] scores(double[] yAtLabel) {
-            double[] s = new double[b];
             for (int r = 0; r < b; r++) {
                 if (labels[r] != IGNORE_INDEX && scale[r] != 0) {
                     double p = Math.min(Math.max(yAtLabel[r], CLIP_EPS), 1 - CLIP_EPS);
-                    s[r] = -scale[r] * Math.log(p);
+                    yAtLabel[r] = -scale[r] * Math.log(p);
+                } else {
+                    yAtLabel[r] = 0;
                 }
             }
-            return s;
+            return yAtLabel;
         }
     }
 
