@@ -36,6 +36,17 @@ abstract class BufferKernel<M> extends DelegatingKernel {
     /** The view of {@code b} that the loads and stores below take, at byte offsets. */
     abstract M memory(ByteBuffer b);
 
+    /** {@link #memory(ByteBuffer)}, made once per buffer per task: {@code s} keeps it for the next rows. */
+    @SuppressWarnings("unchecked") // s holds only views this class made of the same buffer
+    final M memory(ByteBuffer b, Scratch s) {
+        Object v = s.view(b);
+        if (v == null) {
+            v = memory(b);
+            s.keepView(b, v);
+        }
+        return (M) v;
+    }
+
     abstract FloatVector floats(M m, int at);
 
     abstract DoubleVector doubles(M m, int at);
@@ -62,17 +73,17 @@ abstract class BufferKernel<M> extends DelegatingKernel {
         if (cols == 0) {
             return;
         }
-        M gm = memory(g);
-        M ym = memory(y);
+        M gm = memory(g, s);
+        M ym = memory(y, s);
         int segments = sums(gm, g, go, ym, y, yo, cols, width, s);
         if (width == F32) {
             float d = (float) ScalarKernel.constantRowMean(ScalarKernel.mean32(s, segments), g, go, cols, F32);
-            int end = outputs(gm, go, ym, yo, memory(out), oo, cols, d);
+            int end = outputs(gm, go, ym, yo, memory(out, s), oo, cols, d);
             ScalarKernel.outputs(g, go, y, yo, out, oo, end, cols, d);
         } else {
             double d = ScalarKernel.constantRowMean(ScalarKernel.mean64(s, segments), g, go, cols, F64);
             if (!ScalarKernel.finishedRare(g, go, y, yo, out, oo, cols, s, d)) {
-                int end = outputs(gm, go, ym, yo, memory(out), oo, cols, d);
+                int end = outputs(gm, go, ym, yo, memory(out, s), oo, cols, d);
                 ScalarKernel.outputs(g, go, y, yo, out, oo, end, cols, d);
             }
         }
@@ -216,9 +227,9 @@ abstract class BufferKernel<M> extends DelegatingKernel {
     // ---- the forward pass's and the cross-entropy's rows -----------------------------------------
 
     @Override
-    public final double readRow(boolean f64, ByteBuffer b, int at, double[] dst, int cols) {
+    public final double readRow(boolean f64, ByteBuffer b, int at, double[] dst, int cols, Scratch s) {
         int end = cols & -L;
-        double max = f64 ? maxOfDoubles(memory(b), at, dst, end) : maxOfFloats(memory(b), at, dst, end);
+        double max = f64 ? maxOfDoubles(memory(b, s), at, dst, end) : maxOfFloats(memory(b, s), at, dst, end);
         for (int k = end; k < cols; k++) {
             double x = f64 ? b.getDouble(at + 8 * k) : b.getFloat(at + 4 * k);
             dst[k] = x;
@@ -262,8 +273,9 @@ abstract class BufferKernel<M> extends DelegatingKernel {
     }
 
     @Override
-    public final void writeQuotients(boolean f64, double[] src, double divisor, ByteBuffer b, int at, int cols) {
-        M m = memory(b);
+    public final void writeQuotients(boolean f64, double[] src, double divisor, ByteBuffer b, int at, int cols,
+                                     Scratch s) {
+        M m = memory(b, s);
         int end = cols & -L;
         if (f64) {
             for (int k = 0; k < end; k += L) {
@@ -286,7 +298,7 @@ abstract class BufferKernel<M> extends DelegatingKernel {
 
     @Override
     public final void crossEntropyRow(boolean f64, ByteBuffer y, int yo, int label, double scale, ByteBuffer out,
-                                      int oo, int cols) {
+                                      int oo, int cols, Scratch s) {
         if (label == Arguments.IGNORE_INDEX) { // +0.0 everywhere
             for (int k = 0; k < cols; k++) {
                 if (f64) {
@@ -299,8 +311,8 @@ abstract class BufferKernel<M> extends DelegatingKernel {
         }
         // y[label] before any write: out may be y
         double yl = f64 ? y.getDouble(yo + 8 * label) : y.getFloat(yo + 4 * label);
-        M ym = memory(y);
-        M om = memory(out);
+        M ym = memory(y, s);
+        M om = memory(out, s);
         DoubleVector sc = DoubleVector.broadcast(D, scale);
         int end = cols & -L;
         // scale * (y - 0.0), RowOps.crossEntropyGradient's operations off the label
@@ -332,12 +344,12 @@ abstract class BufferKernel<M> extends DelegatingKernel {
 
     @Override
     public final void crossEntropyOfQuotients(boolean f64, double[] src, double divisor, int label, double scale,
-                                              ByteBuffer out, int oo, int cols) {
+                                              ByteBuffer out, int oo, int cols, Scratch s) {
         if (label == Arguments.IGNORE_INDEX) {
-            crossEntropyRow(f64, out, oo, label, scale, out, oo, cols); // +0.0 everywhere, nothing read
+            crossEntropyRow(f64, out, oo, label, scale, out, oo, cols, s); // +0.0 everywhere, nothing read
             return;
         }
-        M om = memory(out);
+        M om = memory(out, s);
         DoubleVector sc = DoubleVector.broadcast(D, scale);
         int end = cols & -L;
         // scale * (y - 0.0) with y = src / divisor rounded to the dtype, as crossEntropyRow of that row

@@ -316,8 +316,8 @@ public final class CpuBackend implements SoftmaxBackwardBackend {
         eachRow(b, (r, s) -> {
             double[] x = s.input();
             if (wide) {
-                double sum = RowOps.exps(x, k.readRow(f64, in.buffer(), in.row(r), x, cols), cols, f64, s);
-                k.writeQuotients(f64, s.row(), sum, o.buffer(), o.row(r), cols);
+                double sum = RowOps.exps(x, k.readRow(f64, in.buffer(), in.row(r), x, cols, s), cols, f64, s);
+                k.writeQuotients(f64, s.row(), sum, o.buffer(), o.row(r), cols, s);
             } else {
                 NdArrays.readRow(dtype, in, r, x, cols);
                 double sum = RowOps.exps(x, RowOps.max(x, cols), cols, false, s);
@@ -386,7 +386,7 @@ public final class CpuBackend implements SoftmaxBackwardBackend {
             // float32 and 16-bit rows take a float32 scale, as the float[] method does
             sc = f64 ? sc : (float) sc;
             if (wide) {
-                k.crossEntropyRow(f64, in.buffer(), in.row(r), labels[r], sc, o.buffer(), o.row(r), cols);
+                k.crossEntropyRow(f64, in.buffer(), in.row(r), labels[r], sc, o.buffer(), o.row(r), cols, s);
                 return;
             }
             double[] y = s.input();
@@ -460,9 +460,9 @@ public final class CpuBackend implements SoftmaxBackwardBackend {
         NdArrays.View copy = logitsCopy == null ? null : b.view(2);
         eachRow(b, (r, s) -> {
             double[] x = s.input();
-            double max = k.readRow(f64, in.buffer(), in.row(r), x, cols);
+            double max = k.readRow(f64, in.buffer(), in.row(r), x, cols, s);
             if (copy != null) {
-                k.writeQuotients(f64, x, 1.0, copy.buffer(), copy.row(r), cols); // x / 1 = x: the entries again
+                k.writeQuotients(f64, x, 1.0, copy.buffer(), copy.row(r), cols, s); // x / 1 = x: the entries again
             }
             double sum = RowOps.exps(x, max, cols, f64, s);
             int label = labels[r];
@@ -470,7 +470,7 @@ public final class CpuBackend implements SoftmaxBackwardBackend {
             yAtLabel[r] = label == Arguments.IGNORE_INDEX ? Double.NaN : f64 ? e[label] / sum : (float) (e[label] / sum);
             // float32 rows take a float32 scale, as the float[] method does
             double sc = f64 ? rowScale[r] : (float) rowScale[r];
-            k.crossEntropyOfQuotients(f64, e, sum, label, sc, o.buffer(), o.row(r), cols);
+            k.crossEntropyOfQuotients(f64, e, sum, label, sc, o.buffer(), o.row(r), cols, s);
         });
         return gradIn;
     }

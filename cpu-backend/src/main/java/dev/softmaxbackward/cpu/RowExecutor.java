@@ -145,6 +145,7 @@ final class RowExecutor {
 
     /** Keeps {@code scratch} for this thread's next task of its width */
     static void keepScratch(Scratch scratch) {
+        scratch.forgetViews();
         if (scratch.cols() <= MAX_KEPT_COLS) {
             KEPT.set(scratch);
         }

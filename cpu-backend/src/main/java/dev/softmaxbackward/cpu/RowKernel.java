@@ -33,7 +33,7 @@ interface RowKernel {
      * widened into {@code dst[0, cols)}; returns their largest ({@link Math#max}'s, a zero's sign aside). Here the scalar
      * loop; {@link BufferKernel} reads vectors.
      */
-    default double readRow(boolean f64, ByteBuffer b, int at, double[] dst, int cols) {
+    default double readRow(boolean f64, ByteBuffer b, int at, double[] dst, int cols, Scratch s) {
         double max = Double.NEGATIVE_INFINITY;
         for (int k = 0; k < cols; k++) {
             double x = f64 ? b.getDouble(at + 8 * k) : b.getFloat(at + 4 * k);
@@ -44,7 +44,8 @@ interface RowKernel {
     }
 
     /** {@code src[k] / divisor} for {@code k < cols}, each rounded once to the row's dtype, into {@code b} at byte {@code at}. */
-    default void writeQuotients(boolean f64, double[] src, double divisor, ByteBuffer b, int at, int cols) {
+    default void writeQuotients(boolean f64, double[] src, double divisor, ByteBuffer b, int at, int cols,
+                                Scratch s) {
         for (int k = 0; k < cols; k++) {
             double q = src[k] / divisor;
             if (f64) {
@@ -61,7 +62,7 @@ interface RowKernel {
      * the same entries ({@code y[label]} is read before anything is written).
      */
     default void crossEntropyRow(boolean f64, ByteBuffer y, int yo, int label, double scale, ByteBuffer out, int oo,
-                                 int cols) {
+                                 int cols, Scratch s) {
         for (int k = 0; k < cols; k++) {
             double g = RowOps.crossEntropyGradient(f64 ? y.getDouble(yo + 8 * k) : y.getFloat(yo + 4 * k), k, label,
                     scale);
@@ -78,7 +79,7 @@ interface RowKernel {
      * row that {@link #writeQuotients} would write), without writing it: into {@code out} at byte {@code oo}.
      */
     default void crossEntropyOfQuotients(boolean f64, double[] src, double divisor, int label, double scale,
-                                         ByteBuffer out, int oo, int cols) {
+                                         ByteBuffer out, int oo, int cols, Scratch s) {
         for (int k = 0; k < cols; k++) {
             double q = src[k] / divisor;
             double y = f64 ? q : (float) q;

@@ -20,6 +20,14 @@ final class Scratch {
     private final int cols;
     private double[] row;
     private double[] input;
+    /**
+     * The memory views ({@link BufferKernel#memory}) of the last few ByteBuffers this task's rows used,
+     * by identity, so that a row does not make new ones (on JDK 22+ a MemorySegment object per array per
+     * row); forgotten when the Scratch is kept, so a kept one holds no array's memory.
+     */
+    private final Object[] buffers = new Object[4];
+    private final Object[] views = new Object[4];
+    private int nextView;
     private final float[][] floats = new float[2][];
     private final double[][] doubles = new double[2][];
 
@@ -30,6 +38,28 @@ final class Scratch {
         segAC = new double[segments];
         segBS = new double[segments];
         segBC = new double[segments];
+    }
+
+    /** The view of {@code b} kept by {@link #keepView}, or null. */
+    Object view(Object b) {
+        for (int i = 0; i < buffers.length; i++) {
+            if (buffers[i] == b) {
+                return views[i];
+            }
+        }
+        return null;
+    }
+
+    void keepView(Object b, Object view) {
+        buffers[nextView] = b;
+        views[nextView] = view;
+        nextView = (nextView + 1) % buffers.length;
+    }
+
+    /** Drops every kept view (and so every reference to an array's memory). */
+    void forgetViews() {
+        java.util.Arrays.fill(buffers, null);
+        java.util.Arrays.fill(views, null);
     }
 
     /** The row width this Scratch was made for. */

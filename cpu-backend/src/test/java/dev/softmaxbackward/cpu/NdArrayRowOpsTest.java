@@ -165,7 +165,8 @@ class NdArrayRowOpsTest {
                     assertEquals(special, RowOps.max(x, cols), what);
                     java.nio.ByteBuffer b = java.nio.ByteBuffer.allocateDirect(8 * cols).order(java.nio.ByteOrder.LITTLE_ENDIAN);
                     b.asDoubleBuffer().put(x);
-                    assertEquals(special, Kernels.defaultKernel().readRow(true, b, 0, new double[cols], cols), what);
+                    assertEquals(special, Kernels.defaultKernel().readRow(true, b, 0, new double[cols], cols, new Scratch(cols)),
+                            what);
                 }
             }
         }
