@@ -21,9 +21,9 @@ final class RowOps {
     private static final Logger LOG = LoggerFactory.getLogger(CpuBackend.class);
 
     /**
-     * Entries per call of {@link Loops#expShiftedVectors}: with whole rows of 50,000 per call, C2 at
-     * times compiled that loop 5x slower (when it first ran inside the backend's row tasks, never when
-     * it first ran on short rows); chunks also bound the rescan of a chunk with a special entry.
+     * Entries per call of {@link Loops#expShiftedVectors}: a chunk with an entry outside the general path
+     * (tiny, underflowing, NaN) is rescanned vector by vector, so one such entry costs a rescan of 2048
+     * entries, not of the whole row.
      */
     private static final int EXP_CHUNK = 2048;
 

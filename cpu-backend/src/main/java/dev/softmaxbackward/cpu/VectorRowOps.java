@@ -40,7 +40,7 @@ import jdk.incubator.vector.VectorSpecies;
  *       {@code t + 1.5*2^52}.</li>
  * </ul>
  * Every other vector runs the scalar {@link FdlibmExp#exp} lane by lane: a branchy vector version of
- * all of fdlibm's cases ran 2x slower on the common vectors, and at times, by C2's choices, 5x.
+ * all of fdlibm's cases ran 2x slower on the common vectors.
  * No FMA: each multiply and add is its own rounding, as in the C. Loaded by name only (see RowOps).
  */
 final class VectorRowOps implements RowOps.Loops {
@@ -96,8 +96,8 @@ final class VectorRowOps implements RowOps.Loops {
     }
 
     /**
-     * The bits of each lane. With the species spelled out: through {@code viewAsIntegralLanes()}, C2 at
-     * times did not know the result's class, and then boxed every vector of the loop (5x slower).
+     * The bits of each lane, as a vector of the long species of the same shape (spelled out, so that C2
+     * knows the result's class where it compiles the loop; inlined there, as it is this small).
      */
     private static LongVector bits(DoubleVector v) {
         return (LongVector) v.convertShape(VectorOperators.REINTERPRET_D2L, LONGS, 0);
