@@ -33,6 +33,13 @@ class ReachabilityTest {
         List<double[]> ys = new ArrayList<>();
         List<double[]> gs = new ArrayList<>();
         List<double[]> expected = new ArrayList<>();
+        List<double[]> expectedFused = new ArrayList<>(); // softmax of g as logits, then its cross-entropy
+        int[] labels = new int[ROWS];
+        for (int r = 0; r < ROWS; r++) {
+            labels[r] = (7 * r) % COLS;
+        }
+        double[] ones = new double[ROWS];
+        java.util.Arrays.fill(ones, 1.0);
         for (int i = 0; i < 4; i++) {
             double[] y = Data.y(rnd, ROWS, COLS);
             double[] g = Data.g(rnd, ROWS, COLS);
@@ -41,6 +48,11 @@ class ReachabilityTest {
             ys.add(y);
             gs.add(g);
             expected.add(e);
+            double[] soft = new double[ROWS * COLS];
+            new ReferenceBackend().softmax(g, soft, ROWS, COLS);
+            double[] ce = new double[ROWS * COLS];
+            new ReferenceBackend().crossEntropyBackward(soft, labels, 1.0, ce, ROWS, COLS);
+            expectedFused.add(ce);
         }
         AtomicBoolean stop = new AtomicBoolean();
         List<Thread> churn = new ArrayList<>();
@@ -66,10 +78,14 @@ class ReachabilityTest {
         try {
             for (int call = 0; call < CALLS; call++) {
                 int i = call & 3;
-                INDArray out = cpu.softmaxBackward(Nd4j.create(gs.get(i), shape, 'c'),
-                        Nd4j.create(ys.get(i), shape, 'c'));
+                boolean fused = (call & 4) != 0; // the one-pass forward and cross-entropy, every other 4 calls
+                INDArray out = fused
+                        ? cpu.softmaxCrossEntropyBackward(Nd4j.create(gs.get(i), shape, 'c'), labels, ones,
+                                Nd4j.createUninitialized(DataType.DOUBLE, shape, 'c'), new double[ROWS],
+                                Nd4j.createUninitialized(DataType.DOUBLE, shape, 'c'))
+                        : cpu.softmaxBackward(Nd4j.create(gs.get(i), shape, 'c'), Nd4j.create(ys.get(i), shape, 'c'));
                 double[] actual = out.data().asDouble();
-                double[] e = expected.get(i);
+                double[] e = (fused ? expectedFused : expected).get(i);
                 for (int k = 0; k < e.length; k++) {
                     if (Double.doubleToRawLongBits(e[k]) != Double.doubleToRawLongBits(actual[k])) {
                         if (first == null) {
