@@ -231,9 +231,8 @@ abstract class BufferKernel<M> extends DelegatingKernel {
         int end = cols & -L;
         double max = f64 ? maxOfDoubles(memory(b, s), at, dst, end) : maxOfFloats(memory(b, s), at, dst, end);
         for (int k = end; k < cols; k++) {
-            double x = f64 ? b.getDouble(at + 8 * k) : b.getFloat(at + 4 * k);
-            dst[k] = x;
-            max = Math.max(max, x);
+            dst[k] = RowKernel.entry(f64, b, at, k);
+            max = Math.max(max, dst[k]);
         }
         return max;
     }
@@ -287,12 +286,7 @@ abstract class BufferKernel<M> extends DelegatingKernel {
             }
         }
         for (int k = end; k < cols; k++) {
-            double q = src[k] / divisor;
-            if (f64) {
-                b.putDouble(at + 8 * k, q);
-            } else {
-                b.putFloat(at + 4 * k, (float) q);
-            }
+            RowKernel.putEntry(f64, b, at, k, src[k] / divisor);
         }
     }
 
@@ -301,16 +295,12 @@ abstract class BufferKernel<M> extends DelegatingKernel {
                                       int oo, int cols, Scratch s) {
         if (label == Arguments.IGNORE_INDEX) { // +0.0 everywhere
             for (int k = 0; k < cols; k++) {
-                if (f64) {
-                    out.putDouble(oo + 8 * k, 0.0);
-                } else {
-                    out.putFloat(oo + 4 * k, 0.0f);
-                }
+                RowKernel.putEntry(f64, out, oo, k, 0.0);
             }
             return;
         }
         // y[label] before any write: out may be y
-        double yl = f64 ? y.getDouble(yo + 8 * label) : y.getFloat(yo + 4 * label);
+        double yl = RowKernel.entry(f64, y, yo, label);
         M ym = memory(y, s);
         M om = memory(out, s);
         DoubleVector sc = DoubleVector.broadcast(D, scale);
@@ -326,20 +316,10 @@ abstract class BufferKernel<M> extends DelegatingKernel {
             }
         }
         for (int k = end; k < cols; k++) {
-            double g = RowOps.crossEntropyGradient(f64 ? y.getDouble(yo + 8 * k) : y.getFloat(yo + 4 * k), k, label,
-                    scale);
-            if (f64) {
-                out.putDouble(oo + 8 * k, g);
-            } else {
-                out.putFloat(oo + 4 * k, (float) g);
-            }
+            RowKernel.putEntry(f64, out, oo, k,
+                    RowOps.crossEntropyGradient(RowKernel.entry(f64, y, yo, k), k, label, scale));
         }
-        double g = RowOps.crossEntropyGradient(yl, label, label, scale);
-        if (f64) {
-            out.putDouble(oo + 8 * label, g);
-        } else {
-            out.putFloat(oo + 4 * label, (float) g);
-        }
+        RowKernel.putEntry(f64, out, oo, label, RowOps.crossEntropyGradient(yl, label, label, scale));
     }
 
     @Override
@@ -364,16 +344,10 @@ abstract class BufferKernel<M> extends DelegatingKernel {
             }
         }
         for (int k = end; k < cols; k++) {
-            putGradient(f64, src[k] / divisor, k, label, scale, out, oo);
+            RowKernel.putEntry(f64, out, oo, k,
+                    RowOps.crossEntropyGradient(RowKernel.quotient(f64, src[k], divisor), k, label, scale));
         }
-        putGradient(f64, src[label] / divisor, label, label, scale, out, oo);
-    }
-
-    private static void putGradient(boolean f64, double q, int k, int label, double scale, ByteBuffer out, int oo) {
-        if (f64) {
-            out.putDouble(oo + 8 * k, RowOps.crossEntropyGradient(q, k, label, scale));
-        } else {
-            out.putFloat(oo + 4 * k, (float) RowOps.crossEntropyGradient((float) q, k, label, scale));
-        }
+        RowKernel.putEntry(f64, out, oo, label,
+                RowOps.crossEntropyGradient(RowKernel.quotient(f64, src[label], divisor), label, label, scale));
     }
 }

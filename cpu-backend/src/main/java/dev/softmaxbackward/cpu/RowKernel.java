@@ -28,17 +28,30 @@ interface RowKernel {
 
     // ---- the forward pass's and the cross-entropy's INDArray rows (FLOAT or DOUBLE entries) ---------
 
+    /** Entry {@code k} of a row at byte {@code at}: float64 if {@code f64}, else float32 widened (exact). */
+    static double entry(boolean f64, ByteBuffer b, int at, int k) {
+        return f64 ? b.getDouble(at + 8 * k) : b.getFloat(at + 4 * k);
+    }
+
+    /** {@code v} rounded once to the row's dtype, as entry {@code k} of the row at byte {@code at}. */
+    static void putEntry(boolean f64, ByteBuffer b, int at, int k, double v) {
+        if (f64) {
+            b.putDouble(at + 8 * k, v);
+        } else {
+            b.putFloat(at + 4 * k, (float) v);
+        }
+    }
+
     /**
      * The {@code cols} entries at byte {@code at} of {@code b} (float64 if {@code f64}, else float32)
-     * widened into {@code dst[0, cols)}; returns their largest ({@link Math#max}'s, a zero's sign aside). Here the scalar
-     * loop; {@link BufferKernel} reads vectors.
+     * widened into {@code dst[0, cols)}; returns their largest ({@link Math#max}'s, a zero's sign aside).
+     * Here the scalar loop; {@link BufferKernel} reads vectors.
      */
     default double readRow(boolean f64, ByteBuffer b, int at, double[] dst, int cols, Scratch s) {
         double max = Double.NEGATIVE_INFINITY;
         for (int k = 0; k < cols; k++) {
-            double x = f64 ? b.getDouble(at + 8 * k) : b.getFloat(at + 4 * k);
-            dst[k] = x;
-            max = Math.max(max, x);
+            dst[k] = entry(f64, b, at, k);
+            max = Math.max(max, dst[k]);
         }
         return max;
     }
@@ -47,12 +60,7 @@ interface RowKernel {
     default void writeQuotients(boolean f64, double[] src, double divisor, ByteBuffer b, int at, int cols,
                                 Scratch s) {
         for (int k = 0; k < cols; k++) {
-            double q = src[k] / divisor;
-            if (f64) {
-                b.putDouble(at + 8 * k, q);
-            } else {
-                b.putFloat(at + 4 * k, (float) q);
-            }
+            putEntry(f64, b, at, k, src[k] / divisor);
         }
     }
 
@@ -64,13 +72,7 @@ interface RowKernel {
     default void crossEntropyRow(boolean f64, ByteBuffer y, int yo, int label, double scale, ByteBuffer out, int oo,
                                  int cols, Scratch s) {
         for (int k = 0; k < cols; k++) {
-            double g = RowOps.crossEntropyGradient(f64 ? y.getDouble(yo + 8 * k) : y.getFloat(yo + 4 * k), k, label,
-                    scale);
-            if (f64) {
-                out.putDouble(oo + 8 * k, g);
-            } else {
-                out.putFloat(oo + 4 * k, (float) g);
-            }
+            putEntry(f64, out, oo, k, RowOps.crossEntropyGradient(entry(f64, y, yo, k), k, label, scale));
         }
     }
 
@@ -81,14 +83,13 @@ interface RowKernel {
     default void crossEntropyOfQuotients(boolean f64, double[] src, double divisor, int label, double scale,
                                          ByteBuffer out, int oo, int cols, Scratch s) {
         for (int k = 0; k < cols; k++) {
-            double q = src[k] / divisor;
-            double y = f64 ? q : (float) q;
-            double g = RowOps.crossEntropyGradient(y, k, label, scale);
-            if (f64) {
-                out.putDouble(oo + 8 * k, g);
-            } else {
-                out.putFloat(oo + 4 * k, (float) g);
-            }
+            putEntry(f64, out, oo, k, RowOps.crossEntropyGradient(quotient(f64, src[k], divisor), k, label, scale));
         }
+    }
+
+    /** {@code x / divisor} rounded to the row's dtype (float32 rows: to float32), as the softmax writes it. */
+    static double quotient(boolean f64, double x, double divisor) {
+        double q = x / divisor;
+        return f64 ? q : (float) q;
     }
 }
