@@ -12,12 +12,11 @@ import java.nio.file.Path;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.SplittableRandom;
-import org.openjdk.jmh.util.ListStatistics;
 
 /**
  * Runs the C driver {@code bench/src/main/c/softmax_backward_ref.c}: through files to check its bits
  * against {@link ReferenceBackend}, and in its timing mode, whose per-iteration times get the same
- * statistics JMH reports (mean, 99.9 % confidence half-width). A process, not JNI: it works the same on
+ * statistics {@link BenchMain} takes of JMH's iterations (median and range). A process, not JNI: it works the same on
  * every JDK, and the C kernel's speed is measured without any Java in the loop.
  */
 final class CKernel {
@@ -148,27 +147,29 @@ final class CKernel {
         return ByteBuffer.wrap(Files.readAllBytes(of)).order(ByteOrder.LITTLE_ENDIAN);
     }
 
-    /** Times {@code mode} (kernel or memcpy) on {@code threads} threads; the row is named c:MODE_tTHREADS. */
-    static BenchMain.Row time(Path driver, String shape, String dtype, String mode, int threads, int warmups,
+    /** The driver's timing modes: the kernel, glibc's memcpy, and a copy with ordinary stores. */
+    static final List<String> MODES = List.of("kernel", "memcpy", "storecopy");
+
+    /** Times {@code mode} (one of {@link #MODES}) on {@code threads} threads; the row is named c:MODE_tTHREADS. */
+    static BenchMain.Row time(Path driver, String shape, String dtype, String mode, int threads, int round, int warmups,
                               int iterations, double warmupSeconds, double seconds)
             throws IOException, InterruptedException {
         String[] rc = shape.split("x");
         List<String> lines = run(List.of(driver.toString(), "bench", dtype, rc[0], rc[1], Integer.toString(threads),
                 mode, Integer.toString(warmups), Integer.toString(iterations), Double.toString(warmupSeconds),
                 Double.toString(seconds)));
-        ListStatistics stats = new ListStatistics();
+        List<Double> samples = new ArrayList<>();
         for (String line : lines) {
             if (line.startsWith("ns/op ")) {
-                stats.addValue(Double.parseDouble(line.substring(6).strip()));
+                samples.add(Double.parseDouble(line.substring(6).strip()));
             }
         }
-        if (stats.getN() == 0) {
+        if (samples.isEmpty()) {
             throw new IOException("the C driver printed no timings: " + lines);
         }
-        String name = "c:" + mode + "_t" + threads;
-        System.out.printf("# %s %s %s: %.0f ns/op%n", name, shape, dtype, stats.getMean());
-        return new BenchMain.Row(shape, dtype, name, stats.getMean(),
-                stats.getN() > 1 ? stats.getMeanErrorAt(0.999) : Double.NaN);
+        BenchMain.Row row = BenchMain.Row.of(shape, dtype, "c:" + mode + "_t" + threads, round, samples);
+        System.out.printf("# %s %s %s (round %d): %.0f ns/op (median)%n", row.method(), shape, dtype, round, row.nanos());
+        return row;
     }
 
     private static List<String> run(List<String> command) throws IOException, InterruptedException {
