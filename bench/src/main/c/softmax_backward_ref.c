@@ -236,31 +236,31 @@ static void backward(int f32, const void *g, const void *y, void *out, int rows,
     }
 }
 
-static void copy_parallel(char *dst, const char *src, size_t bytes, int threads) {
-#pragma omp parallel num_threads(threads)
-    {
-        int t = omp_get_thread_num(), n = omp_get_num_threads();
-        size_t from = bytes * t / n / 64 * 64, to = t + 1 == n ? bytes : bytes * (t + 1) / n / 64 * 64;
-        memcpy(dst + from, src + from, to - from);
-    }
-}
-
-/* The same copy with ordinary stores, which read each destination line for ownership before writing it,
- * as the kernel's stores (C's and Java's) do; glibc's memcpy streams a large copy past the cache with
+/* A copy with ordinary stores, which read each destination line for ownership before writing it, as
+ * the kernel's stores (C's and Java's) do; glibc's memcpy streams a large copy past the cache with
  * non-temporal stores, which skip that read. The attribute keeps gcc from turning the loop into memcpy. */
 __attribute__((optimize("no-tree-loop-distribute-patterns")))
-static void store_copy(double *restrict dst, const double *restrict src, size_t n) {
-    for (size_t i = 0; i < n; i++) {
+static void store_copy(char *restrict dst, const char *restrict src, size_t bytes) {
+    size_t words = bytes / sizeof(double);
+    for (size_t i = 0; i < words; i++) {
+        ((double *) dst)[i] = ((const double *) src)[i];
+    }
+    for (size_t i = words * sizeof(double); i < bytes; i++) {
         dst[i] = src[i];
     }
 }
 
-static void store_copy_parallel(char *dst, const char *src, size_t bytes, int threads) {
+/* `bytes` copied on `threads` threads, one 64-byte-aligned range each: by memcpy, or by store_copy. */
+static void copy_parallel(char *dst, const char *src, size_t bytes, int threads, int ordinaryStores) {
 #pragma omp parallel num_threads(threads)
     {
         int t = omp_get_thread_num(), n = omp_get_num_threads();
         size_t from = bytes * t / n / 64 * 64, to = t + 1 == n ? bytes : bytes * (t + 1) / n / 64 * 64;
-        store_copy((double *) (dst + from), (const double *) (src + from), (to - from) / sizeof(double));
+        if (ordinaryStores) {
+            store_copy(dst + from, src + from, to - from);
+        } else {
+            memcpy(dst + from, src + from, to - from);
+        }
     }
 }
 
@@ -353,10 +353,8 @@ int main(int argc, char **argv) {
         long calls = 0;
         double start = now(), elapsed;
         do {
-            if (storeMode) {
-                store_copy_parallel(dst, src, copyBytes, threads);
-            } else if (memcpyMode) {
-                copy_parallel(dst, src, copyBytes, threads);
+            if (memcpyMode) {
+                copy_parallel(dst, src, copyBytes, threads, storeMode);
             } else {
                 backward(f32, g, y, out, rows, cols, threads);
             }
