@@ -39,7 +39,7 @@ final class VectorKernel implements RowKernel {
     static final int GROUP = 4 * L;
 
     /**
-     * {@link RowNumerics#LANES}, as the stride of the float32 sum loops, in a field that C2 does not fold
+     * {@link RowNumerics#LANES}, as the stride of the float32 array sums loop, in a field that C2 does not fold
      * (it folds only static finals). With a constant stride the loop is a counted loop, and C2 on JDK 25
      * unrolls it eight times and issues its 32 loads in an order that walks each 1 KiB block of a row
      * downwards; the body is the same. Measured memory-bound on JDK 25 ([4096,4096], one thread), the
@@ -47,7 +47,7 @@ final class VectorKernel implements RowKernel {
      * A stride that is not a constant leaves the loop uncounted: not unrolled, its bounds checked at
      * every load. Never written.
      */
-    @SuppressWarnings("FieldMayBeFinal") // a final field is folded: the point is that this one is not
+    @SuppressWarnings("FieldCanBeFinal") // a final field is folded: the point is that this one is not
     static int floatStride = LANES;
 
     /** Whether this machine's preferred shape fits the 32-lane layout (it does on every x86 and ARM). */
