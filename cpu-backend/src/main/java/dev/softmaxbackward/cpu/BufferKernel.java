@@ -24,6 +24,11 @@ import jdk.incubator.vector.VectorOperators;
  * decides which), so C2 binds them by class-hierarchy analysis and inlines them into the loops: no
  * vector crosses a call that is not inlined, which would box it. Each segment pass is a method of its
  * own, kept small enough for C2 to inline everything in it (see {@link VectorKernel}).
+ *
+ * <p>Byte offsets are longs, computed as {@code long} from the loop index: C2 then sees each
+ * {@code MemorySegment} access as linear in the index and removes its bounds check from the loop. An
+ * {@code int} offset widened at each access could overflow before the widening, so JDK 25 kept a
+ * compare and branch before every load and store (in cache 15 % slower; bench/results/cpu.md, stop 23).
  */
 abstract class BufferKernel<M> extends DelegatingKernel {
     private static final int F32 = 4;
@@ -47,13 +52,13 @@ abstract class BufferKernel<M> extends DelegatingKernel {
         return (M) v;
     }
 
-    abstract FloatVector floats(M m, int at);
+    abstract FloatVector floats(M m, long at);
 
-    abstract DoubleVector doubles(M m, int at);
+    abstract DoubleVector doubles(M m, long at);
 
-    abstract void put(M m, int at, FloatVector v);
+    abstract void put(M m, long at, FloatVector v);
 
-    abstract void put(M m, int at, DoubleVector v);
+    abstract void put(M m, long at, DoubleVector v);
 
     @Override
     public final void backwardFloat(ByteBuffer g, int go, ByteBuffer y, int yo, ByteBuffer out, int oo, int cols,
@@ -115,12 +120,12 @@ abstract class BufferKernel<M> extends DelegatingKernel {
     }
 
     /** Lanes {@code lo..lo+4L-1} of one float32 segment into {@code s.aS/bS}, as {@link VectorKernel}'s. */
-    private void passFloat(M g, int gi0, M y, int yi0, int full, int lo, Scratch s) {
+    private void passFloat(M g, long gi0, M y, long yi0, int full, int lo, Scratch s) {
         DoubleVector a0 = DoubleVector.zero(D), a1 = a0, a2 = a0, a3 = a0;
         DoubleVector b0 = a0, b1 = a0, b2 = a0, b3 = a0;
         for (int k = 0; k < full; k += LANES) {
-            int yi = yi0 + 4 * k;
-            int gi = gi0 + 4 * k;
+            long yi = yi0 + 4L * k;
+            long gi = gi0 + 4L * k;
             DoubleVector y0 = VectorKernel.widen(floats(y, yi));
             DoubleVector y1 = VectorKernel.widen(floats(y, yi + 4 * L));
             DoubleVector y2 = VectorKernel.widen(floats(y, yi + 8 * L));
@@ -145,14 +150,14 @@ abstract class BufferKernel<M> extends DelegatingKernel {
     }
 
     /** Lanes {@code lo..lo+4L-1} of one float64 segment into {@code s.aS/aC/bS/bC}, as {@link VectorKernel}'s. */
-    private void passDouble(M g, int gi0, M y, int yi0, int full, int lo, Scratch s) {
+    private void passDouble(M g, long gi0, M y, long yi0, int full, int lo, Scratch s) {
         DoubleVector z = DoubleVector.zero(D);
         DoubleVector one = DoubleVector.broadcast(D, 1.0), minus = DoubleVector.broadcast(D, -1.0);
         DoubleVector as0 = z, as1 = z, as2 = z, as3 = z, ac0 = z, ac1 = z, ac2 = z, ac3 = z;
         DoubleVector bs0 = z, bs1 = z, bs2 = z, bs3 = z, bc0 = z, bc1 = z, bc2 = z, bc3 = z;
         for (int k = 0; k < full; k += LANES) {
-            int yi = yi0 + 8 * k;
-            int gi = gi0 + 8 * k;
+            long yi = yi0 + 8L * k;
+            long gi = gi0 + 8L * k;
             DoubleVector y0 = doubles(y, yi), y1 = doubles(y, yi + 8 * L);
             DoubleVector y2 = doubles(y, yi + 16 * L), y3 = doubles(y, yi + 24 * L);
             DoubleVector g0 = doubles(g, gi), g1 = doubles(g, gi + 8 * L);
@@ -208,9 +213,9 @@ abstract class BufferKernel<M> extends DelegatingKernel {
         DoubleVector dv = DoubleVector.broadcast(D, d);
         int end = cols & -L;
         for (int i = 0; i < end; i += L) {
-            DoubleVector yv = VectorKernel.widen(floats(y, yo + 4 * i));
-            DoubleVector gv = VectorKernel.widen(floats(g, go + 4 * i));
-            put(out, oo + 4 * i, VectorKernel.narrow(yv.mul(gv.sub(dv))));
+            DoubleVector yv = VectorKernel.widen(floats(y, yo + 4L * i));
+            DoubleVector gv = VectorKernel.widen(floats(g, go + 4L * i));
+            put(out, oo + 4L * i, VectorKernel.narrow(yv.mul(gv.sub(dv))));
         }
         return end;
     }
@@ -220,7 +225,7 @@ abstract class BufferKernel<M> extends DelegatingKernel {
         DoubleVector dv = DoubleVector.broadcast(D, d);
         int end = cols & -L;
         for (int i = 0; i < end; i += L) {
-            put(out, oo + 8 * i, doubles(y, yo + 8 * i).mul(doubles(g, go + 8 * i).sub(dv)));
+            put(out, oo + 8L * i, doubles(y, yo + 8L * i).mul(doubles(g, go + 8L * i).sub(dv)));
         }
         return end;
     }
@@ -245,7 +250,7 @@ abstract class BufferKernel<M> extends DelegatingKernel {
     private double maxOfFloats(M m, int at, double[] dst, int end) {
         double max = Double.NEGATIVE_INFINITY;
         for (int k = 0; k < end; k += L) {
-            DoubleVector x = VectorKernel.widen(floats(m, at + 4 * k));
+            DoubleVector x = VectorKernel.widen(floats(m, at + 4L * k));
             x.intoArray(dst, k);
             if (x.compare(VectorOperators.GT, DoubleVector.broadcast(D, max)).or(x.compare(VectorOperators.NE, x)).anyTrue()) {
                 for (int j = k; j < k + L; j++) { // no call, and no vector carried round the loop:
@@ -260,7 +265,7 @@ abstract class BufferKernel<M> extends DelegatingKernel {
     private double maxOfDoubles(M m, int at, double[] dst, int end) {
         double max = Double.NEGATIVE_INFINITY;
         for (int k = 0; k < end; k += L) {
-            DoubleVector x = doubles(m, at + 8 * k);
+            DoubleVector x = doubles(m, at + 8L * k);
             x.intoArray(dst, k);
             if (x.compare(VectorOperators.GT, DoubleVector.broadcast(D, max)).or(x.compare(VectorOperators.NE, x)).anyTrue()) {
                 for (int j = k; j < k + L; j++) { // no call, and no vector carried round the loop:
@@ -279,11 +284,11 @@ abstract class BufferKernel<M> extends DelegatingKernel {
         int end = cols & -L;
         if (f64) {
             for (int k = 0; k < end; k += L) {
-                put(m, at + 8 * k, DoubleVector.fromArray(D, src, k).div(divisor));
+                put(m, at + 8L * k, DoubleVector.fromArray(D, src, k).div(divisor));
             }
         } else {
             for (int k = 0; k < end; k += L) {
-                put(m, at + 4 * k, VectorKernel.narrow(DoubleVector.fromArray(D, src, k).div(divisor)));
+                put(m, at + 4L * k, VectorKernel.narrow(DoubleVector.fromArray(D, src, k).div(divisor)));
             }
         }
         for (int k = end; k < cols; k++) {
@@ -309,11 +314,11 @@ abstract class BufferKernel<M> extends DelegatingKernel {
         // scale * (y - 0.0), RowOps.crossEntropyGradient's operations off the label
         if (f64) {
             for (int k = 0; k < end; k += L) {
-                put(om, oo + 8 * k, sc.mul(doubles(ym, yo + 8 * k).sub(0.0)));
+                put(om, oo + 8L * k, sc.mul(doubles(ym, yo + 8L * k).sub(0.0)));
             }
         } else {
             for (int k = 0; k < end; k += L) {
-                put(om, oo + 4 * k, VectorKernel.narrow(sc.mul(VectorKernel.widen(floats(ym, yo + 4 * k)).sub(0.0))));
+                put(om, oo + 4L * k, VectorKernel.narrow(sc.mul(VectorKernel.widen(floats(ym, yo + 4L * k)).sub(0.0))));
             }
         }
         for (int k = end; k < cols; k++) {
@@ -336,12 +341,12 @@ abstract class BufferKernel<M> extends DelegatingKernel {
         // scale * (y - 0.0) with y = src / divisor rounded to the dtype, as crossEntropyRow of that row
         if (f64) {
             for (int k = 0; k < end; k += L) {
-                put(om, oo + 8 * k, sc.mul(DoubleVector.fromArray(D, src, k).div(divisor).sub(0.0)));
+                put(om, oo + 8L * k, sc.mul(DoubleVector.fromArray(D, src, k).div(divisor).sub(0.0)));
             }
         } else {
             for (int k = 0; k < end; k += L) {
                 DoubleVector y = VectorKernel.widen(VectorKernel.narrow(DoubleVector.fromArray(D, src, k).div(divisor)));
-                put(om, oo + 4 * k, VectorKernel.narrow(sc.mul(y.sub(0.0))));
+                put(om, oo + 4L * k, VectorKernel.narrow(sc.mul(y.sub(0.0))));
             }
         }
         for (int k = end; k < cols; k++) {

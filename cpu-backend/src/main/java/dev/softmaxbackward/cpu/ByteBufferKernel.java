@@ -10,7 +10,8 @@ import jdk.incubator.vector.FloatVector;
 
 /**
  * {@link BufferKernel} on JDK 17-19: ND4J's rows in place through {@code fromByteBuffer} and
- * {@code intoByteBuffer}, which JDK 20 removed. Never loaded on JDK 20+.
+ * {@code intoByteBuffer}, which JDK 20 removed. Never loaded on JDK 20+. The offsets come as longs
+ * (see {@link BufferKernel}) but always lie in a buffer, so within an int.
  */
 final class ByteBufferKernel extends BufferKernel<ByteBuffer> {
     private static final ByteOrder LE = ByteOrder.LITTLE_ENDIAN;
@@ -25,22 +26,22 @@ final class ByteBufferKernel extends BufferKernel<ByteBuffer> {
     }
 
     @Override
-    FloatVector floats(ByteBuffer m, int at) {
-        return FloatVector.fromByteBuffer(F, m, at, LE);
+    FloatVector floats(ByteBuffer m, long at) {
+        return FloatVector.fromByteBuffer(F, m, (int) at, LE);
     }
 
     @Override
-    DoubleVector doubles(ByteBuffer m, int at) {
-        return DoubleVector.fromByteBuffer(D, m, at, LE);
+    DoubleVector doubles(ByteBuffer m, long at) {
+        return DoubleVector.fromByteBuffer(D, m, (int) at, LE);
     }
 
     @Override
-    void put(ByteBuffer m, int at, FloatVector v) {
-        v.intoByteBuffer(m, at, LE);
+    void put(ByteBuffer m, long at, FloatVector v) {
+        v.intoByteBuffer(m, (int) at, LE);
     }
 
     @Override
-    void put(ByteBuffer m, int at, DoubleVector v) {
-        v.intoByteBuffer(m, at, LE);
+    void put(ByteBuffer m, long at, DoubleVector v) {
+        v.intoByteBuffer(m, (int) at, LE);
     }
 }

@@ -29,22 +29,22 @@ final class SegmentKernel extends BufferKernel<MemorySegment> {
     }
 
     @Override
-    FloatVector floats(MemorySegment m, int at) {
+    FloatVector floats(MemorySegment m, long at) {
         return FloatVector.fromMemorySegment(F, m, at, LE);
     }
 
     @Override
-    DoubleVector doubles(MemorySegment m, int at) {
+    DoubleVector doubles(MemorySegment m, long at) {
         return DoubleVector.fromMemorySegment(D, m, at, LE);
     }
 
     @Override
-    void put(MemorySegment m, int at, FloatVector v) {
+    void put(MemorySegment m, long at, FloatVector v) {
         v.intoMemorySegment(m, at, LE);
     }
 
     @Override
-    void put(MemorySegment m, int at, DoubleVector v) {
+    void put(MemorySegment m, long at, DoubleVector v) {
         v.intoMemorySegment(m, at, LE);
     }
 }
