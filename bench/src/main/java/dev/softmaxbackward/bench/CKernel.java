@@ -147,16 +147,24 @@ final class CKernel {
         return ByteBuffer.wrap(Files.readAllBytes(of)).order(ByteOrder.LITTLE_ENDIAN);
     }
 
-    /** The driver's timing modes: the kernel, glibc's memcpy, and a copy with ordinary stores. */
-    static final List<String> MODES = List.of("kernel", "memcpy", "storecopy");
+    private static final String PASSIVE = "kernel_passive";
+
+    /**
+     * The driver's timing modes: the kernel, the kernel with {@code OMP_WAIT_POLICY=passive}, glibc's
+     * memcpy, and a copy with ordinary stores. By default libgomp's threads spin between parallel
+     * regions, so a back-to-back call finds them running; passive threads sleep at once, as the cpu
+     * backend's pool threads do, and each call wakes them (bench/results/cpu.md, stop 23).
+     */
+    static final List<String> MODES = List.of("kernel", PASSIVE, "memcpy", "storecopy");
 
     /** Times {@code mode} (one of {@link #MODES}) on {@code threads} threads; the row is named c:MODE_tTHREADS. */
     static BenchMain.Row time(Path driver, String shape, String dtype, String mode, int threads, int round, int warmups,
                               int iterations, double warmupSeconds, double seconds)
             throws IOException, InterruptedException {
         String[] rc = shape.split("x");
-        List<String> lines = run(List.of(driver.toString(), "bench", dtype, rc[0], rc[1], Integer.toString(threads),
-                mode, Integer.toString(warmups), Integer.toString(iterations), Double.toString(warmupSeconds),
+        boolean passive = mode.equals(PASSIVE);
+        List<String> lines = run(passive, List.of(driver.toString(), "bench", dtype, rc[0], rc[1],
+                Integer.toString(threads), passive ? "kernel" : mode, Integer.toString(warmups), Integer.toString(iterations), Double.toString(warmupSeconds),
                 Double.toString(seconds)));
         List<Double> samples = new ArrayList<>();
         for (String line : lines) {
@@ -173,7 +181,18 @@ final class CKernel {
     }
 
     private static List<String> run(List<String> command) throws IOException, InterruptedException {
-        Process p = new ProcessBuilder(command).redirectErrorStream(true).start();
+        return run(false, command);
+    }
+
+    /** Runs the driver; {@code passive}: with {@code OMP_WAIT_POLICY=passive}, else with libgomp's default. */
+    private static List<String> run(boolean passive, List<String> command) throws IOException, InterruptedException {
+        ProcessBuilder pb = new ProcessBuilder(command).redirectErrorStream(true);
+        if (passive) {
+            pb.environment().put("OMP_WAIT_POLICY", "passive");
+        } else {
+            pb.environment().remove("OMP_WAIT_POLICY");
+        }
+        Process p = pb.start();
         List<String> lines = new ArrayList<>();
         try (BufferedReader r = new BufferedReader(new InputStreamReader(p.getInputStream(), StandardCharsets.UTF_8))) {
             for (String line; (line = r.readLine()) != null; ) {
