@@ -171,6 +171,9 @@ public final class BenchMain {
     }
 
     /** The 1-thread copies and the 2-thread copies (ND4J's assign uses ND4J's own thread count). */
+    /** An iteration slower than this many times its row's median marks the row as not warmed up. */
+    private static final int UNSTEADY = 3;
+
     private static final List<String> COPIES_1T = List.of("copyArraycopy", "c:memcpy_t1", "c:storecopy_t1");
     private static final List<String> COPIES_2T = List.of("copyParallel", "c:memcpy_t2", "c:storecopy_t2");
 
@@ -220,6 +223,14 @@ public final class BenchMain {
                         ratio(composed, r.nanos()), ratio(softmaxBp, r.nanos())));
             }
             sb.append('\n');
+            List<String> unsteady = rows.stream().filter(r -> r.max() > UNSTEADY * r.nanos())
+                    .map(r -> r.method() + " (" + duration(r.max()) + ")").toList();
+            if (!unsteady.isEmpty()) {
+                // an iteration this slow ran code the JIT had not finished: its median may be too
+                sb.append("Not in steady state (an iteration over ").append(UNSTEADY)
+                        .append("x the median; give it more warm-up): ").append(String.join(", ", unsteady))
+                        .append("\n\n");
+            }
             if (TARGET_SHAPES.contains(key[0])) {
                 for (String m : new String[] {"cpuArrays", "cpuNdArray", "scalarArrays"}) {
                     double t1 = time(rows, m + "_t1");
