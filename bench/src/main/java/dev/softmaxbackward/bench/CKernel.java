@@ -164,7 +164,8 @@ final class CKernel {
         String[] rc = shape.split("x");
         boolean passive = mode.equals(PASSIVE);
         List<String> lines = run(passive, List.of(driver.toString(), "bench", dtype, rc[0], rc[1],
-                Integer.toString(threads), passive ? "kernel" : mode, Integer.toString(warmups), Integer.toString(iterations), Double.toString(warmupSeconds),
+                Integer.toString(threads), passive ? "kernel" : mode, Integer.toString(warmups),
+                Integer.toString(iterations), Double.toString(warmupSeconds),
                 Double.toString(seconds)));
         List<Double> samples = new ArrayList<>();
         for (String line : lines) {
