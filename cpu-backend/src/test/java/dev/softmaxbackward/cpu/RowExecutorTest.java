@@ -8,6 +8,8 @@ import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import java.util.Set;
 import java.util.concurrent.ConcurrentHashMap;
+import java.util.concurrent.CountDownLatch;
+import java.util.concurrent.TimeUnit;
 import java.util.concurrent.atomic.AtomicIntegerArray;
 import org.junit.jupiter.api.AfterEach;
 import org.junit.jupiter.api.Test;
@@ -55,6 +57,33 @@ class RowExecutorTest {
                 assertTrue(t.isDaemon(), t.getName());
                 assertTrue(t.getName().startsWith(RowExecutor.THREAD_NAME_PREFIX), t.getName());
             }
+        }
+    }
+
+    @Test
+    void theCallerWaitsForAPoolChunkThatOutlastsItsSpin() throws InterruptedException {
+        executor = new RowExecutor(2);
+        Thread caller = Thread.currentThread();
+        CountDownLatch poolStarted = new CountDownLatch(1);
+        AtomicIntegerArray runs = new AtomicIntegerArray(8);
+        executor.forEachRow(8, 1 << 16, (from, to, s) -> {
+            try {
+                if (Thread.currentThread() == caller) {
+                    // leave the pool thread a chunk, however late it starts
+                    assertTrue(poolStarted.await(10, TimeUnit.SECONDS), "no pool thread started");
+                } else {
+                    poolStarted.countDown();
+                    Thread.sleep(TimeUnit.NANOSECONDS.toMillis(100 * RowExecutor.CALLER_SPIN_NANOS));
+                }
+            } catch (InterruptedException e) {
+                throw new IllegalStateException(e);
+            }
+            for (int r = from; r < to; r++) {
+                runs.incrementAndGet(r);
+            }
+        });
+        for (int r = 0; r < 8; r++) {
+            assertEquals(1, runs.get(r), "row " + r + " when the call returned");
         }
     }
 
