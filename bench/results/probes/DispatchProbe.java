@@ -3,6 +3,8 @@
  * blocks of 10 back-to-back calls, variant after variant on the same arrays:
  *   1       the backend with a 1-thread RowExecutor (the calling thread does every row);
  *   2       the backend with a 2-thread RowExecutor (what users get on this VM);
+ *   2sN     the same with the caller's spin before it parks at the end of a call set to N µs (2s0: no spin;
+ *           stop 24 compared 2s0, 2s100, 2s200 and 2s400 before settling on RowExecutor.CALLER_SPIN_NANOS);
  *   halves  the same kernel split by hand: the calling thread does rows [0, B/2), a helper thread that is already
  *           spinning (no wake-up, no queue) does [B/2, B);
  *   inter   the same, but in 8 chunks dealt alternately (0, 2, 4, 6 and 1, 3, 5, 7), like RowExecutor's chunks.
@@ -20,6 +22,8 @@
 package dev.softmaxbackward.cpu;
 
 import java.util.Arrays;
+import java.util.HashMap;
+import java.util.Map;
 import java.util.SplittableRandom;
 import java.util.concurrent.locks.LockSupport;
 
@@ -124,6 +128,7 @@ public final class DispatchProbe {
         CpuBackend b1 = new CpuBackend(() -> null, () -> one, p.kernel, Strategy.FUSED);
         CpuBackend b2 = new CpuBackend(() -> null, () -> two, p.kernel, Strategy.FUSED);
         Scratch mine = new Scratch(cols);
+        Map<String, CpuBackend> spun = new HashMap<>();
         System.out.println("kernel " + p.kernel.name() + ", [" + rows + "," + cols + "] " + args[2]);
         long[][] t = new long[variants.length][blocks * CALLS_PER_BLOCK];
         int gen = 0;
@@ -148,7 +153,11 @@ public final class DispatchProbe {
                             Thread.onSpinWait();
                         }
                     } else {
-                        CpuBackend b = variant.equals("1") ? b1 : b2;
+                        CpuBackend b = variant.equals("1") ? b1 : variant.equals("2") ? b2
+                                : spun.computeIfAbsent(variant, k -> {
+                                    RowExecutor e = new RowExecutor(2, 1000 * Long.parseLong(k.substring(2)));
+                                    return new CpuBackend(() -> null, () -> e, p.kernel, Strategy.FUSED);
+                                });
                         if (f32) {
                             b.softmaxBackward(p.gf, p.yf, p.of, rows, cols);
                         } else {
