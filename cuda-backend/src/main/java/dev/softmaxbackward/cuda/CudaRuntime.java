@@ -404,6 +404,21 @@ final class CudaRuntime {
                             driver),
                     attribute(device, CUdevice_attribute.CU_DEVICE_ATTRIBUTE_MAX_GRID_DIM_X, driver),
                     attribute(device, CUdevice_attribute.CU_DEVICE_ATTRIBUTE_MAX_GRID_DIM_Y, driver));
+            // A kernel's registers can cap its blocks below the device's 1024 threads (sb_block_f64: 130
+            // registers, CUDA_ERROR_LAUNCH_OUT_OF_RESOURCES at 416 threads on an H200): the planner reads it.
+            Map<String, Integer> kernelThreads = new HashMap<>();
+            for (Map.Entry<String, CUfunction> entry : functions.entrySet()) {
+                int[] blockLimit = new int[1];
+                call(JCudaDriver.cuFuncGetAttribute(blockLimit, CUfunction_attribute.CU_FUNC_ATTRIBUTE_MAX_THREADS_PER_BLOCK,
+                        entry.getValue()), "cuFuncGetAttribute(" + entry.getKey() + ")", driver);
+                if (blockLimit[0] < limits.maxThreadsPerBlock()) {
+                    kernelThreads.put(entry.getKey(), blockLimit[0]);
+                }
+            }
+            if (!kernelThreads.isEmpty()) {
+                LOG.debug("kernels with fewer threads per block than the device allows: {}", kernelThreads);
+            }
+            limits = limits.withKernelMaxThreads(kernelThreads);
             // Kernels that take more than the default 48 KiB of dynamic shared memory must opt in, once.
             for (DType dtype : DType.values()) {
                 for (String family : List.of("sb_block_", "sb_reread_", "sb_split_partials_")) {
@@ -610,6 +625,12 @@ final class CudaRuntime {
         CUfunction function = functions.get(kernel);
         if (function == null) {
             throw new IllegalStateException("no kernel " + kernel + " in the PTX");
+        }
+        if (threads > limits.maxThreads(kernel)) {
+            // the driver would fail it with CUDA_ERROR_LAUNCH_OUT_OF_RESOURCES; the plan is the bug
+            throw new IllegalStateException("a block of " + threads + " threads for " + kernel + ", which allows "
+                    + limits.maxThreads(kernel) + " on this device (grid " + gridX + "x" + gridY + ", shared " + sharedBytes
+                    + ")");
         }
         check(JCudaDriver.cuLaunchKernel(function, gridX, gridY, 1, threads, 1, 1, sharedBytes, stream,
                 Pointer.to(arguments.parameters()), null), "cuLaunchKernel(" + kernel + ", grid " + gridX + "x" + gridY

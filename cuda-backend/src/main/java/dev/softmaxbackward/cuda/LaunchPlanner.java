@@ -104,9 +104,12 @@ final class LaunchPlanner {
             // split_partials); when not even one fits, the warps read global memory directly
             long perSegment = segmentStageBytes(dtype);
             long room = Math.min(limits.maxSharedPerBlock(), limits.maxSharedPerSm() / 2);
-            int staged = (int) Math.min(Math.min(perBlock, 8), room / perSegment);
-            int threads = staged > 0 ? Math.min(limits.maxThreadsPerBlock(), 256) : LANES * Math.min(perBlock, 8);
-            return new LaunchPlan(Variant.SPLIT, "sb_split_partials_" + suffix, splits, rows, threads,
+            // a warp per staged segment, within the kernel's block-size limit
+            String kernel = "sb_split_partials_" + suffix;
+            int maxThreads = limits.maxThreads(kernel);
+            int staged = (int) Math.min(Math.min(Math.min(perBlock, 8), room / perSegment), maxThreads / LANES);
+            int threads = Math.min(maxThreads, staged > 0 ? 256 : LANES * Math.min(perBlock, 8));
+            return new LaunchPlan(Variant.SPLIT, kernel, splits, rows, threads,
                     (int) (staged * perSegment), 1, 0, perBlock, splits, splitWorkspaceBytes(rows, cols, dtype), staged);
         }
         if (treeTooBig) {
@@ -120,11 +123,13 @@ final class LaunchPlanner {
             // every thread stages about four 16-byte vectors of y and of g; a warp per segment at least
             long perThread = 4L * dtype.vector();
             long wanted = ((cols + perThread - 1) / perThread + LANES - 1) / LANES * LANES;
-            int threads = (int) Math.min(limits.maxThreadsPerBlock(), Math.max((long) LANES * warps, wanted));
-            return new LaunchPlan(Variant.BLOCK, "sb_block_" + suffix, rows, 1, threads, (int) block, 1, 0, 0, 0, 0, 0);
+            String kernel = "sb_block_" + suffix;
+            int threads = (int) Math.min(limits.maxThreads(kernel), Math.max((long) LANES * warps, wanted));
+            return new LaunchPlan(Variant.BLOCK, kernel, rows, 1, threads, (int) block, 1, 0, 0, 0, 0, 0);
         }
-        int threads = Math.min(limits.maxThreadsPerBlock(), LANES * warps);
-        return new LaunchPlan(Variant.REREAD, "sb_reread_" + suffix, rows, 1, threads, (int) tree, 1, 0, 0, 0, 0, 0);
+        String kernel = "sb_reread_" + suffix;
+        int threads = Math.min(limits.maxThreads(kernel), LANES * warps);
+        return new LaunchPlan(Variant.REREAD, kernel, rows, 1, threads, (int) tree, 1, 0, 0, 0, 0, 0);
     }
 
     /** Block size of the forward-softmax and cross-entropy kernels (one block per row). */

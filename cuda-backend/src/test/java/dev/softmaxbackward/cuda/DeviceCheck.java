@@ -40,6 +40,7 @@ public final class DeviceCheck {
             System.exit(2);
         }
         OUT.println("device: " + cuda.deviceDescription().orElse("?"));
+        OUT.println("limits: " + CudaRuntime.require().limits());
         switch (mode) {
             case "smoke" -> System.exit(smoke(cuda) ? 0 : 1);
             case "leak" -> System.exit(leak(cuda) ? 0 : 1);
@@ -51,9 +52,13 @@ public final class DeviceCheck {
         }
     }
 
-    /** Candidate shapes of the smoke step; per variant the smallest that the planner gives it. */
+    /**
+     * Candidate shapes of the smoke step; per variant the smallest that the planner gives it, and the
+     * one whose block has the most threads (a block too big for a kernel's registers fails to launch:
+     * the float64 block kernel at 416 threads on an H200, which the smallest shapes never reached).
+     */
     static final int[][] SMOKE_SHAPES = {{7, 33}, {3, 1000}, {2, 9000}, {300, 2000}, {1, 262144}, {300, 20000},
-            {300, 40000}};
+            {300, 40000}, {8, 3300}, {264, 50000}};
 
     /**
      * Every softmaxBackward kernel family (warp, block, reread, split) for all four dtypes, in place and
@@ -67,16 +72,21 @@ public final class DeviceCheck {
         Random random = new Random(5);
         for (DType dtype : DType.values()) {
             java.util.Map<LaunchPlan.Variant, int[]> smallest = new java.util.EnumMap<>(LaunchPlan.Variant.class);
+            java.util.Map<LaunchPlan.Variant, int[]> widest = new java.util.EnumMap<>(LaunchPlan.Variant.class);
             for (int[] shape : SMOKE_SHAPES) {
                 LaunchPlan plan = LaunchPlanner.plan(shape[0], shape[1], dtype, runtime.limits());
                 smallest.merge(plan.variant(), shape, (a, b) -> (long) a[0] * a[1] <= (long) b[0] * b[1] ? a : b);
+                widest.merge(plan.variant(), shape, (a, b) -> threads(a, dtype, runtime) >= threads(b, dtype, runtime)
+                        ? a : b);
             }
+            java.util.Set<int[]> shapes = new java.util.LinkedHashSet<>(smallest.values());
+            shapes.addAll(widest.values());
             if (smallest.size() != 4) {
                 OUT.println("smoke MISMATCH " + dtype + ": the smoke shapes take only the variants " + smallest.keySet()
                         + " on this device, not warp, block, reread and split");
                 return false;
             }
-            for (int[] shape : smallest.values()) {
+            for (int[] shape : shapes) {
                 int rows = shape[0];
                 int cols = shape[1];
                 LaunchPlan plan = LaunchPlanner.plan(rows, cols, dtype, runtime.limits());
@@ -123,6 +133,10 @@ public final class DeviceCheck {
         boolean ok = smokeForwardAndCrossEntropy(cuda, stream, random);
         JCudaDriver.cuStreamDestroy(stream);
         return ok;
+    }
+
+    private static int threads(int[] shape, DType dtype, CudaRuntime runtime) {
+        return LaunchPlanner.plan(shape[0], shape[1], dtype, runtime.limits()).threads();
     }
 
     /** Shapes of the sm_fwd and ce_bwd smoke: one segment, and several (the segment tree). */

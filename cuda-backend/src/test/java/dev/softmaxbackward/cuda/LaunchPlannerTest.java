@@ -16,7 +16,12 @@ import org.junit.jupiter.api.Test;
 /** The launch configuration for V from 1 to 2^20 and B from 1 to 2^16, on a Turing and a Hopper card. */
 class LaunchPlannerTest {
     private static final List<DeviceLimits> DEVICES = List.of(DeviceLimits.t4(), DeviceLimits.h100(),
-            new DeviceLimits(1, 1024, 48 * 1024, 64 * 1024, Integer.MAX_VALUE, 65535));
+            new DeviceLimits(1, 1024, 48 * 1024, 64 * 1024, Integer.MAX_VALUE, 65535),
+            // an H200 as its driver reported the kernels' block limits, where they capped them, and
+            // limits tighter than any seen, down to one warp per block
+            DeviceLimits.h100().withKernelMaxThreads(Map.of("sb_block_f64", 416, "sb_reread_f64", 480)),
+            DeviceLimits.h100().withKernelMaxThreads(Map.of("sb_block_f32", 100, "sb_reread_f32", 64,
+                    "sb_split_partials_f32", 32, "sb_split_partials_f64", 200)));
 
     /** Every power of two and its neighbours up to 2^20, the sweep, and random values. */
     static List<Integer> columns() {
@@ -81,6 +86,8 @@ class LaunchPlannerTest {
         assertTrue(CudaRuntime.kernelNames().contains(p.kernel()), "unknown kernel: " + where);
         assertTrue(p.threads() >= 32 && p.threads() <= limits.maxThreadsPerBlock() && p.threads() % 32 == 0,
                 "block size: " + where);
+        // more threads than the kernel's registers allow fail the launch (CUDA_ERROR_LAUNCH_OUT_OF_RESOURCES)
+        assertTrue(p.threads() <= limits.maxThreads(p.kernel()), "the kernel's block-size limit: " + where);
         assertTrue(p.gridX() >= 1 && p.gridX() <= limits.maxGridX(), "grid.x: " + where);
         assertTrue(p.gridY() >= 1 && p.gridY() <= limits.maxGridY(), "grid.y: " + where);
         assertTrue(p.sharedBytes() >= 0 && p.sharedBytes() <= limits.maxSharedPerBlock(), "shared memory: " + where);
@@ -164,6 +171,27 @@ class LaunchPlannerTest {
         assertEquals(Variant.REREAD, LaunchPlanner.plan(4096, 131072, DType.BFLOAT16, h100).variant());
         // few rows of several segments: split
         assertEquals(Variant.SPLIT, LaunchPlanner.plan(64, 32000, DType.FLOAT32, h100).variant());
+    }
+
+    /**
+     * On an H200 the float64 block kernel (130 registers) failed to launch with 416 and 512 threads
+     * (CUDA_ERROR_LAUNCH_OUT_OF_RESOURCES, bench/results/gpu-h200-2026-12-04.log): the planner must keep
+     * within the block size the driver reports for the kernel, in whole warps.
+     */
+    @Test
+    void blocksStayWithinTheKernelsRegisterLimit() {
+        DeviceLimits h100 = DeviceLimits.h100();
+        DeviceLimits h200 = h100.withKernelMaxThreads(Map.of("sb_block_f64", 384, "sb_reread_f64", 400));
+        for (int[] shape : new int[][] {{8, 3300}, {6, 4000}, {300, 6000}, {300, 200_000}}) {
+            LaunchPlan uncapped = LaunchPlanner.plan(shape[0], shape[1], DType.FLOAT64, h100);
+            assertTrue(uncapped.threads() > 384, "the shape must ask for more than the cap: " + uncapped);
+            LaunchPlan capped = LaunchPlanner.plan(shape[0], shape[1], DType.FLOAT64, h200);
+            assertEquals(uncapped.variant(), capped.variant());
+            assertEquals(384, capped.threads(), capped.toString());
+            assertEquals(uncapped.sharedBytes(), capped.sharedBytes(), capped.toString());
+        }
+        // other dtypes and kernels keep the device's limit
+        assertEquals(LaunchPlanner.plan(8, 3300, DType.FLOAT32, h100), LaunchPlanner.plan(8, 3300, DType.FLOAT32, h200));
     }
 
     @Test
