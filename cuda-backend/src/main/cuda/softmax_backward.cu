@@ -27,9 +27,11 @@
 //                      few long rows: a row is split across blocks in whole segments; the segment
 //                      sums go to a global workspace, one warp per row runs the segment tree and
 //                      writes d (after the constant-row rule), then the output sweep runs split again
-//  sm_fwd_<dt>         forward softmax, one block per row (exp is the GPU's: within 2 ulp, not bitwise)
+//  sm_fwd_<dt>         forward softmax, one block per row (exp is fdlibm's: StrictMath.exp's bits)
 //  ce_bwd_<dt>         crossEntropyBackward, one block per row
 // dtypes: f32, f64, bf16, f16 (bf16/f16 are stored as raw 16-bit patterns).
+
+#include <cstring>
 
 #define SEGMENT 4096
 #define LANES 32
@@ -796,6 +798,75 @@ __device__ __forceinline__ void split_output(const typename DT::T* g, const type
     output_global<DT>(g + off, y + off, out + off, (int)(hi - lo), dws[row]);
 }
 
+// fdlibm's e_exp.c (__ieee754_exp), step for step: StrictMath.exp, which the contract's forward softmax
+// is defined by (contract §2), bit for bit; the Java port is cpu-backend's FdlibmExp. The GPU's own exp
+// is within 1 ulp but not the same function: a forward float64 softmax through it was 3 ulp from the
+// reference on an H200 (bench/results/gpu-h200-2026-12-04/run2). Every step is one rounding
+// (SB_MUL etc.: the _rn intrinsics on the device; plain IEEE double operations in the host build of
+// cuda-backend/src/test/c/fdlibm_exp_check.cu, which checks it against StrictMath.exp without a GPU).
+#ifdef __CUDA_ARCH__
+#define SB_MUL(a, b) __dmul_rn(a, b)
+#define SB_ADD(a, b) __dadd_rn(a, b)
+#define SB_SUB(a, b) __dsub_rn(a, b)
+#define SB_DIV(a, b) __ddiv_rn(a, b)
+#define SB_BITS(x) __double_as_longlong(x)
+#define SB_DOUBLE(b) __longlong_as_double(b)
+#else
+#define SB_MUL(a, b) ((a) * (b))
+#define SB_ADD(a, b) ((a) + (b))
+#define SB_SUB(a, b) ((a) - (b))
+#define SB_DIV(a, b) ((a) / (b))
+static inline long long sb_bits(double x) { long long b; memcpy(&b, &x, 8); return b; }
+static inline double sb_double(long long b) { double x; memcpy(&x, &b, 8); return x; }
+#define SB_BITS(x) sb_bits(x)
+#define SB_DOUBLE(b) sb_double(b)
+#endif
+
+__host__ __device__ __forceinline__ double fdlibm_exp(double x) {
+    const double LN2_HI = 6.93147180369123816490e-01, LN2_LO = 1.90821492927058770002e-10;
+    const double INV_LN2 = 1.44269504088896338700e+00, TWOM1000 = 9.33263618503218878990e-302;
+    const double P1 = 1.66666666666666019037e-01, P2 = -2.77777777770155933842e-03;
+    const double P3 = 6.61375632143793436117e-05, P4 = -1.65339022054652515390e-06;
+    const double P5 = 4.13813679705723846039e-08;
+    long long bits = SB_BITS(x);
+    int hx = (int)(bits >> 32);
+    int xsb = (hx >> 31) & 1;
+    hx &= 0x7fffffff;
+    if (hx >= 0x40862E42) {  // |x| >= 709.78...: non-finite, overflow, underflow
+        if (hx >= 0x7ff00000) {
+            if (((hx & 0xfffff) | (int)bits) != 0) return SB_ADD(x, x);  // NaN
+            return xsb == 0 ? x : 0.0;
+        }
+        if (x > 7.09782712893383973096e+02) return SB_DOUBLE(0x7ff0000000000000LL);   // HUGE * HUGE
+        if (x < -7.45133219101941108420e+02) return 0.0;                              // TWOM1000^2
+    }
+    double hi = 0.0, lo = 0.0;
+    int k = 0;
+    if (hx > 0x3fd62e42) {  // |x| > 0.5 ln2: x = k ln2 + r, r held as hi - lo
+        if (hx < 0x3FF0A2B2) {
+            hi = xsb == 0 ? SB_SUB(x, LN2_HI) : SB_ADD(x, LN2_HI);
+            lo = xsb == 0 ? LN2_LO : -LN2_LO;
+            k = 1 - xsb - xsb;
+        } else {
+            k = (int)SB_ADD(SB_MUL(INV_LN2, x), xsb == 0 ? 0.5 : -0.5);  // C's truncation, as fdlibm's
+            double t = (double)k;
+            hi = SB_SUB(x, SB_MUL(t, LN2_HI));
+            lo = SB_MUL(t, LN2_LO);
+        }
+        x = SB_SUB(hi, lo);
+    } else if (hx < 0x3e300000) {  // |x| < 2^-28
+        return SB_ADD(1.0, x);
+    }
+    double t = SB_MUL(x, x);
+    double c = SB_SUB(x, SB_MUL(t, SB_ADD(P1, SB_MUL(t, SB_ADD(P2, SB_MUL(t, SB_ADD(P3, SB_MUL(t, SB_ADD(P4,
+                      SB_MUL(t, P5))))))))));
+    if (k == 0) return SB_SUB(1.0, SB_SUB(SB_DIV(SB_MUL(x, c), SB_SUB(c, 2.0)), x));
+    double y = SB_SUB(1.0, SB_SUB(SB_SUB(lo, SB_DIV(SB_MUL(x, c), SB_SUB(2.0, c))), hi));
+    long long yb = SB_BITS(y);
+    if (k >= -1021) return SB_DOUBLE(yb + ((long long)k << 52));  // add k to y's exponent
+    return SB_MUL(SB_DOUBLE(yb + ((long long)(k + 1000) << 52)), TWOM1000);
+}
+
 // Java's Math.max(double, double): NaN wins, +0.0 > -0.0 (fmax would drop NaN).
 __device__ __forceinline__ double java_max(double a, double b) {
     if (a != a) return a;
@@ -831,7 +902,7 @@ __device__ __forceinline__ void forward_kernel(const typename DT::T* x, typename
     m = red[0];
     int segs = segments_of(cols);
     Acc* part = reinterpret_cast<Acc*>(ws) + row * 2 * segs;
-    auto load = [&](int k) { return exp(__dsub_rn(DT::wide(xr[k]), m)); };
+    auto load = [&](int k) { return fdlibm_exp(__dsub_rn(DT::wide(xr[k]), m)); };
     for (int seg = warp; seg < segs; seg += nwarps) {
         int start = seg * SEGMENT;
         Acc a = lane_sum<Acc>(start, min(SEGMENT, cols - start), lane, load);
@@ -846,7 +917,7 @@ __device__ __forceinline__ void forward_kernel(const typename DT::T* x, typename
     __syncthreads();
     double sum = red[1];
     for (unsigned k = threadIdx.x; k < (unsigned)cols; k += blockDim.x) {  // unsigned: k + blockDim.x cannot overflow
-        outr[k] = DT::narrow(__ddiv_rn(exp(__dsub_rn(DT::wide(xr[k]), m)), sum));
+        outr[k] = DT::narrow(__ddiv_rn(fdlibm_exp(__dsub_rn(DT::wide(xr[k]), m)), sum));
     }
 }
 

@@ -110,8 +110,8 @@ public final class Conformance {
 
     /**
      * Every check of forward {@code softmax} on one batch of logits: inputs untouched, every entry
-     * written, the exact exp/sum oracle and the row sums, and the reference's bits (for {@code cuda},
-     * whose exp is not fdlibm's, within 2 ulp of them: docs/contract.md §3, invariant 6).
+     * written, the exact exp/sum oracle and the row sums, and the reference's bits (for a backend
+     * without {@link Guarantee#BIT_EXACT_FORWARD}, within 2 ulp of them: docs/contract.md §3, invariant 6).
      *
      * @return the rows the oracle checked
      */
@@ -134,7 +134,7 @@ public final class Conformance {
         for (int i = 0; i < logits.length; i++) {
             widened[i] = t.round(logits[i]);
         }
-        // out equals ref bit for bit (or within 2 ulp for cuda): the oracle judges the contract's bits
+        // out equals ref bit for bit (or within 2 ulp without BIT_EXACT_FORWARD): the oracle judges the contract's bits
         return Checks.softmaxOracle(t, widened, ref, rows, cols);
     }
 

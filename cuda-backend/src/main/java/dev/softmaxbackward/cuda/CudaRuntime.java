@@ -589,7 +589,7 @@ final class CudaRuntime {
         }
     }
 
-    /** Forward softmax on device memory (GPU exp: within 2 ulp of the Java backends, not bitwise). */
+    /** Forward softmax on device memory (fdlibm's exp: the Java backends' bits). */
     void softmax(DType dtype, CUdeviceptr x, CUdeviceptr out, int rows, int cols, long stride, CUstream stream) {
         if (rows == 0 || cols == 0) {
             return;

@@ -193,7 +193,7 @@ class CudaGpuTest {
     }
 
     @Test
-    void crossEntropyEqualsTheReferenceAndForwardIsWithinTwoUlp() {
+    void crossEntropyAndForwardEqualTheReference() {
         Random random = new Random(3);
         for (int[] shape : new int[][] {{4, 10}, {64, 1000}, {3, 50257}, {1, 262144}}) {
             int rows = shape[0];
@@ -209,16 +209,14 @@ class CudaGpuTest {
             REFERENCE.softmax(logits, fRef, rows, cols);
             CUDA.softmax(logits, fGpu, rows, cols);
             for (int i = 0; i < n; i++) {
-                assertTrue(Math.abs(fRef[i] - fGpu[i]) <= 2 * Math.ulp(fRef[i]), "float softmax entry " + i + ": "
-                        + fRef[i] + " vs " + fGpu[i]);
+                assertEquals(Float.floatToRawIntBits(fRef[i]), Float.floatToRawIntBits(fGpu[i]), "float softmax entry "
+                        + i + ": " + fRef[i] + " vs " + fGpu[i]);
             }
             double[] dRef = new double[n];
             double[] dGpu = new double[n];
             REFERENCE.softmax(dlogits, dRef, rows, cols);
             CUDA.softmax(dlogits, dGpu, rows, cols);
-            for (int i = 0; i < n; i++) {
-                assertTrue(Math.abs(dRef[i] - dGpu[i]) <= 2 * Math.ulp(dRef[i]), "double softmax entry " + i);
-            }
+            assertBits(dRef, dGpu, "double softmax");
             int[] labels = new int[rows];
             for (int r = 0; r < rows; r++) {
                 labels[r] = r % 3 == 2 ? -100 : random.nextInt(cols);
@@ -274,32 +272,52 @@ class CudaGpuTest {
     }
 
     @Test
-    void theCallersContextIsCurrentAgainAfterEveryCall() {
+    void theCallersContextIsCurrentAgainAfterEveryCall() throws Exception {
         CudaRuntime runtime = CudaRuntime.require();
         jcuda.driver.CUcontext own = new jcuda.driver.CUcontext();
         assertEquals(0, JCudaDriver.cuCtxCreate(own, 0, runtime.device()), "cuCtxCreate");
         try {
-            for (jcuda.driver.CUcontext before : new jcuda.driver.CUcontext[] {own, new jcuda.driver.CUcontext()}) {
-                assertEquals(0, JCudaDriver.cuCtxSetCurrent(before));
-                float[] out = new float[6];
-                CUDA.softmaxBackward(new float[] {1, 2, 3, 4, 5, 6}, new float[] {.5f, .25f, .25f, .5f, .25f, .25f},
-                        out, 2, 3);
-                assertCurrent(before, "after an SPI call");
-                try (DeviceBuffer b = DeviceBuffer.allocate(64, DType.FLOAT32)) {
-                    assertCurrent(before, "after DeviceBuffer.allocate");
-                    b.fill((byte) 0);
-                    CUDA.softmaxBackward(b.pointer(), b.pointer(), b.pointer(), 4, 16, 16, DType.FLOAT32, null);
-                    assertCurrent(before, "after a device-resident call");
-                    // refused before any launch: the backend stays alive, the context is untouched
-                    assertThrows(IllegalArgumentException.class, () -> CUDA.softmaxBackward(b.pointer().withByteOffset(2),
-                            b.pointer(), b.pointer(), 1, 4, 4, DType.FLOAT32, null));
-                    assertTrue(CUDA.isAvailable());
+            assertEquals(0, JCudaDriver.cuCtxSetCurrent(own));
+            callsLeaveCurrent(own);
+            // no context current: a new thread's stack is empty (cuCtxSetCurrent(null) on this thread
+            // would only pop the top, and leave current whatever earlier tests pushed below it; on an
+            // H200 that made this test expect no context where one was rightly put back)
+            java.util.concurrent.atomic.AtomicReference<Throwable> failure = new java.util.concurrent.atomic.AtomicReference<>();
+            Thread fresh = new Thread(() -> {
+                try {
+                    jcuda.driver.CUcontext none = new jcuda.driver.CUcontext();
+                    assertCurrent(none, "on a new thread, before any call");
+                    callsLeaveCurrent(none);
+                } catch (Throwable t) {
+                    failure.set(t);
                 }
-                assertCurrent(before, "after DeviceBuffer.close");
+            });
+            fresh.start();
+            fresh.join();
+            if (failure.get() != null) {
+                throw new AssertionError("with no context current", failure.get());
             }
         } finally {
             JCudaDriver.cuCtxDestroy(own);
         }
+    }
+
+    /** SPI, device-buffer and refused calls each leave {@code before} current on this thread. */
+    private static void callsLeaveCurrent(jcuda.driver.CUcontext before) {
+        float[] out = new float[6];
+        CUDA.softmaxBackward(new float[] {1, 2, 3, 4, 5, 6}, new float[] {.5f, .25f, .25f, .5f, .25f, .25f}, out, 2, 3);
+        assertCurrent(before, "after an SPI call");
+        try (DeviceBuffer b = DeviceBuffer.allocate(64, DType.FLOAT32)) {
+            assertCurrent(before, "after DeviceBuffer.allocate");
+            b.fill((byte) 0);
+            CUDA.softmaxBackward(b.pointer(), b.pointer(), b.pointer(), 4, 16, 16, DType.FLOAT32, null);
+            assertCurrent(before, "after a device-resident call");
+            // refused before any launch: the backend stays alive, the context is untouched
+            assertThrows(IllegalArgumentException.class, () -> CUDA.softmaxBackward(b.pointer().withByteOffset(2),
+                    b.pointer(), b.pointer(), 1, 4, 4, DType.FLOAT32, null));
+            assertTrue(CUDA.isAvailable());
+        }
+        assertCurrent(before, "after DeviceBuffer.close");
     }
 
     private static void assertCurrent(jcuda.driver.CUcontext expected, String when) {

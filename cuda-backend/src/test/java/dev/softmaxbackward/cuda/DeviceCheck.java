@@ -145,7 +145,7 @@ public final class DeviceCheck {
     /**
      * sm_fwd_* and ce_bwd_* for all four dtypes, in place and not: ce_bwd bitwise against reference
      * (float32, float64; for bf16/fp16 the same double computation rounded once, as contract §2 says);
-     * sm_fwd within 2 ulp of reference, the documented bound (the GPU's exp is not StrictMath.exp).
+     * sm_fwd bitwise against reference too (its exp is fdlibm's, as StrictMath.exp).
      */
     static boolean smokeForwardAndCrossEntropy(CudaBackend cuda, CUstream stream, Random random) {
         ReferenceBackend reference = new ReferenceBackend();
@@ -180,13 +180,13 @@ public final class DeviceCheck {
                     }
                     String plan = "sm_fwd_" + dtype.suffix() + how;
                     for (int i = 0; i < n; i++) {
-                        if (!CudaGpuTest.sameValue(dtype, softmax[i], got[i]) && Math.abs(softmax[i] - got[i]) > 2) {
+                        if (!CudaGpuTest.sameValue(dtype, softmax[i], got[i])) {
                             OUT.println("smoke MISMATCH " + plan + ": row " + i / cols + " entry " + i % cols + " expected "
-                                    + Long.toHexString(softmax[i]) + " (within 2 ulp) got " + Long.toHexString(got[i]));
+                                    + Long.toHexString(softmax[i]) + " got " + Long.toHexString(got[i]));
                             return false;
                         }
                     }
-                    OUT.println("smoke ok " + plan + " (within 2 ulp)");
+                    OUT.println("smoke ok " + plan);
                     try (DeviceBuffer dy = CudaGpuTest.upload(dtype, xBits, n, 0);
                          DeviceBuffer dlabels = DeviceBuffer.allocate(4L * rows);
                          DeviceBuffer dout = DeviceBuffer.allocate(n, dtype)) {

@@ -576,10 +576,9 @@ final class KernelModel {
     }
 
     /**
-     * forward_kernel with StrictMath.exp in place of the GPU's exp: the max, the canonical sum of the
+     * forward_kernel, with StrictMath.exp for its fdlibm_exp (FdlibmExpPortTest): the max, the canonical sum of the
      * exps (Plain1 for float32, DD1 with value() for float64) by warps over segments and the segment
-     * tree, then exp / sum rounded once. With the same exp it must give the reference's bits; on the
-     * GPU only exp differs (documented: within 2 ulp). What this checks: the max, the exp argument,
+     * tree, then exp / sum rounded once. It must give the reference's bits. What this checks: the max, the exp argument,
      * the sum's finishing step (value()), the division and the rounding. The summation order itself
      * hardly ever shows in forward outputs (positive terms summed in extra precision), so unlike the
      * backward model this does not pin the order down.
