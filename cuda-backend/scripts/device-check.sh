@@ -49,7 +49,7 @@ status=0
 started=$(date +%s)
 step() { echo; echo "=== $* (at $(( $(date +%s) - started )) s, $(date -u +%FT%TZ))"; }
 fail() { echo "FAILED: $*"; status=1; }
-echo "device-check.sh $( ((dry)) && echo --dry-run ) $OUTDIR; git $(git rev-parse HEAD 2>/dev/null || echo '?')"
+echo "device-check.sh $( ((dry)) && echo --dry-run ) $OUTDIR; git $(git rev-parse HEAD 2>/dev/null || echo '?') (the copy's .git may be older than its files); CUDA source sha256 $(sha256sum cuda-backend/src/main/cuda/softmax_backward.cu | cut -c1-16)"
 
 if ((dry)); then
   step "0. build .devrt (dry run only)"
