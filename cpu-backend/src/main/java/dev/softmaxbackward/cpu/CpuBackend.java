@@ -231,11 +231,15 @@ public final class CpuBackend implements SoftmaxBackwardBackend {
      * C order, or a view whose rows are contiguous with any row stride (a row range or column range of
      * a larger C-order matrix); F-order and column-strided views are rejected (use {@code dup('c')}).
      * The kernel reads and writes ND4J's off-heap buffers in place, never copying them to the heap; each
-     * array may span at most 2^31-1 bytes of its buffer. {@code gradIn} may be {@code gradOut} itself.
+     * array may span at most 2^31-1 bytes of its buffer. {@code gradIn} may be {@code gradOut} or
+     * {@code softmaxOut} itself (the same entries, through any INDArray); a {@code gradIn} that shares
+     * only some memory with either, such as the same matrix shifted by a row, is refused. The other
+     * INDArray entry points refuse such outputs too.
      *
      * @throws NullPointerException     for a null argument
      * @throws IllegalArgumentException for a wrong rank, mismatched shapes or dtypes, an unsupported
-     *                                  dtype or layout; nothing has been written then
+     *                                  dtype or layout, or a partly shared gradIn; nothing has been
+     *                                  written then
      */
     public INDArray softmaxBackward(INDArray gradOut, INDArray softmaxOut, INDArray gradIn) {
         NdArrays.Batch b = NdArrays.check(gradOut, softmaxOut, gradIn);
@@ -305,7 +309,7 @@ public final class CpuBackend implements SoftmaxBackwardBackend {
      * @throws IllegalArgumentException for bad shapes, dtypes, layouts or memory; nothing is written then
      */
     public INDArray softmax(INDArray logits, INDArray out) {
-        NdArrays.Batch b = NdArrays.check(new String[] {"logits", "out"}, logits, out);
+        NdArrays.Batch b = NdArrays.check(new String[] {"logits", "out"}, 1, logits, out);
         DataType dtype = b.dtype();
         int cols = b.cols();
         boolean f64 = dtype == DataType.DOUBLE;
@@ -369,7 +373,7 @@ public final class CpuBackend implements SoftmaxBackwardBackend {
     private INDArray crossEntropyBackward(INDArray softmaxOut, int[] labels, double[] rowScale, double scale,
                                           INDArray gradIn) {
         Arguments.notNull(labels, "labels");
-        NdArrays.Batch b = NdArrays.check(new String[] {"softmaxOut", "gradIn"}, softmaxOut, gradIn);
+        NdArrays.Batch b = NdArrays.check(new String[] {"softmaxOut", "gradIn"}, 1, softmaxOut, gradIn);
         Arguments.labels(labels, b.rows(), b.cols());
         if (rowScale != null && rowScale.length != b.rows()) {
             throw new IllegalArgumentException("rowScale.length " + rowScale.length + " != rows " + b.rows());
@@ -431,8 +435,9 @@ public final class CpuBackend implements SoftmaxBackwardBackend {
         if (logitsCopy != null && logitsCopy == gradIn) {
             throw new IllegalArgumentException("logitsCopy must not be gradIn");
         }
-        NdArrays.Batch b = logitsCopy == null ? NdArrays.check(new String[] {"logits", "gradIn"}, logits, gradIn)
-                : NdArrays.check(new String[] {"logits", "gradIn", "logitsCopy"}, logits, gradIn, logitsCopy);
+        NdArrays.Batch b = logitsCopy == null ? NdArrays.check(new String[] {"logits", "gradIn"}, 1, logits, gradIn)
+                : NdArrays.check(new String[] {"logits", "gradIn", "logitsCopy"}, 1, logits, gradIn,
+                        logitsCopy);
         Arguments.labels(labels, b.rows(), b.cols());
         if (rowScale.length != b.rows()) {
             throw new IllegalArgumentException("rowScale.length " + rowScale.length + " != rows " + b.rows());

@@ -50,12 +50,14 @@ final class Nd4jOps {
             }
             d[r] = roundToFloat ? (double) (float) dr : dr; // d is rounded once to the working precision
         }
-        // float64 rows near overflow (sums not finite, |d| >= 2^970): copied out before out (maybe g) is
-        // written, then finished with core's RowNumerics steps below
+        // float64 rows near overflow (sums not finite, |d| >= 2^970): g and y copied out before out (which
+        // may be either) is written, then finished with core's RowNumerics steps below
         double[][] rare = new double[rows][];
+        double[][] rareY = new double[rows][];
         for (int r = 0; r < rows; r++) {
             if (!roundToFloat && RowNumerics.needsFinishRow(sy[r], d0Plain[r], d[r])) {
                 rare[r] = gd.getRow(r).toDoubleVector();
+                rareY[r] = yd.getRow(r).toDoubleVector();
             }
         }
         INDArray dv = Nd4j.createFromArray(d).reshape(rows, 1);
@@ -74,7 +76,7 @@ final class Nd4jOps {
         for (int r = 0; r < rows; r++) {
             if (rare[r] != null) {
                 double[] gr = rare[r];
-                double[] yr = yd.getRow(r).toDoubleVector();
+                double[] yr = rareY[r];
                 int n = (int) cols;
                 // d from the canonical partials, scaled where they overflow: ND4J's d has no working
                 // correction step here (g - d0 overflowed in it)

@@ -4,6 +4,7 @@ import java.lang.ref.Reference;
 import java.nio.ByteBuffer;
 import java.nio.ByteOrder;
 import java.util.Arrays;
+import org.bytedeco.javacpp.Pointer;
 import org.nd4j.linalg.api.buffer.DataBuffer;
 import org.nd4j.linalg.api.buffer.DataType;
 import org.nd4j.linalg.api.memory.MemoryWorkspace;
@@ -52,14 +53,16 @@ final class NdArrays {
 
     /** The arguments of the backward pass: gradOut, softmaxOut, gradIn (views 0, 1, 2). */
     static Batch check(INDArray gradOut, INDArray softmaxOut, INDArray gradIn) {
-        return check(new String[] {"gradOut", "softmaxOut", "gradIn"}, gradOut, softmaxOut, gradIn);
+        return check(new String[] {"gradOut", "softmaxOut", "gradIn"}, 2, gradOut, softmaxOut, gradIn);
     }
 
     /**
      * Same rank-2 shape and dtype as the first, each one usable (see {@link #requireUsable}) and
-     * row-contiguous; the first argument's dtype one of FLOAT, DOUBLE, HALF, BFLOAT16.
+     * row-contiguous; the first argument's dtype one of FLOAT, DOUBLE, HALF, BFLOAT16. The arguments from
+     * {@code firstOutput} on are written: each must share no entry with any other argument, except that
+     * it may be exactly the same view as an input (in place). See {@link #requireApart}.
      */
-    static Batch check(String[] names, INDArray... arrays) {
+    static Batch check(String[] names, int firstOutput, INDArray... arrays) {
         for (int i = 0; i < arrays.length; i++) {
             if (arrays[i] == null) {
                 throw new NullPointerException(names[i] + " must not be null");
@@ -100,7 +103,66 @@ final class NdArrays {
         for (int i = 0; i < arrays.length; i++) {
             views[i] = view(arrays[i], names[i], rows, cols, dtype);
         }
+        requireApart(names, firstOutput, views, rows, cols * elementSize(dtype));
         return new Batch(dtype, rows, cols, views);
+    }
+
+    /**
+     * Throws unless each output shares no byte with any other argument, or is exactly the same view (same
+     * first byte, same row stride) as an input. A row computed into memory that a later row still reads,
+     * or that another output receives, would silently give wrong numbers, and which ones would depend on
+     * the order the threads run the rows in. Addresses, not DataBuffer objects, are compared: two
+     * INDArrays over the same memory may hold different DataBuffers.
+     */
+    private static void requireApart(String[] names, int firstOutput, View[] views, int rows, int rowBytes) {
+        long[] start = new long[views.length];
+        for (int i = 0; i < views.length; i++) {
+            start[i] = new Pointer(views[i].buffer()).address() + views[i].offset();
+        }
+        for (int o = firstOutput; o < views.length; o++) {
+            for (int j = 0; j < views.length; j++) {
+                if (j == o || (j >= firstOutput && j > o)) {
+                    continue; // each pair of outputs once
+                }
+                View a = views[o];
+                View b = views[j];
+                if (j < firstOutput && start[o] == start[j] && a.rowStride() == b.rowStride()) {
+                    continue; // the same entries: in place, which every kernel supports
+                }
+                long shared = firstSharedByte(start[o], a.rowStride(), start[j], b.rowStride(), rows, rowBytes);
+                if (shared >= 0) {
+                    throw new IllegalArgumentException(names[o] + " shares memory with " + names[j] + " (first at byte "
+                            + (shared - start[o]) + " of " + names[o] + ", row strides " + a.rowStride() + " and "
+                            + b.rowStride() + " bytes) without being the same view of it; pass the same INDArray to"
+                            + " compute in place, or " + names[o] + " apart from it");
+                }
+            }
+        }
+    }
+
+    /**
+     * The lowest address in both sets of rows (each {@code rows} ranges of {@code rowBytes}, {@code stride}
+     * apart, ascending), or -1: a merge of the two ascending lists of ranges.
+     */
+    static long firstSharedByte(long a, long strideA, long b, long strideB, int rows, long rowBytes) {
+        if (a + (rows - 1L) * strideA + rowBytes <= b || b + (rows - 1L) * strideB + rowBytes <= a) {
+            return -1; // the spans are apart: the common case, without the merge
+        }
+        int i = 0;
+        int k = 0;
+        while (i < rows && k < rows) {
+            long ra = a + i * strideA;
+            long rb = b + k * strideB;
+            if (ra < rb + rowBytes && rb < ra + rowBytes) {
+                return Math.max(ra, rb);
+            }
+            if (ra < rb) {
+                i++;
+            } else {
+                k++;
+            }
+        }
+        return -1;
     }
 
     /**

@@ -2,11 +2,14 @@ package dev.softmaxbackward.cpu;
 
 import java.util.concurrent.CountDownLatch;
 import java.util.concurrent.LinkedBlockingQueue;
+import java.util.concurrent.RejectedExecutionException;
 import java.util.concurrent.ThreadFactory;
 import java.util.concurrent.ThreadPoolExecutor;
 import java.util.concurrent.TimeUnit;
 import java.util.concurrent.atomic.AtomicInteger;
 import java.util.concurrent.atomic.AtomicReference;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
 
 /**
  * Runs a batch as contiguous ranges of whole rows, in parallel over a pool this backend owns.
@@ -54,8 +57,11 @@ final class RowExecutor {
     }
 
     private static final AtomicInteger POOL_IDS = new AtomicInteger();
+    private static final Logger LOG = LoggerFactory.getLogger(RowExecutor.class);
 
     private final int threads;
+    /** Makes the pool's threads; null: daemons named {@link #THREAD_NAME_PREFIX}{@code <pool>-<n>}. */
+    private final ThreadFactory threadFactory;
     private volatile ThreadPoolExecutor pool;
 
     private final long callerSpinNanos;
@@ -66,11 +72,17 @@ final class RowExecutor {
 
     /** With the caller's spin set, for probes and tests that compare it (0: park at once). */
     RowExecutor(int threads, long callerSpinNanos) {
+        this(threads, callerSpinNanos, null);
+    }
+
+    /** With the pool's thread factory set (tests: one that fails as a JVM out of native threads does). */
+    RowExecutor(int threads, long callerSpinNanos, ThreadFactory threadFactory) {
         if (threads < 1) {
             throw new IllegalArgumentException("threads " + threads + " < 1");
         }
         this.threads = threads;
         this.callerSpinNanos = callerSpinNanos;
+        this.threadFactory = threadFactory;
     }
 
     int threads() {
@@ -122,7 +134,15 @@ final class RowExecutor {
         };
         ThreadPoolExecutor executor = pool();
         for (int p = 1; p < parts; p++) {
-            executor.execute(worker);
+            try {
+                executor.execute(worker);
+            } catch (RejectedExecutionException | OutOfMemoryError e) {
+                // No thread for this share (no native thread left, or a pool shut down under us). Throwing
+                // here would leave the workers already started writing after the call returned, into
+                // memory the caller may free; the caller claims the chunks nobody else takes instead.
+                LOG.warn("softmax-backward: ran a batch on {} of {} threads: {}", p, parts, e.toString());
+                break;
+            }
         }
         worker.run();
         long spinUntil = System.nanoTime() + callerSpinNanos;
@@ -183,7 +203,7 @@ final class RowExecutor {
                 if (p == null) {
                     int id = POOL_IDS.incrementAndGet();
                     AtomicInteger n = new AtomicInteger();
-                    ThreadFactory factory = r -> {
+                    ThreadFactory factory = threadFactory != null ? threadFactory : r -> {
                         Thread t = new Thread(r, THREAD_NAME_PREFIX + id + "-" + n.incrementAndGet());
                         t.setDaemon(true);
                         return t;

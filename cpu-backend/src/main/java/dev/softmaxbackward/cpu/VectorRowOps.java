@@ -31,7 +31,8 @@ import jdk.incubator.vector.VectorSpecies;
  * <ul>
  *   <li>k = {@code (int)(INV_LN2*x - 0.5)} is the round-to-nearest of the 1.5*2^52 trick, stepped up one
  *       where it rounded down (truncation of a negative number), kept as a double {@code t}. In fdlibm's
- *       middle range ({@code |x| < 1.5 ln2}) that is -1, fdlibm's own k there; below it, +0, and with
+ *       middle range ({@code |x| < 1.5 ln2}) that is -1, fdlibm's own k there; below it, +0, set to +0
+ *       also where fdlibm's high-word test still takes k = 0 ({@link #K0_MAX}), and with
  *       {@code t = +0}, {@code hi = x} and {@code lo = +0}, fdlibm's k == 0 formula
  *       {@code 1-((x*c)/(c-2)-x)} equals the general {@code 1-((lo-(x*c)/(2-c))-hi)} exactly ({@code c-2}
  *       is {@code -(2-c)} exactly); for x = ±0 the general formula gives exactly 1, fdlibm's {@code 1+x};</li>
@@ -51,6 +52,13 @@ final class VectorRowOps implements RowOps.Loops {
     private static final long MAGIC_BITS = Double.doubleToRawLongBits(MAGIC);
     /** hx < 0x3e300000: |x| < 2^-28. */
     private static final double TINY = Double.longBitsToDouble(0x3e300000_00000000L);
+    /**
+     * The largest |x| for which e_exp.c takes k = 0: it tests the high word only ({@code hx > 0x3fd62e42}), so
+     * k = 0 holds up to {@code 0x3fd62e42_ffffffff}, past 0.5 ln2 ({@code 0x3fd62e42_fefa39ef}), where
+     * {@code (int)(INV_LN2*x - 0.5)} is already -1. The two reductions round differently for about one
+     * input in 15 of the 17 million between.
+     */
+    private static final double K0_MAX = Double.longBitsToDouble(0x3fd62e42_ffffffffL);
     /** Above this x, (int)(INV_LN2*x - 0.5) >= -1021: exp(x) is normal, y scaled by adding k to its exponent. */
     private static final double LOW = -708.0;
 
@@ -69,7 +77,8 @@ final class VectorRowOps implements RowOps.Loops {
             DoubleVector x = DoubleVector.fromArray(D, in, i).sub(shift);
             DoubleVector v = x.mul(INV_LN2).sub(0.5);
             DoubleVector r = v.add(MAGIC).sub(MAGIC); // v rounded to nearest
-            DoubleVector t = r.blend(r.add(1.0), r.compare(VectorOperators.LT, v)); // towards zero
+            DoubleVector t = r.blend(r.add(1.0), r.compare(VectorOperators.LT, v)) // towards zero
+                    .blend(0.0, x.compare(VectorOperators.GE, -K0_MAX)); // fdlibm's k = 0, by its high word
             LongVector k = bits(t.add(MAGIC)).sub(MAGIC_BITS);
             DoubleVector hi = x.sub(t.mul(LN2_HI));
             DoubleVector lo = t.mul(LN2_LO);

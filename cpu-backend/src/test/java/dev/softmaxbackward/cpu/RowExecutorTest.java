@@ -10,6 +10,7 @@ import java.util.Set;
 import java.util.concurrent.ConcurrentHashMap;
 import java.util.concurrent.CountDownLatch;
 import java.util.concurrent.TimeUnit;
+import java.util.concurrent.atomic.AtomicInteger;
 import java.util.concurrent.atomic.AtomicIntegerArray;
 import org.junit.jupiter.api.AfterEach;
 import org.junit.jupiter.api.Test;
@@ -85,6 +86,36 @@ class RowExecutorTest {
         for (int r = 0; r < 8; r++) {
             assertEquals(1, runs.get(r), "row " + r + " when the call returned");
         }
+    }
+
+    /**
+     * The pool gets its first thread and then none (as a JVM out of native threads fails): the call must
+     * not throw while that thread is still writing, but finish every row itself before it returns.
+     */
+    @Test
+    void aPoolThatCannotStartAThreadLeavesItsRowsToTheCaller() {
+        AtomicInteger made = new AtomicInteger();
+        executor = new RowExecutor(3, 0, r -> {
+            if (made.incrementAndGet() > 1) {
+                throw new OutOfMemoryError("unable to create native thread (test)");
+            }
+            Thread t = new Thread(r, RowExecutor.THREAD_NAME_PREFIX + "test");
+            t.setDaemon(true);
+            return t;
+        });
+        for (int call = 0; call < 20; call++) {
+            int rows = 600;
+            AtomicIntegerArray runs = new AtomicIntegerArray(rows);
+            executor.forEachRow(rows, 1000, (from, to, s) -> {
+                for (int r = from; r < to; r++) {
+                    runs.incrementAndGet(r);
+                }
+            });
+            for (int r = 0; r < rows; r++) {
+                assertEquals(1, runs.get(r), "call " + call + ", row " + r + " when the call returned");
+            }
+        }
+        assertTrue(made.get() >= 2, "the factory was asked for a second thread: " + made.get());
     }
 
     @Test

@@ -16,6 +16,7 @@ import org.nd4j.linalg.api.memory.enums.AllocationPolicy;
 import org.nd4j.linalg.api.memory.enums.LearningPolicy;
 import org.nd4j.linalg.api.ndarray.INDArray;
 import org.nd4j.linalg.factory.Nd4j;
+import org.nd4j.linalg.indexing.NDArrayIndex;
 
 /**
  * Issue 9, defect 2: INDArrays whose memory is no longer theirs (a destroyed workspace, a workspace
@@ -90,6 +91,30 @@ class WorkspaceTest {
             INDArray other = Nd4j.zeros(DataType.DOUBLE, ROWS, COLS); // takes the memory stale pointed to
             other.addi(1.0);
             refusedEverywhere(backend(strategy), stale, "closed and reopened since");
+        }
+    }
+
+    /** A row range (offset one row) of a workspace array: the view's DataBuffer must carry the workspace. */
+    private static INDArray rowsView(INDArray a) {
+        return a.get(NDArrayIndex.interval(1, ROWS + 1), NDArrayIndex.all());
+    }
+
+    @ParameterizedTest
+    @EnumSource(Strategy.class)
+    void viewsOfStaleWorkspaceArraysAreRefused(Strategy strategy) {
+        INDArray destroyed;
+        try (MemoryWorkspace ws = Nd4j.getWorkspaceManager().getAndActivateWorkspace(CONFIG, "destroyed-view")) {
+            destroyed = rowsView(Nd4j.rand(DataType.DOUBLE, ROWS + 1, COLS));
+        }
+        Nd4j.getWorkspaceManager().destroyAllWorkspacesForCurrentThread();
+        refusedEverywhere(backend(strategy), destroyed, "closed or destroyed");
+        INDArray earlier;
+        try (MemoryWorkspace ws = Nd4j.getWorkspaceManager().getAndActivateWorkspace(CONFIG, "reused-view")) {
+            earlier = rowsView(Nd4j.rand(DataType.DOUBLE, ROWS + 1, COLS));
+        }
+        try (MemoryWorkspace ws = Nd4j.getWorkspaceManager().getAndActivateWorkspace(CONFIG, "reused-view")) {
+            Nd4j.zeros(DataType.DOUBLE, ROWS + 1, COLS).addi(1.0); // takes the memory the view pointed to
+            refusedEverywhere(backend(strategy), earlier, "closed and reopened since");
         }
     }
 

@@ -525,6 +525,23 @@ public final class ConformanceSuite {
                         assertEquals(rows, Conformance.softmax(b, dt, x, rows, cols), "rows checked");
                     }));
                 }
+                if (dt == DType.FLOAT64) {
+                    // e_exp.c takes k = 0 by its high word up to |x| = 0x3fd62e42_ffffffff, past 0.5 ln2: an exp
+                    // that rounds x/ln2 instead gets about 1 in 15 of these wrong. (The window is 1e-9 wide,
+                    // finer than the spacing of float32 logits there.)
+                    t.add(test(dt + " x - max between -0.5 ln2 and -0x3fd62e42_ffffffff: reference bits", () -> {
+                        int cols = 1025;
+                        long from = Double.doubleToRawLongBits(0.5 * Math.log(2));
+                        long to = 0x3fd62e42_ffffffffL;
+                        double[] x = new double[2 * cols];
+                        for (int j = 1; j < cols; j++) {
+                            x[j] = -Double.longBitsToDouble(from + (to - from) * j / (cols - 1));
+                            x[cols + j] = x[j] + 3.0; // a second row with max 3: x - max is exact (Sterbenz)
+                        }
+                        x[cols] = 3.0;
+                        assertEquals(2, Conformance.softmax(b, dt, x, 2, cols), "rows checked");
+                    }));
+                }
                 t.add(test(dt + " huge logits and -Inf entries", () -> {
                     int cols = 50;
                     double big = dt == DType.FLOAT32 ? 1e30 : 1e300;
