@@ -13,6 +13,7 @@ import java.util.List;
 import java.util.Map;
 import java.util.regex.Matcher;
 import java.util.regex.Pattern;
+import java.util.concurrent.atomic.AtomicLong;
 import java.util.concurrent.locks.ReentrantReadWriteLock;
 import jcuda.Pointer;
 import jcuda.driver.CUcontext;
@@ -106,11 +107,27 @@ final class CudaRuntime {
         this.workspaces = new WorkspaceCache<>(new DeviceScratch(), WORKSPACE_STREAMS);
     }
 
+    /** {@code CU_STREAM_PER_THREAD}'s handle in cuda.h (not read from JCudaDriver, whose class loads natives). */
+    static final long PER_THREAD_STREAM = 0x2;
+    private static final AtomicLong THREAD_KEYS = new AtomicLong();
+    /** A negative key per thread: stream addresses are positive, so the two never meet. */
+    private static final ThreadLocal<Long> THREAD_KEY = ThreadLocal.withInitial(() -> -1 - THREAD_KEYS.getAndIncrement());
+
+    /**
+     * The scratch key of a stream: its address, but for {@code CU_STREAM_PER_THREAD}, one handle that is a
+     * different stream on each thread, whose kernels run unordered with the other threads': there each
+     * thread needs a block of its own, or two threads' kernels would race on one block's partial sums.
+     * (The legacy default stream, 0 or {@code CU_STREAM_LEGACY}, is one stream for all threads.)
+     */
+    static long scratchKey(long streamAddress) {
+        return streamAddress == PER_THREAD_STREAM ? THREAD_KEY.get() : streamAddress;
+    }
+
     /** Scratch blocks: allocated once per stream and size, freed only after the work that used them. */
     private static final class DeviceScratch implements WorkspaceCache.Memory<CUstream, CUdeviceptr> {
         @Override
         public long key(CUstream stream) {
-            return DevicePointers.address(stream);
+            return scratchKey(DevicePointers.address(stream));
         }
 
         @Override
@@ -310,6 +327,18 @@ final class CudaRuntime {
         }
     }
 
+    /**
+     * Tests only: undoes a second {@link #probe()}'s open (its module and its hold on the primary
+     * context), leaving the process's runtime as it was.
+     */
+    void releaseExtraOpen() {
+        try (ContextBracket<CUcontext> current = enter()) {
+            check(JCudaDriver.cuModuleUnload(module), "cuModuleUnload");
+        } finally {
+            JCudaDriver.cuDevicePrimaryCtxRelease(device);
+        }
+    }
+
     /** Test programs only: makes the primary context current on the calling thread, and leaves it. */
     void makeCurrent() {
         DeadContext died = dead;
@@ -372,6 +401,10 @@ final class CudaRuntime {
         if (major < 7 || (major == 7 && minor < 5)) {
             throw new CudaUnavailableException(where + " is older than the PTX target compute_75 (Turing)");
         }
+        // The probe runs on whichever thread first asks for a backend, which may have a context of its
+        // own current: it gets that context back, as after every call (ContextBracket), also on failure.
+        CUcontext previous = new CUcontext();
+        call(JCudaDriver.cuCtxGetCurrent(previous), "cuCtxGetCurrent", driver);
         CUcontext context = new CUcontext();
         call(JCudaDriver.cuDevicePrimaryCtxRetain(context, device), "cuDevicePrimaryCtxRetain on " + where, driver);
         boolean ok = false;
@@ -431,6 +464,7 @@ final class CudaRuntime {
             return new CudaRuntime(device, context, module, Map.copyOf(functions), limits,
                     where + ", " + limits.multiprocessors() + " SMs");
         } finally {
+            JCudaDriver.cuCtxSetCurrent(previous); // before a release, so that no released context stays current
             if (!ok) {
                 JCudaDriver.cuDevicePrimaryCtxRelease(device);
             }

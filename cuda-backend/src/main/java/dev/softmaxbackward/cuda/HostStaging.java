@@ -9,6 +9,8 @@ import jcuda.driver.CUdeviceptr;
 import jcuda.driver.CUstream;
 import jcuda.driver.CUstream_flags;
 import jcuda.driver.JCudaDriver;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
 
 /**
  * One staging set of the host-array SPI: a pinned host buffer, a device buffer and a stream, reused
@@ -24,6 +26,7 @@ final class HostStaging {
     static final long CHUNK_BYTES = 16L << 20;
     /** Regions inside a set's buffers start on 256-byte boundaries (cudaMalloc's alignment). */
     private static final long ALIGN = 256;
+    private static final Logger LOG = LoggerFactory.getLogger(HostStaging.class);
 
     /** The native handles, apart from the set so that the Cleaner's action does not keep the set alive. */
     private static final class Native implements Runnable {
@@ -51,7 +54,13 @@ final class HostStaging {
         @Override
         public void run() {
             try (ContextBracket<?> current = runtime.enter()) {
-                JCudaDriver.cuStreamSynchronize(stream);
+                try {
+                    JCudaDriver.cuStreamSynchronize(stream);
+                } catch (RuntimeException e) {
+                    // JCuda throws instead of returning the error when the host application turned its
+                    // exceptions on: a failed set is destroyed all the same
+                    LOG.debug("cuStreamSynchronize before destroying a staging set: {}", e.toString());
+                }
                 try {
                     runtime.workspaces().forget(stream);
                 } finally {
@@ -104,10 +113,14 @@ final class HostStaging {
         Pointer h = new Pointer();
         check(JCudaDriver.cuMemAllocHost(h, bytes), "cuMemAllocHost(" + bytes + ")");
         CUdeviceptr d = new CUdeviceptr();
-        int result = JCudaDriver.cuMemAlloc(d, bytes);
-        if (result != 0) {
-            JCudaDriver.cuMemFreeHost(h);
-            check(result, "cuMemAlloc(" + bytes + ")");
+        boolean allocated = false;
+        try { // a try, not a result test: with JCuda's exceptions on, the failing cuMemAlloc throws
+            check(JCudaDriver.cuMemAlloc(d, bytes), "cuMemAlloc(" + bytes + ")");
+            allocated = true;
+        } finally {
+            if (!allocated) {
+                JCudaDriver.cuMemFreeHost(h);
+            }
         }
         state.host = h;
         state.device = d;

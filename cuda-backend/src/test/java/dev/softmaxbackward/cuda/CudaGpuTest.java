@@ -302,6 +302,40 @@ class CudaGpuTest {
         }
     }
 
+    /**
+     * The probe runs on whichever thread first asks for a backend; it must give that thread its own
+     * context back, as every call does (it left the primary context current until stop 26).
+     */
+    @Test
+    void theProbeLeavesTheCallersContextCurrent() throws Exception {
+        CudaRuntime runtime = CudaRuntime.require();
+        java.util.concurrent.atomic.AtomicReference<Throwable> failure = new java.util.concurrent.atomic.AtomicReference<>();
+        Thread prober = new Thread(() -> {
+            jcuda.driver.CUcontext own = new jcuda.driver.CUcontext();
+            try {
+                assertEquals(0, JCudaDriver.cuCtxCreate(own, 0, runtime.device()), "cuCtxCreate");
+                assertEquals(0, JCudaDriver.cuCtxSetCurrent(own));
+                CudaRuntime.Probe again = CudaRuntime.probe();
+                assertTrue(again.runtime() != null, () -> "a second probe failed: " + again.cause());
+                try {
+                    assertCurrent(own, "after the probe");
+                } finally {
+                    again.runtime().releaseExtraOpen();
+                }
+                assertCurrent(own, "after releasing the second open");
+            } catch (Throwable t) {
+                failure.set(t);
+            } finally {
+                JCudaDriver.cuCtxDestroy(own);
+            }
+        });
+        prober.start();
+        prober.join();
+        if (failure.get() != null) {
+            throw new AssertionError("the probe on a thread with its own context", failure.get());
+        }
+    }
+
     /** SPI, device-buffer and refused calls each leave {@code before} current on this thread. */
     private static void callsLeaveCurrent(jcuda.driver.CUcontext before) {
         float[] out = new float[6];

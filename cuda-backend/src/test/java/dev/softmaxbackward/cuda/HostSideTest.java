@@ -1,6 +1,7 @@
 package dev.softmaxbackward.cuda;
 
 import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertNotEquals;
 import static org.junit.jupiter.api.Assertions.assertFalse;
 import static org.junit.jupiter.api.Assertions.assertThrows;
 import static org.junit.jupiter.api.Assertions.assertTrue;
@@ -269,6 +270,30 @@ class HostSideTest {
     }
 
     // ---- the kernels' scratch, cached per stream ----
+
+    /**
+     * CU_STREAM_PER_THREAD is one handle for a different stream on each thread, unordered with the others:
+     * each thread gets its own scratch key there (two threads sharing a block raced on its partial sums).
+     * A real stream, and the legacy default stream, keep one key on every thread.
+     */
+    @Test
+    void thePerThreadStreamHasAScratchKeyPerThread() throws Exception {
+        long here = CudaRuntime.scratchKey(CudaRuntime.PER_THREAD_STREAM);
+        assertEquals(here, CudaRuntime.scratchKey(CudaRuntime.PER_THREAD_STREAM), "stable on one thread");
+        long[] there = new long[3];
+        Thread other = new Thread(() -> {
+            there[0] = CudaRuntime.scratchKey(CudaRuntime.PER_THREAD_STREAM);
+            there[1] = CudaRuntime.scratchKey(0x7f00_1234_5600L);
+            there[2] = CudaRuntime.scratchKey(0);
+        });
+        other.start();
+        other.join();
+        assertNotEquals(here, there[0], "two threads' per-thread streams");
+        assertTrue(here < 0 && there[0] < 0, "apart from every stream address");
+        assertEquals(0x7f00_1234_5600L, there[1]);
+        assertEquals(CudaRuntime.scratchKey(0x7f00_1234_5600L), there[1]);
+        assertEquals(0, there[2], "the legacy default stream");
+    }
 
     /** Fake device memory: blocks are numbers; every call is logged. */
     static final class FakeMemory implements WorkspaceCache.Memory<String, Long> {

@@ -256,8 +256,8 @@ public class FusedSoftmaxCrossEntropy implements ILossFunction {
         if (weights != null && weights.length != v) {
             throw new IllegalArgumentException("weights.length " + weights.length + " != preOutput columns " + v);
         }
-        int[] idx = labelIndices(labels, b, v);
         double[] m = maskValues(mask, b);
+        int[] idx = labelIndices(labels, b, v, m);
         double[] scale = new double[b];
         for (int r = 0; r < b; r++) {
             if (idx[r] == IGNORE_INDEX) {
@@ -269,7 +269,12 @@ public class FusedSoftmaxCrossEntropy implements ILossFunction {
         return new Rows(b, idx, scale);
     }
 
-    private static int[] labelIndices(INDArray labels, int b, int v) {
+    /**
+     * Each row's class, or {@link #IGNORE_INDEX}. A row that the mask zeroes is not checked and is ignored:
+     * padded time steps of variable-length sequences carry all-zero labels under mask 0, which LossMCXENT
+     * scores 0 with a zero gradient.
+     */
+    private static int[] labelIndices(INDArray labels, int b, int v, double[] mask) {
         long[] shape = labels.shape();
         if (labels.rank() != 2 || labels.size(0) != b || (labels.size(1) != 1 && labels.size(1) != v)) {
             throw new IllegalArgumentException("labels shape " + Arrays.toString(shape) + " must be [" + b
@@ -278,7 +283,7 @@ public class FusedSoftmaxCrossEntropy implements ILossFunction {
         int[] idx = new int[b];
         if (labels.size(1) == 1 && v != 1) {
             long exact = exactIntegers(labels.dataType());
-            if (exact < v) {
+            if (exact < v - 1) { // indices 0 .. v-1 must be exact
                 throw new IllegalArgumentException("labels dtype " + labels.dataType() + " cannot hold class indices up to "
                         + (v - 1) + " (exact integers only up to " + exact + ")");
             }
@@ -286,7 +291,7 @@ public class FusedSoftmaxCrossEntropy implements ILossFunction {
             long rowStride = labels.stride(0);
             for (int r = 0; r < b; r++) {
                 double l = data.getDouble(r * rowStride);
-                if (l == IGNORE_INDEX) {
+                if (l == IGNORE_INDEX || masked(mask, r)) {
                     idx[r] = IGNORE_INDEX;
                 } else if (l >= 0 && l < v && l == Math.rint(l)) {
                     idx[r] = (int) l;
@@ -300,7 +305,9 @@ public class FusedSoftmaxCrossEntropy implements ILossFunction {
         // one-hot rows: exactly one non-zero entry and it is 1
         if (OneHotRows.scan(labels, b, v, idx)) {
             for (int r = 0; r < b; r++) {
-                if (idx[r] < 0) {
+                if (masked(mask, r)) {
+                    idx[r] = IGNORE_INDEX;
+                } else if (idx[r] < 0) {
                     throw notOneHot(r, v);
                 }
             }
@@ -311,12 +318,19 @@ public class FusedSoftmaxCrossEntropy implements ILossFunction {
         double[] max = labels.max(1).toDoubleVector();
         long[] hot = labels.argMax(1).toLongVector();
         for (int r = 0; r < b; r++) {
-            if (nonZero[r] != 1 || max[r] != 1) {
+            if (masked(mask, r)) {
+                idx[r] = IGNORE_INDEX;
+            } else if (nonZero[r] != 1 || max[r] != 1) {
                 throw notOneHot(r, v);
+            } else {
+                idx[r] = (int) hot[r];
             }
-            idx[r] = (int) hot[r];
         }
         return idx;
+    }
+
+    private static boolean masked(double[] mask, int r) {
+        return mask != null && mask[r] == 0;
     }
 
     private static IllegalArgumentException notOneHot(int r, int v) {

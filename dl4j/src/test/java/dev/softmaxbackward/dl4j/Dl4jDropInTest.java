@@ -360,6 +360,40 @@ class Dl4jDropInTest {
         assertEquals(0.0, gs.getSecond().getRow(0).sumNumber().doubleValue(), 1e-12);
     }
 
+    /**
+     * Padded time steps of variable-length sequences (RnnOutputLayer): all-zero one-hot rows under mask 0.
+     * Stock LossMCXENT scores them 0 with a zero gradient; they were refused as "not one-hot".
+     */
+    @Test
+    void maskedRowsWithAllZeroLabelsAreIgnoredAsStockDoes() {
+        int v = 12;
+        int b = 5;
+        INDArray pre = Nd4j.rand(DataType.DOUBLE, b, v).muli(3);
+        int[] l = {2, 0, 11, 5, 7};
+        INDArray mask = Nd4j.createFromArray(new double[] {1, 0, 1, 0, 1}).reshape(b, 1);
+        for (DataType t : new DataType[] {DataType.DOUBLE, DataType.FLOAT}) {
+            INDArray labels = oneHot(l, v).castTo(t);
+            labels.getRow(1).assign(0);
+            labels.getRow(3).assign(0);
+            FusedSoftmaxCrossEntropy ours = new FusedSoftmaxCrossEntropy();
+            LossMCXENT stock = new LossMCXENT();
+            INDArray g = ours.computeGradient(labels, pre.castTo(t), new Dl4jSoftmax(), mask.castTo(t));
+            INDArray gs = stock.computeGradient(labels, pre.castTo(t), new ActivationSoftmax(), mask.castTo(t));
+            assertTrue(gs.equalsWithEps(g, t == DataType.DOUBLE ? 1e-12 : 1e-6), t + ": " + g + " vs stock " + gs);
+            assertEquals(0.0, g.getRow(1).norm1Number().doubleValue(), t + " gradient of masked row 1");
+            INDArray scores = ours.computeScoreArray(labels, pre.castTo(t), new Dl4jSoftmax(), mask.castTo(t));
+            INDArray stockScores = stock.computeScoreArray(labels, pre.castTo(t), new ActivationSoftmax(), mask.castTo(t));
+            assertTrue(stockScores.reshape(b).equalsWithEps(scores.reshape(b), t == DataType.DOUBLE ? 1e-12 : 1e-5),
+                    t + ": " + scores + " vs stock " + stockScores);
+            assertEquals(0.0, scores.getDouble(3, 0), t + " score of masked row 3");
+        }
+        // unmasked, the same rows are still refused
+        INDArray labels = oneHot(l, v);
+        labels.getRow(1).assign(0);
+        assertMessage(() -> new FusedSoftmaxCrossEntropy().computeGradient(labels, pre, new Dl4jSoftmax(), null),
+                "labels row 1 is not one-hot");
+    }
+
     /** The CLI's training data: a Markov chain with rows softmax(2 z), z standard normal; predict the next token. */
     @Test
     void trainingConvergesLikeStock() {

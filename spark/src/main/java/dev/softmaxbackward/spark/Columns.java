@@ -57,6 +57,28 @@ final class Columns {
         }
     }
 
+    /**
+     * Throws unless column {@code name} holds integers (byte, short, int or long): label and id columns.
+     * Spark reads a Python int or a JSON number as long, so long is as usual as int; checked on the
+     * driver, so that a string or double column is a clear error there rather than a cast failure in a task.
+     */
+    static void requireIntegral(StructType schema, String name, String what) {
+        DataType type = schema.apply(name).dataType();
+        if (!(type.equals(DataTypes.IntegerType) || type.equals(DataTypes.LongType) || type.equals(DataTypes.ShortType)
+                || type.equals(DataTypes.ByteType))) {
+            throw new IllegalArgumentException("column " + name + " is " + type.simpleString() + ", expected int or long ("
+                    + what + ")");
+        }
+    }
+
+    /** The integer in {@code row[field]} of a column {@link #requireIntegral} accepted; {@code what} names a null. */
+    static long integral(Row row, int field, String what) {
+        if (row.isNullAt(field)) {
+            throw new IllegalArgumentException(what + " is null");
+        }
+        return ((Number) row.get(field)).longValue();
+    }
+
     /** A copy of {@code a[from, from+n)}, of {@code a}'s type ({@code float[]} or {@code double[]}). */
     static Object slice(Object a, int from, int n) {
         Object out = Array.newInstance(a.getClass().getComponentType(), n);

@@ -1,6 +1,7 @@
 package dev.softmaxbackward.spark;
 
 import dev.softmaxbackward.SoftmaxBackwardBackend;
+import dev.softmaxbackward.spi.Arguments;
 import java.io.Serializable;
 import java.util.ArrayList;
 import java.util.Iterator;
@@ -97,19 +98,22 @@ public final class DataParallel {
             fields[i] = schema.fieldIndex(inputs[i]);
         }
         int labelField = labelCol == null ? -1 : schema.fieldIndex(labelCol);
+        if (labelCol != null) {
+            Columns.requireIntegral(schema, labelCol, "class indices, " + Arguments.IGNORE_INDEX + " to ignore a row");
+        }
         StructType out = schema.add(outCol, Columns.arrayOf(isDouble), false);
-        Plan plan = new Plan(inputs, fields, labelField, isDouble, kernel);
+        Plan plan = new Plan(inputs, fields, labelCol, labelField, isDouble, kernel);
         JavaRDD<Row> result = rows.javaRDD().mapPartitions(partition -> new Batches(partition, plan));
         return rows.sparkSession().createDataFrame(result, out);
     }
 
     /**
      * What one call reads and runs, resolved against the schema once on the driver and shipped to every
-     * partition: the input columns' names and indices, the label column's index (-1: none), their dtype
-     * and the kernel.
+     * partition: the input columns' names and indices, the label column's name and index (-1: none),
+     * their dtype and the kernel.
      */
-    private record Plan(String[] names, int[] fields, int labelField, boolean isDouble, Kernel kernel)
-            implements Serializable {}
+    private record Plan(String[] names, int[] fields, String labelName, int labelField, boolean isDouble,
+                        Kernel kernel) implements Serializable {}
 
     /** Reads a partition batch by batch (rows of one length), computes, and yields the rows with the output. */
     private static final class Batches implements Iterator<Row> {
@@ -194,11 +198,18 @@ public final class DataParallel {
         private void compute() {
             int n = batch.size();
             int size = Math.multiplyExact(n, cols);
+            long first = rowIndex - (pending != null ? 1 : 0) - n; // the partition's index of batch row 0
             int[] labels = null;
             if (plan.labelField() >= 0) {
                 labels = new int[n];
                 for (int r = 0; r < n; r++) {
-                    labels[r] = batch.get(r).getInt(plan.labelField());
+                    String what = where(first + r) + ": column " + plan.labelName();
+                    long label = Columns.integral(batch.get(r), plan.labelField(), what);
+                    if (label != Arguments.IGNORE_INDEX && (label < 0 || label >= cols)) {
+                        throw new IllegalArgumentException(what + " = " + label + " is not a class index in [0, " + cols
+                                + ") or the ignore index " + Arguments.IGNORE_INDEX);
+                    }
+                    labels[r] = (int) label;
                 }
             }
             SoftmaxBackwardBackend backend = ExecutorBackend.get();
@@ -208,7 +219,8 @@ public final class DataParallel {
             Object[] in = plan.isDouble() ? new double[inputs][size] : new float[inputs][size];
             for (int f = 0; f < inputs; f++) {
                 for (int r = 0; r < n; r++) {
-                    Columns.read(batch.get(r), plan.fields()[f], in[f], r * cols, "column " + plan.names()[f]);
+                    Columns.read(batch.get(r), plan.fields()[f], in[f], r * cols,
+                            where(first + r) + ": column " + plan.names()[f]);
                 }
             }
             Object out = plan.isDouble() ? new double[size] : new float[size];

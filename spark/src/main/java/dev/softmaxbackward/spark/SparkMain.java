@@ -89,9 +89,13 @@ public final class SparkMain {
             Dataset<Row> df = spark.createDataFrame(input, schema).repartition(4);
             System.out.println("verify: data parallel, " + type + ", " + rows + " x " + cols);
             boolean same = true;
+            int[] filled = new int[rows]; // values that came back per row: each row whole, once
             for (Row row : DataParallel.softmaxBackward(df, "g", "y", "gradIn").collectAsList()) {
-                same &= sameBits(expected, (int) row.getLong(0) * cols, row.getList(3));
+                int r = (int) row.getLong(0);
+                same &= row.getList(3).size() == cols && sameBits(expected, r * cols, row.getList(3));
+                filled[r] += row.getList(3).size();
             }
+            same &= complete(filled, cols);
             checks++;
             identical += same ? 1 : 0;
             if (!same) {
@@ -114,9 +118,15 @@ public final class SparkMain {
                 System.out.println("verify: vocab parallel, " + type + ", " + (bounds.length - 1) + " shards "
                         + java.util.Arrays.toString(bounds));
                 same = true;
+                filled = new int[rows];
                 for (Row row : VocabParallel.softmaxBackward(c, cols).collectAsList()) {
-                    same &= sameBits(expected, (int) row.getLong(0) * cols + bounds[row.getInt(1)], row.getList(2));
+                    int r = (int) row.getLong(0);
+                    int shard = row.getInt(1);
+                    same &= row.getList(2).size() == bounds[shard + 1] - bounds[shard]
+                            && sameBits(expected, r * cols + bounds[shard], row.getList(2));
+                    filled[r] += row.getList(2).size();
                 }
+                same &= complete(filled, cols);
                 checks++;
                 identical += same ? 1 : 0;
                 if (!same) {
@@ -258,6 +268,16 @@ public final class SparkMain {
             f[i] = (float) a[from + i];
         }
         return f;
+    }
+
+    /** Whether every row got exactly {@code cols} values back: none missing, none twice. */
+    private static boolean complete(int[] filled, int cols) {
+        for (int n : filled) {
+            if (n != cols) {
+                return false;
+            }
+        }
+        return true;
     }
 
     private static boolean sameBits(Object expected, int from, List<Object> actual) {

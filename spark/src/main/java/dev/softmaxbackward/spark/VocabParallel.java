@@ -64,6 +64,8 @@ public final class VocabParallel {
             throw new IllegalArgumentException("cols " + cols + " < 1");
         }
         StructType schema = chunks.schema();
+        Columns.requireIntegral(schema, ROW_ID, "the row a chunk belongs to");
+        Columns.requireIntegral(schema, SHARD_ID, "the chunk's shard");
         boolean isDouble = Columns.isDouble(schema, GRAD_OUT);
         if (Columns.isDouble(schema, SOFTMAX_OUT) != isDouble) {
             throw new IllegalArgumentException("columns gradOut and softmaxOut differ in element type");
@@ -175,8 +177,12 @@ public final class VocabParallel {
             if (row.isNullAt(0) || row.isNullAt(1)) {
                 throw new IllegalArgumentException("a chunk has a null rowId or shardId: " + row);
             }
-            c.rowId = row.getLong(0);
-            c.shardId = row.getInt(1);
+            c.rowId = Columns.integral(row, 0, ROW_ID);
+            long shard = Columns.integral(row, 1, "row " + c.rowId + ": " + SHARD_ID);
+            if (shard != (int) shard) {
+                throw new IllegalArgumentException("row " + c.rowId + ": shardId " + shard + " is not an int");
+            }
+            c.shardId = (int) shard;
             String where = "row " + c.rowId + ", shard " + c.shardId;
             int gn = Columns.length(row, 2, where + ": gradOut");
             int yn = Columns.length(row, 3, where + ": softmaxOut");

@@ -66,6 +66,60 @@ class SparkBackwardTest {
         }
     }
 
+    /**
+     * Spark reads Python ints and JSON numbers as long: a long label column gives the int column's bits.
+     * A label column of another type fails on the driver naming it; a label out of range, or null, fails
+     * the job naming the partition, the row and the column.
+     */
+    @Test
+    void labelColumnsOfLongWorkAndBadLabelsNameTheirRow() {
+        int rows = 12;
+        int cols = 30;
+        Batch b = Batch.random(new Random(5), rows, cols);
+        List<Row> ints = new ArrayList<>();
+        List<Row> longs = new ArrayList<>();
+        int[] labels = new int[rows];
+        for (int r = 0; r < rows; r++) {
+            labels[r] = r == 4 ? -100 : (r * 7) % cols;
+            ints.add(RowFactory.create((long) r, labels[r], b.row(b.y, r, true)));
+            longs.add(RowFactory.create((long) r, (long) labels[r], b.row(b.y, r, true)));
+        }
+        StructType intSchema = new StructType().add("id", DataTypes.LongType).add("label", DataTypes.IntegerType)
+                .add("y", Columns.arrayOf(true));
+        StructType longSchema = new StructType().add("id", DataTypes.LongType).add("label", DataTypes.LongType)
+                .add("y", Columns.arrayOf(true));
+        List<Row> fromInts = DataParallel.crossEntropyBackward(spark.createDataFrame(ints, intSchema), "y", "label", 0.5,
+                "ce").collectAsList();
+        List<Row> fromLongs = DataParallel.crossEntropyBackward(spark.createDataFrame(longs, longSchema), "y", "label",
+                0.5, "ce").collectAsList();
+        double[] expected = new double[rows * cols];
+        REFERENCE.crossEntropyBackward(b.y, labels, 0.5, expected, rows, cols);
+        assertEquals(rows, fromLongs.size());
+        for (int i = 0; i < rows; i++) {
+            Bits.assertRow(expected, (int) fromLongs.get(i).getLong(0), cols, fromLongs.get(i).getList(3), "long labels");
+            Bits.assertRow(expected, (int) fromInts.get(i).getLong(0), cols, fromInts.get(i).getList(3), "int labels");
+        }
+        StructType stringSchema = new StructType().add("id", DataTypes.LongType).add("label", DataTypes.StringType)
+                .add("y", Columns.arrayOf(true));
+        List<Row> strings = List.of(RowFactory.create(0L, "3", b.row(b.y, 0, true)));
+        IllegalArgumentException e = assertThrows(IllegalArgumentException.class,
+                () -> DataParallel.crossEntropyBackward(spark.createDataFrame(strings, stringSchema), "y", "label", 1.0, "ce"));
+        assertTrue(e.getMessage().startsWith("column label is string, expected int or long"), e.getMessage());
+        List<Row> bad = new ArrayList<>(longs.subList(0, 6));
+        bad.set(5, RowFactory.create(5L, (long) cols, b.row(b.y, 5, true)));
+        Dataset<Row> one = spark.createDataFrame(bad, longSchema).coalesce(1);
+        Exception job = assertThrows(Exception.class,
+                () -> DataParallel.crossEntropyBackward(one, "y", "label", 1.0, "ce").collectAsList());
+        assertTrue(causes(job).contains("partition 0, row 5: column label = 30 is not a class index in [0, 30)"),
+                causes(job));
+        List<Row> nulls = new ArrayList<>(longs.subList(0, 3));
+        nulls.set(2, RowFactory.create(2L, null, b.row(b.y, 2, true)));
+        Dataset<Row> withNull = spark.createDataFrame(nulls, longSchema).coalesce(1);
+        Exception nullJob = assertThrows(Exception.class,
+                () -> DataParallel.crossEntropyBackward(withNull, "y", "label", 1.0, "ce").collectAsList());
+        assertTrue(causes(nullJob).contains("partition 0, row 2: column label is null"), causes(nullJob));
+    }
+
     @Test
     void vocabParallelEqualsUnshardedReferenceBitForBit() {
         Random random = new Random(2);
