@@ -170,10 +170,10 @@ public final class BenchMain {
         return n % 2 == 1 ? sorted.get(n / 2) : (sorted.get(n / 2 - 1) + sorted.get(n / 2)) / 2;
     }
 
-    /** The 1-thread copies and the 2-thread copies (ND4J's assign uses ND4J's own thread count). */
     /** An iteration slower than this many times its row's median marks the row as not warmed up. */
     private static final int UNSTEADY = 3;
 
+    // the 1-thread copies and the 2-thread copies (ND4J's assign uses ND4J's own thread count)
     private static final List<String> COPIES_1T = List.of("copyArraycopy", "c:memcpy_t1", "c:storecopy_t1");
     private static final List<String> COPIES_2T = List.of("copyParallel", "c:memcpy_t2", "c:storecopy_t2");
 

@@ -123,21 +123,26 @@ abstract class BufferKernel<M> extends DelegatingKernel {
     private void passFloat(M g, long gi0, M y, long yi0, int full, int lo, Scratch s) {
         DoubleVector a0 = DoubleVector.zero(D), a1 = a0, a2 = a0, a3 = a0;
         DoubleVector b0 = a0, b1 = a0, b2 = a0, b3 = a0;
-        for (int k = 0; k < full; k += LANES) {
+        // the stride from VectorKernel's unfolded field, as its array loop: with the constant, JDK 25 unrolls
+        // the loop into the load order that walks memory downwards (see there). Measured memory-bound
+        // ([1024,32000], one thread, paired with C on the same memory): 0.80 x C with the constant, 0.94 with
+        // the field; on JDK 17 the same either way (bench/results/cpu.md, stop 27)
+        int stride = VectorKernel.floatStride;
+        for (int k = 0; k < full; k += stride) {
             long yi = yi0 + 4L * k;
             long gi = gi0 + 4L * k;
             DoubleVector y0 = VectorKernel.widen(floats(y, yi));
-            DoubleVector y1 = VectorKernel.widen(floats(y, yi + 4 * L));
-            DoubleVector y2 = VectorKernel.widen(floats(y, yi + 8 * L));
-            DoubleVector y3 = VectorKernel.widen(floats(y, yi + 12 * L));
+            DoubleVector y1 = VectorKernel.widen(floats(y, yi + 4L * L));
+            DoubleVector y2 = VectorKernel.widen(floats(y, yi + 8L * L));
+            DoubleVector y3 = VectorKernel.widen(floats(y, yi + 12L * L));
             a0 = a0.add(y0);
             a1 = a1.add(y1);
             a2 = a2.add(y2);
             a3 = a3.add(y3);
             b0 = y0.fma(VectorKernel.widen(floats(g, gi)), b0); // exact product: the add's rounding, as there
-            b1 = y1.fma(VectorKernel.widen(floats(g, gi + 4 * L)), b1);
-            b2 = y2.fma(VectorKernel.widen(floats(g, gi + 8 * L)), b2);
-            b3 = y3.fma(VectorKernel.widen(floats(g, gi + 12 * L)), b3);
+            b1 = y1.fma(VectorKernel.widen(floats(g, gi + 4L * L)), b1);
+            b2 = y2.fma(VectorKernel.widen(floats(g, gi + 8L * L)), b2);
+            b3 = y3.fma(VectorKernel.widen(floats(g, gi + 12L * L)), b3);
         }
         a0.intoArray(s.aS, lo); // written out, as in VectorKernel: no helper takes the vectors
         a1.intoArray(s.aS, lo + L);
@@ -158,10 +163,10 @@ abstract class BufferKernel<M> extends DelegatingKernel {
         for (int k = 0; k < full; k += LANES) {
             long yi = yi0 + 8L * k;
             long gi = gi0 + 8L * k;
-            DoubleVector y0 = doubles(y, yi), y1 = doubles(y, yi + 8 * L);
-            DoubleVector y2 = doubles(y, yi + 16 * L), y3 = doubles(y, yi + 24 * L);
-            DoubleVector g0 = doubles(g, gi), g1 = doubles(g, gi + 8 * L);
-            DoubleVector g2 = doubles(g, gi + 16 * L), g3 = doubles(g, gi + 24 * L);
+            DoubleVector y0 = doubles(y, yi), y1 = doubles(y, yi + 8L * L);
+            DoubleVector y2 = doubles(y, yi + 16L * L), y3 = doubles(y, yi + 24L * L);
+            DoubleVector g0 = doubles(g, gi), g1 = doubles(g, gi + 8L * L);
+            DoubleVector g2 = doubles(g, gi + 16L * L), g3 = doubles(g, gi + 24L * L);
             // VectorKernel's steps, op by op (the fma(+-1) forms of adds as there)
             // sum(y): TwoSum(as, y) = t + e, ac += e
             DoubleVector t0 = as0.add(y0), t1 = as1.add(y1), t2 = as2.add(y2), t3 = as3.add(y3);

@@ -39,7 +39,8 @@ final class VectorKernel implements RowKernel {
     static final int GROUP = 4 * L;
 
     /**
-     * {@link RowNumerics#LANES}, as the stride of the float32 array sums loop, in a field that C2 does not fold
+     * {@link RowNumerics#LANES}, as the stride of the float32 sums loops (arrays here, INDArrays in
+     * {@link BufferKernel}), in a field that C2 does not fold
      * (it folds only static finals). With a constant stride the loop is a counted loop, and C2 on JDK 25
      * unrolls it eight times and issues its 32 loads in an order that walks each 1 KiB block of a row
      * downwards; the body is the same. Measured memory-bound on JDK 25 ([4096,4096], one thread), the
