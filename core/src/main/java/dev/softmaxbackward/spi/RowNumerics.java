@@ -98,7 +98,16 @@ public final class RowNumerics {
 
     /** {@link #reduceLanes(double[])}'s tree on pairs; the result is in {@code s[0], c[0]}. */
     public static void reduceLanes(double[] s, double[] c) {
-        for (int off = LANES / 2; off > 0; off >>= 1) {
+        reduceLanes(s, c, LANES);
+    }
+
+    /**
+     * The levels of {@link #reduceLanes(double[], double[])}'s tree below {@code width} (a power of two
+     * up to {@link #LANES}): {@code off = width/2, ..., 1}, over lanes {@code 0..width-1}. A backend that
+     * did the levels {@code off >= width} itself, lane by lane with the same operations, finishes here.
+     */
+    public static void reduceLanes(double[] s, double[] c, int width) {
+        for (int off = width / 2; off > 0; off >>= 1) {
             for (int l = 0; l < off; l++) {
                 combine(s, c, l, l + off);
             }

@@ -114,7 +114,12 @@ abstract class BufferKernel<M> extends DelegatingKernel {
                 }
             }
             int tail = width * (start + full);
-            ScalarKernel.finishSegment(g, go + tail, y, yo + tail, length - full, width == F64, seg, s);
+            ScalarKernel.addTail(g, go + tail, y, yo + tail, length - full, width == F64, s);
+            if (width == F64) {
+                VectorKernel.finishSegment64(s, seg);
+            } else {
+                ScalarKernel.finish32(s, seg);
+            }
         }
         return segments;
     }

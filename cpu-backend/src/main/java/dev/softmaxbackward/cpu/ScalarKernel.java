@@ -64,24 +64,27 @@ final class ScalarKernel implements RowKernel {
 
     /** {@link #finishSegment(float[], int, float[], int, int, int, Scratch)} for float64 (double-double). */
     static void finishSegment(double[] g, int gi, double[] y, int yi, int n, int seg, Scratch s) {
-        for (int l = 0; l < n; l++) {
-            accumulate(s, l, y[yi + l], g[gi + l]);
-        }
+        addTail(g, gi, y, yi, n, s);
         finishSegment(s, seg);
     }
 
-    /** The same on a buffer row of float64 ({@code f64}) or float32 entries, at byte offsets. */
-    static void finishSegment(ByteBuffer g, int gi, ByteBuffer y, int yi, int n, boolean f64, int seg, Scratch s) {
+    /** The last {@code n < 32} entries of a float64 segment into lanes {@code 0..n-1}. */
+    static void addTail(double[] g, int gi, double[] y, int yi, int n, Scratch s) {
+        for (int l = 0; l < n; l++) {
+            accumulate(s, l, y[yi + l], g[gi + l]);
+        }
+    }
+
+    /** {@link #addTail} on a buffer row of float64 ({@code f64}) or float32 entries, at byte offsets. */
+    static void addTail(ByteBuffer g, int gi, ByteBuffer y, int yi, int n, boolean f64, Scratch s) {
         if (f64) {
             for (int l = 0; l < n; l++) {
                 accumulate(s, l, y.getDouble(yi + 8 * l), g.getDouble(gi + 8 * l));
             }
-            finishSegment(s, seg);
         } else {
             for (int l = 0; l < n; l++) {
                 add(s, l, y.getFloat(yi + 4 * l), g.getFloat(gi + 4 * l));
             }
-            finish32(s, seg);
         }
     }
 
@@ -91,7 +94,8 @@ final class ScalarKernel implements RowKernel {
         s.bS[l] = s.bS[l] + yv * gv;
     }
 
-    private static void finish32(Scratch s, int seg) {
+    /** Reduces the float32 rows' lanes into segment {@code seg}'s partials. */
+    static void finish32(Scratch s, int seg) {
         s.segAS[seg] = RowNumerics.reduceLanes(s.aS);
         s.segBS[seg] = RowNumerics.reduceLanes(s.bS);
     }
@@ -256,8 +260,16 @@ final class ScalarKernel implements RowKernel {
 
     /** Reduces the lanes of both double-double sums into segment {@code seg}'s partials. */
     static void finishSegment(Scratch s, int seg) {
-        RowNumerics.reduceLanes(s.aS, s.aC);
-        RowNumerics.reduceLanes(s.bS, s.bC);
+        finishSegment(s, seg, LANES);
+    }
+
+    /**
+     * {@link #finishSegment(Scratch, int)} with only the levels of the lane tree below {@code width}: the
+     * Vector API kernels do the levels above on vectors ({@link VectorKernel#finishSegment64}).
+     */
+    static void finishSegment(Scratch s, int seg, int width) {
+        RowNumerics.reduceLanes(s.aS, s.aC, width);
+        RowNumerics.reduceLanes(s.bS, s.bC, width);
         s.segAS[seg] = s.aS[0];
         s.segAC[seg] = s.aC[0];
         s.segBS[seg] = s.bS[0];
