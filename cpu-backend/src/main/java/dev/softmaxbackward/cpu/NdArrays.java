@@ -142,7 +142,8 @@ final class NdArrays {
 
     /**
      * The lowest address in both sets of rows (each {@code rows} ranges of {@code rowBytes}, from
-     * {@code a} {@code strideA} apart and from {@code b} {@code strideB} apart, ascending), or -1: a merge of the two ascending lists of ranges.
+     * {@code a} {@code strideA} apart and from {@code b} {@code strideB} apart, ascending), or -1: a
+     * merge of the two ascending lists of ranges.
      */
     static long firstSharedByte(long a, long strideA, long b, long strideB, int rows, long rowBytes) {
         if (a + (rows - 1L) * strideA + rowBytes <= b || b + (rows - 1L) * strideB + rowBytes <= a) {
