@@ -12,7 +12,7 @@
  *       -o /tmp/pp/libsbref.so /tmp/pp/sbref_lib.c -lm
  *   javac -cp $(cat /tmp/cp.txt) -d /tmp/pp bench/results/probes/PairedCProbe.java
  *   OMP_WAIT_POLICY=passive java --add-modules jdk.incubator.vector -Xmx8g -Dsoftmaxbackward.cpu.threads=2 \
- *       --enable-native-access=ALL-UNNAMED -cp /tmp/pp:$(cat /tmp/cp.txt) PairedCProbe /tmp/pp/libsbref.so ROWS COLS f32|f64 CALLS [SLEEP_MS, default 2]
+ *       --enable-native-access=ALL-UNNAMED -cp /tmp/pp:$(cat /tmp/cp.txt) PairedCProbe /tmp/pp/libsbref.so ROWS COLS f32|f64 CALLS [SLEEP_MS, default 2] [jc|cc|jj]
  *
  * OMP_WAIT_POLICY=passive: the OpenMP threads sleep between calls, as the backend's pool threads do;
  * spinning ones would take a core from the Java call that follows. Prints per-call medians and the
@@ -40,6 +40,10 @@ public final class PairedCProbe {
         boolean f32 = args[3].equals("f32");
         int calls = Integer.parseInt(args[4]);
         long sleepMs = args.length > 5 ? Long.parseLong(args[5]) : 2; // between calls; 0: back to back
+        // controls of the probe itself: "cc" runs C in the Java slots too, "jj" Java in the C slots; each
+        // slot keeps its own output, so a ratio away from 1 there is the slot's bias, not a kernel's
+        String mode = args.length > 6 ? args[6] : "jc";
+        boolean javaSlots = !mode.equals("cc"), cSlots = !mode.equals("jj");
         int n = rows * cols;
         SplittableRandom rnd = new SplittableRandom(1);
         double[] g = new double[n], y = new double[n];
@@ -85,26 +89,53 @@ public final class PairedCProbe {
         MemorySegment gAddr = MemorySegment.ofAddress(gn.data().address());
         MemorySegment yAddr = MemorySegment.ofAddress(yn.data().address());
         MemorySegment oAddr = MemorySegment.ofAddress(onC.data().address());
+        MemorySegment osJ = f32 ? MemorySegment.ofArray((float[]) oj) : MemorySegment.ofArray((double[]) oj);
+        MemorySegment oAddrJ = MemorySegment.ofAddress(onJ.data().address());
         int flag = f32 ? 1 : 0;
         System.out.println("kernel " + cpu.kernel() + ", threads " + threads + ", [" + rows + "," + cols + "] "
-                + args[3] + ", sleep " + sleepMs + " ms, OMP_WAIT_POLICY=" + System.getenv("OMP_WAIT_POLICY") + ", JDK "
+                + args[3] + ", mode " + mode + ", sleep " + sleepMs + " ms, OMP_WAIT_POLICY=" + System.getenv("OMP_WAIT_POLICY") + ", JDK "
                 + Runtime.version());
 
         long[][] t = new long[4][calls];
         for (int call = -5; call < calls; call++) {
-            for (int v = 0; v < 4; v++) {
+            for (int step = 0; step < 4; step++) {
+                // every other call runs each pair C first: whichever side runs second gains or loses
+                // (the cc control measured up to 14 % for C against itself), so the order alternates
+                int v = (call & 1) == 0 ? step : step ^ 1;
                 long t0 = System.nanoTime();
                 switch (v) {
                     case 0 -> {
-                        if (f32) {
+                        if (!javaSlots) {
+                            cHeap.invokeExact(flag, gs, ys, osJ, rows, cols, threads);
+                        } else if (f32) {
                             cpu.softmaxBackward((float[]) ga, (float[]) ya, (float[]) oj, rows, cols);
                         } else {
                             cpu.softmaxBackward((double[]) ga, (double[]) ya, (double[]) oj, rows, cols);
                         }
                     }
-                    case 1 -> cHeap.invokeExact(flag, gs, ys, os, rows, cols, threads);
-                    case 2 -> cpu.softmaxBackward(gn, yn, onJ);
-                    default -> cOff.invokeExact(flag, gAddr, yAddr, oAddr, rows, cols, threads);
+                    case 1 -> {
+                        if (cSlots) {
+                            cHeap.invokeExact(flag, gs, ys, os, rows, cols, threads);
+                        } else if (f32) {
+                            cpu.softmaxBackward((float[]) ga, (float[]) ya, (float[]) oc, rows, cols);
+                        } else {
+                            cpu.softmaxBackward((double[]) ga, (double[]) ya, (double[]) oc, rows, cols);
+                        }
+                    }
+                    case 2 -> {
+                        if (javaSlots) {
+                            cpu.softmaxBackward(gn, yn, onJ);
+                        } else {
+                            cOff.invokeExact(flag, gAddr, yAddr, oAddrJ, rows, cols, threads);
+                        }
+                    }
+                    default -> {
+                        if (cSlots) {
+                            cOff.invokeExact(flag, gAddr, yAddr, oAddr, rows, cols, threads);
+                        } else {
+                            cpu.softmaxBackward(gn, yn, onC);
+                        }
+                    }
                 }
                 long dt0 = System.nanoTime() - t0;
                 if (call >= 0) {
