@@ -40,7 +40,17 @@ public final class RowNumerics {
      * {@code for off in 16,8,4,2,1: v[l] = v[l] + v[l+off] for l < off} (a warp's shfl_down reduction).
      */
     public static double reduceLanes(double[] v) {
-        for (int off = LANES / 2; off > 0; off >>= 1) {
+        return reduceLanes(v, LANES);
+    }
+
+    /**
+     * The levels of {@link #reduceLanes(double[])}'s tree below {@code width} (a power of two up to
+     * {@link #LANES}): {@code off = width/2, ..., 1}, over lanes {@code 0..width-1}; returns {@code v[0]}.
+     * A backend that did the levels {@code off >= width} itself, lane by lane with the same adds, finishes
+     * here.
+     */
+    public static double reduceLanes(double[] v, int width) {
+        for (int off = width / 2; off > 0; off >>= 1) {
             for (int l = 0; l < off; l++) {
                 v[l] = v[l] + v[l + off];
             }

@@ -105,12 +105,16 @@ abstract class BufferKernel<M> extends DelegatingKernel {
             int start = seg * SEGMENT;
             int length = Math.min(SEGMENT, cols - start);
             int full = length & -LANES;
+            if (width == F32 && VectorKernel.treeInRegisters(full, length)) {
+                passFloat(gm, go + width * start, ym, yo + width * start, full, 0, seg, s);
+                continue;
+            }
             for (int lo = 0; lo < LANES; lo += GROUP) {
                 int at = width * (start + lo);
                 if (width == F64) {
                     passDouble(gm, go + at, ym, yo + at, full, lo, s);
                 } else {
-                    passFloat(gm, go + at, ym, yo + at, full, lo, s);
+                    passFloat(gm, go + at, ym, yo + at, full, lo, -1, s);
                 }
             }
             int tail = width * (start + full);
@@ -118,14 +122,18 @@ abstract class BufferKernel<M> extends DelegatingKernel {
             if (width == F64) {
                 VectorKernel.finishSegment64(s, seg);
             } else {
-                ScalarKernel.finish32(s, seg);
+                VectorKernel.finishSegment32(s, seg);
             }
         }
         return segments;
     }
 
-    /** Lanes {@code lo..lo+4L-1} of one float32 segment into {@code s.aS/bS}, as {@link VectorKernel}'s. */
-    private void passFloat(M g, long gi0, M y, long yi0, int full, int lo, Scratch s) {
+    /**
+     * Lanes {@code lo..lo+4L-1} of one float32 segment into {@code s.aS/bS}, as {@link VectorKernel}'s; with
+     * {@code seg >= 0} (a segment {@link VectorKernel#treeInRegisters} picks) their lane trees instead,
+     * into {@code s.segAS/segBS[seg]}.
+     */
+    private void passFloat(M g, long gi0, M y, long yi0, int full, int lo, int seg, Scratch s) {
         DoubleVector a0 = DoubleVector.zero(D), a1 = a0, a2 = a0, a3 = a0;
         DoubleVector b0 = a0, b1 = a0, b2 = a0, b3 = a0;
         // the stride from VectorKernel's unfolded field, as its array loop: with the constant, JDK 25 unrolls
@@ -148,6 +156,11 @@ abstract class BufferKernel<M> extends DelegatingKernel {
             b1 = y1.fma(VectorKernel.widen(floats(g, gi + 4L * L)), b1);
             b2 = y2.fma(VectorKernel.widen(floats(g, gi + 8L * L)), b2);
             b3 = y3.fma(VectorKernel.widen(floats(g, gi + 12L * L)), b3);
+        }
+        if (seg >= 0) {
+            s.segAS[seg] = VectorKernel.reduceLanes(a0, a1, a2, a3);
+            s.segBS[seg] = VectorKernel.reduceLanes(b0, b1, b2, b3);
+            return;
         }
         a0.intoArray(s.aS, lo); // written out, as in VectorKernel: no helper takes the vectors
         a1.intoArray(s.aS, lo + L);

@@ -56,10 +56,15 @@ final class ScalarKernel implements RowKernel {
      * over its full groups of 32), then the segment's partials into {@code s.segAS/segBS}.
      */
     static void finishSegment(float[] g, int gi, float[] y, int yi, int n, int seg, Scratch s) {
+        addTail(g, gi, y, yi, n, s);
+        finish32(s, seg);
+    }
+
+    /** The last {@code n < 32} entries of a float32 segment into lanes {@code 0..n-1}. */
+    static void addTail(float[] g, int gi, float[] y, int yi, int n, Scratch s) {
         for (int l = 0; l < n; l++) {
             add(s, l, y[yi + l], g[gi + l]);
         }
-        finish32(s, seg);
     }
 
     /** {@link #finishSegment(float[], int, float[], int, int, int, Scratch)} for float64 (double-double). */

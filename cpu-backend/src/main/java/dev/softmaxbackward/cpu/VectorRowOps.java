@@ -176,7 +176,7 @@ final class VectorRowOps implements RowOps.Loops {
             for (int k = full; k < length; k++) {
                 s.aS[k - full] += e[start + k];
             }
-            s.segAS[seg] = RowNumerics.reduceLanes(s.aS);
+            s.segAS[seg] = VectorKernel.reduceLanes(s.aS);
         }
         return segments;
     }
