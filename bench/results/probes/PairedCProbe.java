@@ -92,6 +92,9 @@ public final class PairedCProbe {
         MemorySegment osJ = f32 ? MemorySegment.ofArray((float[]) oj) : MemorySegment.ofArray((double[]) oj);
         MemorySegment oAddrJ = MemorySegment.ofAddress(onJ.data().address());
         int flag = f32 ? 1 : 0;
+        System.out.printf("INDArray addresses mod 2 MiB: g %x, y %x, out (Java) %x, out (C) %x%n",
+                gn.data().address() & 0x1fffff, yn.data().address() & 0x1fffff, onJ.data().address() & 0x1fffff,
+                onC.data().address() & 0x1fffff);
         System.out.println("kernel " + cpu.kernel() + ", threads " + threads + ", [" + rows + "," + cols + "] "
                 + args[3] + ", mode " + mode + ", sleep " + sleepMs + " ms, OMP_WAIT_POLICY=" + System.getenv("OMP_WAIT_POLICY") + ", JDK "
                 + Runtime.version());

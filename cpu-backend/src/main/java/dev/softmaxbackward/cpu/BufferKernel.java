@@ -63,29 +63,27 @@ abstract class BufferKernel<M> extends DelegatingKernel {
     @Override
     public final void backwardFloat(ByteBuffer g, int go, ByteBuffer y, int yo, ByteBuffer out, int oo, int cols,
                                     Scratch s) {
-        backward(F32, g, go, y, yo, out, oo, cols, s);
-    }
-
-    @Override
-    public final void backwardDouble(ByteBuffer g, int go, ByteBuffer y, int yo, ByteBuffer out, int oo, int cols,
-                                     Scratch s) {
-        backward(F64, g, go, y, yo, out, oo, cols, s);
-    }
-
-    /** One row of {@code width}-byte entries: the sums, {@code d}, the outputs (vector part, then the tail). */
-    private void backward(int width, ByteBuffer g, int go, ByteBuffer y, int yo, ByteBuffer out, int oo, int cols,
-                          Scratch s) {
-        if (cols == 0) {
-            return;
-        }
-        M gm = memory(g, s);
-        M ym = memory(y, s);
-        int segments = sums(gm, g, go, ym, y, yo, cols, width, s);
-        if (width == F32) {
+        if (cols > 0) {
+            M gm = memory(g, s);
+            M ym = memory(y, s);
+            int segments = sums(gm, g, go, ym, y, yo, cols, F32, s);
             float d = (float) ScalarKernel.constantRowMean(ScalarKernel.mean32(s, segments), g, go, cols, F32);
             int end = outputs(gm, go, ym, yo, memory(out, s), oo, cols, d);
             ScalarKernel.outputs(g, go, y, yo, out, oo, end, cols, d);
-        } else {
+        }
+    }
+
+    // One method per dtype, not one for both widths: a smaller compiled row. With both in one method, C2 on
+    // JDK 25 compiled the float64 row in 6 of 20 JVMs so that its output loop allocated vectors (JFR) and
+    // the row ran 1.6-1.9 x slower for the whole run ([4096,1024], one thread); split, in 1 of 16. Why C2
+    // does so is not found (bench/results/cpu.md, stop 28).
+    @Override
+    public final void backwardDouble(ByteBuffer g, int go, ByteBuffer y, int yo, ByteBuffer out, int oo, int cols,
+                                     Scratch s) {
+        if (cols > 0) {
+            M gm = memory(g, s);
+            M ym = memory(y, s);
+            int segments = sums(gm, g, go, ym, y, yo, cols, F64, s);
             double d = ScalarKernel.constantRowMean(ScalarKernel.mean64(s, segments), g, go, cols, F64);
             if (!ScalarKernel.finishedRare(g, go, y, yo, out, oo, cols, s, d)) {
                 int end = outputs(gm, go, ym, yo, memory(out, s), oo, cols, d);
