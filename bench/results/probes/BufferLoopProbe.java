@@ -1,7 +1,7 @@
 /*
  * A probe, not part of the build (JDK 22+): the float32 loops of the cpu backend on off-heap memory
  * (MemorySegment views of direct buffers, as SegmentKernel gets from ND4J) next to the same loops on
- * arrays, interleaved in one JVM on one thread, rows in cache or not. Used in stop 27 (bench/results/cpu.md)
+ * arrays, interleaved in one JVM on one thread, rows in cache or not. Used in stop 27 (bench/results/cpu-history.md)
  * to find where float32 INDArrays lose to arrays and C on JDK 25: the backend's own kernels (whole rows),
  * and local copies of BufferKernel's sums pass and output loop in variants.
  *

@@ -9,7 +9,7 @@
  *           spinning (no wake-up, no queue) does [B/2, B);
  *   inter   the same, but in 8 chunks dealt alternately (0, 2, 4, 6 and 1, 3, 5, 7), like RowExecutor's chunks.
  * The helper parks outside its own blocks, so it takes no core from the pool threads of variant 2. Used in stop 23
- * (bench/results/cpu.md) for the 2-thread scaling of [64,50257] float32.
+ * (bench/results/cpu-history.md) for the 2-thread scaling of [64,50257] float32.
  *
  *   ./mvnw -B -q -o -pl bench -am package -DskipTests dependency:build-classpath -Dmdep.outputFile=/tmp/cp.txt
  *   javac --add-modules jdk.incubator.vector -cp $(cat /tmp/cp.txt) -d /tmp/dp bench/results/probes/DispatchProbe.java

@@ -2,7 +2,7 @@
  * A probe, not part of the build: the cpu backend's public entry points on the same data, as Java
  * arrays and as INDArrays (ND4J's off-heap memory), called alternately in one JVM, so that both see the
  * same heap, the same pages and the same neighbours on the VM. Before ND4J starts, the arrays alone are
- * timed too, and again after. Used in stop 22 (bench/results/cpu.md) for the INDArray-vs-C gap on JDK 25.
+ * timed too, and again after. Used in stop 22 (bench/results/cpu-history.md) for the INDArray-vs-C gap on JDK 25.
  *
  *   javac -cp $(cat /tmp/cp.txt) -d /tmp/ndprobe bench/results/probes/NdArrayProbe.java
  *   java --add-modules jdk.incubator.vector -Xmx8g -Dsoftmaxbackward.cpu.threads=1|2 \

@@ -4,7 +4,8 @@
  * on the SAME memory: Java arrays (passed to C as heap segments, Linker.Option.critical(true)) and ND4J's
  * off-heap INDArrays (passed to C by address). The two sides of each ratio run microseconds apart under
  * the same load, which JMH's forks, seconds apart, cannot give on this VM. Both sides write their own
- * output, and the probe checks that the bits agree. Used in stop 26 (bench/results/cpu.md).
+ * output, and the probe checks that the bits agree. Used in stop 26 (bench/results/cpu-history.md); since stop
+ * 28 (bench/results/cpu-stop28.md) every other call runs C first, and the cc/jj modes control the probe.
  *
  *   printf '#define main unused_main\n#include "softmax_backward_ref.c"\nvoid sb_backward(int f, const void *g,
  *     const void *y, void *o, int r, int c, int t) { backward(f, g, y, o, r, c, t); }\n' > /tmp/pp/sbref_lib.c

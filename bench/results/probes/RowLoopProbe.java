@@ -1,7 +1,7 @@
 /*
  * A probe, not part of the build: times the cpu backend's Vector API array kernel (VectorKernel, package-
  * private, hence the package) on rows at chosen offsets, whole rows or one of its two loops, with each
- * variant interleaved with the others in one JVM. Used in stop 22 (bench/results/cpu.md) for two
+ * variant interleaved with the others in one JVM. Used in stop 22 (bench/results/cpu-history.md) for two
  * questions: does a 64-byte-aligned start speed up the Java loops (offsets 0 vs 12 floats / 6 doubles:
  * G1 puts a large array's data 16 bytes past a 64-byte boundary), and which loop is slower on JDK 25.
  *

@@ -1,7 +1,7 @@
 /*
  * A probe, not part of the build: what waking a parked thread costs on this machine, the step every RowExecutor
  * call on a pool thread takes. One thread parks; the main thread works (spins) for GAP µs, then unparks it and
- * times the unpark itself and the time until the woken thread runs. Used in stop 23 (bench/results/cpu.md).
+ * times the unpark itself and the time until the woken thread runs. Used in stop 23 (bench/results/cpu-history.md).
  *
  *   javac -d /tmp/wake bench/results/probes/WakeProbe.java && java -cp /tmp/wake WakeProbe 2000 0,100,2000
  */

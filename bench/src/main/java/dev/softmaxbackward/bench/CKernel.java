@@ -153,7 +153,7 @@ final class CKernel {
      * The driver's timing modes: the kernel, the kernel with {@code OMP_WAIT_POLICY=passive}, glibc's
      * memcpy, and a copy with ordinary stores. By default libgomp's threads spin between parallel
      * regions, so a back-to-back call finds them running; passive threads sleep at once, as the cpu
-     * backend's pool threads do, and each call wakes them (bench/results/cpu.md, stop 23).
+     * backend's pool threads do, and each call wakes them (bench/results/cpu-history.md, stop 23).
      */
     static final List<String> MODES = List.of("kernel", PASSIVE, "memcpy", "storecopy");
 

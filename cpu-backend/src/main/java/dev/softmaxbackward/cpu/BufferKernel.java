@@ -28,7 +28,7 @@ import jdk.incubator.vector.VectorOperators;
  * <p>Byte offsets are longs, computed as {@code long} from the loop index: C2 then sees each
  * {@code MemorySegment} access as linear in the index and removes its bounds check from the loop. An
  * {@code int} offset widened at each access could overflow before the widening, so JDK 25 kept a
- * compare and branch before every load and store (in cache 15 % slower; bench/results/cpu.md, stop 23).
+ * compare and branch before every load and store (in cache 15 % slower; bench/results/cpu-history.md, stop 23).
  */
 abstract class BufferKernel<M> extends DelegatingKernel {
     private static final int F32 = 4;
@@ -74,9 +74,9 @@ abstract class BufferKernel<M> extends DelegatingKernel {
     }
 
     // One method per dtype, not one for both widths: a smaller compiled row. With both in one method, C2 on
-    // JDK 25 compiled the float64 row in 6 of 20 JVMs so that its output loop allocated vectors (JFR) and
+    // JDK 25 compiled the float64 row in 17 of 39 JVMs so that its output loop allocated vectors (JFR) and
     // the row ran 1.6-1.9 x slower for the whole run ([4096,1024], one thread); split, in 1 of 16. Why C2
-    // does so is not found (bench/results/cpu.md, stop 28).
+    // does so is not found (bench/results/cpu-stop28.md).
     @Override
     public final void backwardDouble(ByteBuffer g, int go, ByteBuffer y, int yo, ByteBuffer out, int oo, int cols,
                                      Scratch s) {
@@ -137,7 +137,7 @@ abstract class BufferKernel<M> extends DelegatingKernel {
         // the stride from VectorKernel's unfolded field, as its array loop: with the constant, JDK 25 unrolls
         // the loop into the load order that walks memory downwards (see there). Measured memory-bound
         // ([1024,32000], one thread, paired with C on the same memory): 0.80 x C with the constant, 0.94 with
-        // the field; on JDK 17 the same either way (bench/results/cpu.md, stop 27)
+        // the field; on JDK 17 the same either way (bench/results/cpu-history.md, stop 27)
         int stride = VectorKernel.floatStride;
         for (int k = 0; k < full; k += stride) {
             long yi = yi0 + 4L * k;
