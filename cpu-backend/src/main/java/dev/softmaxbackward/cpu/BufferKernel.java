@@ -41,10 +41,14 @@ abstract class BufferKernel<M> extends DelegatingKernel {
     /** The view of {@code b} that the loads and stores below take, at byte offsets. */
     abstract M memory(ByteBuffer b);
 
-    /** {@link #memory(ByteBuffer)}, made once per buffer per task: {@code s} keeps it for the next rows. */
+    /**
+     * {@link #memory(ByteBuffer)}, made once per buffer per task: {@code s} keeps it for the next rows.
+     * {@code n}: which of the row's buffers this is, in the order the row asks for them (0, 1, 2), the
+     * slot {@link Scratch#view} looks at first.
+     */
     @SuppressWarnings("unchecked") // s holds only views this class made of the same buffer
-    final M memory(ByteBuffer b, Scratch s) {
-        Object v = s.view(b);
+    final M memory(ByteBuffer b, int n, Scratch s) {
+        Object v = s.view(b, n);
         if (v == null) {
             v = memory(b);
             s.keepView(b, v);
@@ -64,11 +68,11 @@ abstract class BufferKernel<M> extends DelegatingKernel {
     public final void backwardFloat(ByteBuffer g, int go, ByteBuffer y, int yo, ByteBuffer out, int oo, int cols,
                                     Scratch s) {
         if (cols > 0) {
-            M gm = memory(g, s);
-            M ym = memory(y, s);
+            M gm = memory(g, 0, s);
+            M ym = memory(y, 1, s);
             int segments = sums(gm, g, go, ym, y, yo, cols, F32, s);
             float d = (float) ScalarKernel.constantRowMean(ScalarKernel.mean32(s, segments), g, go, cols, F32);
-            int end = outputs(gm, go, ym, yo, memory(out, s), oo, cols, d);
+            int end = outputs(gm, go, ym, yo, memory(out, 2, s), oo, cols, d);
             ScalarKernel.outputs(g, go, y, yo, out, oo, end, cols, d);
         }
     }
@@ -81,12 +85,12 @@ abstract class BufferKernel<M> extends DelegatingKernel {
     public final void backwardDouble(ByteBuffer g, int go, ByteBuffer y, int yo, ByteBuffer out, int oo, int cols,
                                      Scratch s) {
         if (cols > 0) {
-            M gm = memory(g, s);
-            M ym = memory(y, s);
+            M gm = memory(g, 0, s);
+            M ym = memory(y, 1, s);
             int segments = sums(gm, g, go, ym, y, yo, cols, F64, s);
             double d = ScalarKernel.constantRowMean(ScalarKernel.mean64(s, segments), g, go, cols, F64);
             if (!ScalarKernel.finishedRare(g, go, y, yo, out, oo, cols, s, d)) {
-                int end = outputs(gm, go, ym, yo, memory(out, s), oo, cols, d);
+                int end = outputs(gm, go, ym, yo, memory(out, 2, s), oo, cols, d);
                 ScalarKernel.outputs(g, go, y, yo, out, oo, end, cols, d);
             }
         }
@@ -256,7 +260,7 @@ abstract class BufferKernel<M> extends DelegatingKernel {
     @Override
     public final double readRow(boolean f64, ByteBuffer b, int at, double[] dst, int cols, Scratch s) {
         int end = cols & -L;
-        double max = f64 ? maxOfDoubles(memory(b, s), at, dst, end) : maxOfFloats(memory(b, s), at, dst, end);
+        double max = f64 ? maxOfDoubles(memory(b, 0, s), at, dst, end) : maxOfFloats(memory(b, 0, s), at, dst, end);
         for (int k = end; k < cols; k++) {
             dst[k] = RowKernel.entry(f64, b, at, k);
             max = Math.max(max, dst[k]);
@@ -301,7 +305,7 @@ abstract class BufferKernel<M> extends DelegatingKernel {
     @Override
     public final void writeQuotients(boolean f64, double[] src, double divisor, ByteBuffer b, int at, int cols,
                                      Scratch s) {
-        M m = memory(b, s);
+        M m = memory(b, 1, s);
         int end = cols & -L;
         if (f64) {
             for (int k = 0; k < end; k += L) {
@@ -328,8 +332,8 @@ abstract class BufferKernel<M> extends DelegatingKernel {
         }
         // y[label] before any write: out may be y
         double yl = RowKernel.entry(f64, y, yo, label);
-        M ym = memory(y, s);
-        M om = memory(out, s);
+        M ym = memory(y, 0, s);
+        M om = memory(out, 1, s);
         DoubleVector sc = DoubleVector.broadcast(D, scale);
         int end = cols & -L;
         // scale * (y - 0.0), RowOps.crossEntropyGradient's operations off the label
@@ -356,7 +360,7 @@ abstract class BufferKernel<M> extends DelegatingKernel {
             crossEntropyRow(f64, out, oo, label, scale, out, oo, cols, s); // +0.0 everywhere, nothing read
             return;
         }
-        M om = memory(out, s);
+        M om = memory(out, 1, s);
         DoubleVector sc = DoubleVector.broadcast(D, scale);
         int end = cols & -L;
         // scale * (y - 0.0) with y = src / divisor rounded to the dtype, as crossEntropyRow of that row

@@ -40,8 +40,15 @@ final class Scratch {
         segBC = new double[segments];
     }
 
-    /** The view of {@code b} kept by {@link #keepView}, or null. */
-    Object view(Object b) {
+    /**
+     * The view of {@code b} kept by {@link #keepView}, or null; slot {@code hint} is looked at first. A
+     * task's rows ask for their buffers in the same order each row, and the slots fill in that order, so
+     * a kernel that passes its n-th buffer's n as the hint finds each with one comparison.
+     */
+    Object view(Object b, int hint) {
+        if (buffers[hint] == b) {
+            return views[hint];
+        }
         for (int i = 0; i < buffers.length; i++) {
             if (buffers[i] == b) {
                 return views[i];
@@ -60,6 +67,7 @@ final class Scratch {
     void forgetViews() {
         java.util.Arrays.fill(buffers, null);
         java.util.Arrays.fill(views, null);
+        nextView = 0;
     }
 
     /** The row width this Scratch was made for. */
