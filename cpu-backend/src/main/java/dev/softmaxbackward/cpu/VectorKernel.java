@@ -254,7 +254,6 @@ final class VectorKernel implements RowKernel {
      */
     private static void pass(double[] g, int gi0, double[] y, int yi0, int full, int lo, Scratch s) {
         DoubleVector z = DoubleVector.zero(D);
-        DoubleVector one = DoubleVector.broadcast(D, 1.0), minus = DoubleVector.broadcast(D, -1.0);
         DoubleVector as0 = z, as1 = z, as2 = z, as3 = z, ac0 = z, ac1 = z, ac2 = z, ac3 = z;
         DoubleVector bs0 = z, bs1 = z, bs2 = z, bs3 = z, bc0 = z, bc1 = z, bc2 = z, bc3 = z;
         for (int k = 0; k < full; k += LANES) {
@@ -265,17 +264,18 @@ final class VectorKernel implements RowKernel {
             DoubleVector g0 = DoubleVector.fromArray(D, g, gi), g1 = DoubleVector.fromArray(D, g, gi + L);
             DoubleVector g2 = DoubleVector.fromArray(D, g, gi + 2 * L), g3 = DoubleVector.fromArray(D, g, gi + 3 * L);
             // the four vectors' steps, op by op (C2 schedules the graph itself, whatever the source order);
-            // written out because a helper would box its vector arguments. Some adds and subtracts are
-            // written a.fma(-1, b) = b - a or a.fma(1, b) = a + b: one rounding of the same exact sum, so the
-            // same bits (signed zeros included), but issued on the FMA pipes, which the adds leave idle (x86
-            // cores have two of each). Measured on Zen 4, in cache: 15 % less time per float64 row.
+            // written out because a helper would box its vector arguments. Plain adds and subtracts, not
+            // BufferKernel's fma(-1)/fma(1) forms of them (the same bits): with the forms' two constant
+            // vectors, C2 on JDK 17 spills seven accumulators to the stack in this loop, and memory-bound
+            // the pass ran at 20-33 GB/s against 33-44 with these (2 threads, bench/results/probes/PassProbe.java);
+            // on JDK 25 (no spills either way) 0.96 x the forms' time memory-bound, 1.04 in cache.
             // sum(y): TwoSum(as, y) = t + e, ac += e
             DoubleVector t0 = as0.add(y0), t1 = as1.add(y1), t2 = as2.add(y2), t3 = as3.add(y3);
-            DoubleVector v0 = as0.fma(minus, t0), v1 = as1.fma(minus, t1), v2 = as2.fma(minus, t2), v3 = as3.fma(minus, t3);
-            ac0 = ac0.add(t0.sub(v0).fma(minus, as0).fma(one, y0.sub(v0)));
-            ac1 = ac1.add(t1.sub(v1).fma(minus, as1).fma(one, y1.sub(v1)));
-            ac2 = ac2.add(t2.sub(v2).fma(minus, as2).fma(one, y2.sub(v2)));
-            ac3 = ac3.add(t3.sub(v3).fma(minus, as3).fma(one, y3.sub(v3)));
+            DoubleVector v0 = t0.sub(as0), v1 = t1.sub(as1), v2 = t2.sub(as2), v3 = t3.sub(as3);
+            ac0 = ac0.add(as0.sub(t0.sub(v0)).add(y0.sub(v0)));
+            ac1 = ac1.add(as1.sub(t1.sub(v1)).add(y1.sub(v1)));
+            ac2 = ac2.add(as2.sub(t2.sub(v2)).add(y2.sub(v2)));
+            ac3 = ac3.add(as3.sub(t3.sub(v3)).add(y3.sub(v3)));
             as0 = t0;
             as1 = t1;
             as2 = t2;
@@ -285,11 +285,11 @@ final class VectorKernel implements RowKernel {
             DoubleVector q0 = y0.fma(g0, p0.neg()), q1 = y1.fma(g1, p1.neg());
             DoubleVector q2 = y2.fma(g2, p2.neg()), q3 = y3.fma(g3, p3.neg());
             DoubleVector u0 = bs0.add(p0), u1 = bs1.add(p1), u2 = bs2.add(p2), u3 = bs3.add(p3);
-            DoubleVector w0 = bs0.fma(minus, u0), w1 = bs1.fma(minus, u1), w2 = bs2.fma(minus, u2), w3 = bs3.fma(minus, u3);
-            bc0 = bc0.add(q0.add(u0.sub(w0).fma(minus, bs0).fma(one, p0.sub(w0))));
-            bc1 = bc1.add(q1.add(u1.sub(w1).fma(minus, bs1).fma(one, p1.sub(w1))));
-            bc2 = bc2.add(q2.add(u2.sub(w2).fma(minus, bs2).fma(one, p2.sub(w2))));
-            bc3 = bc3.add(q3.add(u3.sub(w3).fma(minus, bs3).fma(one, p3.sub(w3))));
+            DoubleVector w0 = u0.sub(bs0), w1 = u1.sub(bs1), w2 = u2.sub(bs2), w3 = u3.sub(bs3);
+            bc0 = bc0.add(q0.add(bs0.sub(u0.sub(w0)).add(p0.sub(w0))));
+            bc1 = bc1.add(q1.add(bs1.sub(u1.sub(w1)).add(p1.sub(w1))));
+            bc2 = bc2.add(q2.add(bs2.sub(u2.sub(w2)).add(p2.sub(w2))));
+            bc3 = bc3.add(q3.add(bs3.sub(u3.sub(w3)).add(p3.sub(w3))));
             bs0 = u0;
             bs1 = u1;
             bs2 = u2;
