@@ -1,16 +1,17 @@
 /*
- * A probe, not part of the build (stop 29): the float64 sums pass over arrays, as VectorKernel.pass, in four
- * forms, timed alternately in one process on 2 threads (the caller and one pool thread), each call's
- * order rotated: the fma(-1)/fma(1) forms of TwoSum's adds and subtracts (as shipped until stop 29), the
- * same with the stride in a field, plain adds and subtracts (same bits), plain grouped per vector, and the
- * fma forms on a direct ByteBuffer (JDK 17 only: fromByteBuffer is gone from JDK 20). It found JDK 17's
- * float64 array loss: C2 on JDK 17 spills seven accumulators of the fma-form loop to the stack (disassembly
- * of the nmethod, -XX:CompileCommand=print), and memory-bound that loop ran at 20-33 GB/s against 33-44 for
- * plain adds and 36-46 for the buffer loop. Results in bench/results/cpu-stop29.md.
+ * A probe, not part of the build (stop 29): the float64 sums pass over arrays, as VectorKernel.pass, in six
+ * forms, timed alternately in one process on 2 threads (the caller and one pool thread), each call's order
+ * rotated (GB/s: the two input streams / time): 0 the fma(-1)/fma(1) forms of TwoSum's adds and subtracts
+ * (as shipped until stop 29), 1 the same with the stride in a field, 2 plain adds and subtracts (the same
+ * bits; shipped since stop 29), 3 plain in two passes of 16 lanes each, 4 plain written vector by vector,
+ * 5 the fma forms on a direct ByteBuffer (JDK 17 only: fromByteBuffer is gone from JDK 20). It found
+ * JDK 17's float64 array loss: C2 on JDK 17 spills seven accumulators of the fma-form loop to the stack
+ * (disassembly of the nmethod, -XX:CompileCommand=print), and memory-bound that loop ran at 20-33 GB/s
+ * against 33-44 for plain adds and 36-46 for the buffer loop. Results in bench/results/cpu-stop29.md.
  *
  *   javac --add-modules jdk.incubator.vector -d /tmp/pp2 bench/results/probes/PassProbe.java
- *   java --add-modules jdk.incubator.vector -Xmx8g -cp /tmp/pp2 PassProbe ROWS COLS CALLS THREADS [VARIANTS, default 01234]
- *   (on JDK 20+ leave out variant 4: VARIANTS 0123)
+ *   java --add-modules jdk.incubator.vector -Xmx8g -cp /tmp/pp2 PassProbe ROWS COLS CALLS THREADS [VARIANTS, default 012345]
+ *   (on JDK 20+ leave out variant 5: VARIANTS 01234)
  */
 import java.nio.*;
 import java.util.*;
@@ -20,7 +21,7 @@ public final class PassProbe {
     interface RowFn { void row(int r, double[] s); }
     public static void main(String[] a) throws Exception {
         int rows = Integer.parseInt(a[0]), cols = Integer.parseInt(a[1]), calls = Integer.parseInt(a[2]), threads = Integer.parseInt(a[3]);
-        String sel = a.length > 4 ? a[4] : "01234";
+        String sel = a.length > 4 ? a[4] : "012345";
         int n = rows * cols;
         SplittableRandom rnd = new SplittableRandom(1);
         double[] g = new double[n], y = new double[n];
@@ -32,10 +33,11 @@ public final class PassProbe {
             (r, s) -> { for (int st = 0; st < cols; st += full) Passes.arrFma(g, r * cols + st, y, r * cols + st, Math.min(full, cols - st) & -32, s); },
             (r, s) -> { for (int st = 0; st < cols; st += full) Passes.arrFmaField(g, r * cols + st, y, r * cols + st, Math.min(full, cols - st) & -32, s); },
             (r, s) -> { for (int st = 0; st < cols; st += full) Passes.arrPlain(g, r * cols + st, y, r * cols + st, Math.min(full, cols - st) & -32, s); },
+            (r, s) -> { for (int st = 0; st < cols; st += full) Passes.arrHalves(g, r * cols + st, y, r * cols + st, Math.min(full, cols - st) & -32, s); },
             (r, s) -> { for (int st = 0; st < cols; st += full) Passes.arrGrouped(g, r * cols + st, y, r * cols + st, Math.min(full, cols - st) & -32, s); },
             (r, s) -> { for (int st = 0; st < cols; st += full) Passes.bufFma(gb, r * cols + st, yb, r * cols + st, Math.min(full, cols - st) & -32, s); },
         };
-        String[] names = {"arrays, fma (as shipped)", "arrays, fma, stride field", "arrays, plain add/sub", "arrays, plain, grouped", "direct buffer, fma"};
+        String[] names = {"arrays, fma (as shipped)", "arrays, fma, stride field", "arrays, plain add/sub", "arrays, plain, two halves", "arrays, plain, grouped", "direct buffer, fma"};
         ExecutorService pool = Executors.newFixedThreadPool(Math.max(1, threads - 1));
         double[][] scratch = new double[threads][128 + 64];
         long[][] t = new long[fns.length][calls];
@@ -310,5 +312,44 @@ final class Passes {
         bs0.intoArray(s, 64); bs1.intoArray(s, 72); bs2.intoArray(s, 80); bs3.intoArray(s, 88);
         bc0.intoArray(s, 96); bc1.intoArray(s, 104); bc2.intoArray(s, 112); bc3.intoArray(s, 120);
 
+    }
+
+    static void half(double[] g, int gi0, double[] y, int yi0, int full, double[] s, int lo) {
+        DoubleVector z = DoubleVector.zero(D);
+        DoubleVector as0 = z, as1 = z, ac0 = z, ac1 = z, bs0 = z, bs1 = z, bc0 = z, bc1 = z;
+        for (int k = 0; k < full; k += 32) {
+            int yi = yi0 + k + lo, gi = gi0 + k + lo;
+            DoubleVector y0 = DoubleVector.fromArray(D, y, yi), y1 = DoubleVector.fromArray(D, y, yi + 8);
+            DoubleVector g0 = DoubleVector.fromArray(D, g, gi), g1 = DoubleVector.fromArray(D, g, gi + 8);
+
+            DoubleVector t0 = as0.add(y0);
+            DoubleVector v0 = t0.sub(as0);
+            ac0 = ac0.add(as0.sub(t0.sub(v0)).add(y0.sub(v0)));
+            as0 = t0;
+            DoubleVector p0 = y0.mul(g0);
+            DoubleVector q0 = y0.fma(g0, p0.neg());
+            DoubleVector u0 = bs0.add(p0);
+            DoubleVector w0 = u0.sub(bs0);
+            bc0 = bc0.add(q0.add(bs0.sub(u0.sub(w0)).add(p0.sub(w0))));
+            bs0 = u0;
+
+            DoubleVector t1 = as1.add(y1);
+            DoubleVector v1 = t1.sub(as1);
+            ac1 = ac1.add(as1.sub(t1.sub(v1)).add(y1.sub(v1)));
+            as1 = t1;
+            DoubleVector p1 = y1.mul(g1);
+            DoubleVector q1 = y1.fma(g1, p1.neg());
+            DoubleVector u1 = bs1.add(p1);
+            DoubleVector w1 = u1.sub(bs1);
+            bc1 = bc1.add(q1.add(bs1.sub(u1.sub(w1)).add(p1.sub(w1))));
+            bs1 = u1;
+
+        }
+        as0.intoArray(s, lo); as1.intoArray(s, lo + 8); ac0.intoArray(s, 32 + lo); ac1.intoArray(s, 40 + lo);
+        bs0.intoArray(s, 64 + lo); bs1.intoArray(s, 72 + lo); bc0.intoArray(s, 96 + lo); bc1.intoArray(s, 104 + lo);
+    }
+    static void arrHalves(double[] g, int gi0, double[] y, int yi0, int full, double[] s) {
+        half(g, gi0, y, yi0, full, s, 0);
+        half(g, gi0, y, yi0, full, s, 16);
     }
 }
