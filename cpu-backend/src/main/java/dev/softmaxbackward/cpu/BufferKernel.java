@@ -98,7 +98,13 @@ abstract class BufferKernel<M> extends DelegatingKernel {
 
     /**
      * The partials of every segment of a row of {@code width}-byte entries into {@code s.seg*}, and the
-     * number of segments: each segment's full groups of 32 lanes by the passes, its tail entry by entry.
+     * number of segments. Only calls to the passes, which finish their segments themselves: C2 compiles
+     * each pass on its own (each is too big to inline), so this loop adds almost nothing to the row's
+     * compiled unit when C2 inlines it there. It used to add the segments' tails and lane trees itself; in a
+     * JVM that compiled the row before this method, C2 inlined it, the unit reached C2's node budget
+     * ({@code NodeCountInliningCutoff}), and the float64 output loop after it was compiled with {@code put}
+     * not inlined: a boxed vector per L entries, and the row 1.6-1.9 x slower for the whole run in 1 of 16
+     * JVMs (JDK 25, [4096,1024]; bench/results/cpu-stop30.md).
      */
     private int sums(M gm, ByteBuffer g, int go, M ym, ByteBuffer y, int yo, int cols, int width, Scratch s) {
         // the segment walk written out (not SegmentWalk): no lambda around the vector loops
@@ -106,36 +112,44 @@ abstract class BufferKernel<M> extends DelegatingKernel {
         for (int seg = 0; seg < segments; seg++) {
             int start = seg * SEGMENT;
             int length = Math.min(SEGMENT, cols - start);
-            int full = length & -LANES;
-            if (width == F32 && VectorKernel.treeInRegisters(full, length)) {
-                passFloat(gm, go + width * start, ym, yo + width * start, full, 0, seg, s);
-                continue;
-            }
             for (int lo = 0; lo < LANES; lo += GROUP) {
-                int at = width * (start + lo);
                 if (width == F64) {
-                    passDouble(gm, go + at, ym, yo + at, full, lo, s);
+                    passDouble(gm, g, go, ym, y, yo, start, length, lo, seg, s);
                 } else {
-                    passFloat(gm, go + at, ym, yo + at, full, lo, -1, s);
+                    passFloat(gm, g, go, ym, y, yo, start, length, lo, seg, s);
                 }
-            }
-            int tail = width * (start + full);
-            ScalarKernel.addTail(g, go + tail, y, yo + tail, length - full, width == F64, s);
-            if (width == F64) {
-                VectorKernel.finishSegment64(s, seg);
-            } else {
-                VectorKernel.finishSegment32(s, seg);
             }
         }
         return segments;
     }
 
     /**
-     * Lanes {@code lo..lo+4L-1} of one float32 segment into {@code s.aS/bS}, as {@link VectorKernel}'s; with
-     * {@code seg >= 0} (a segment {@link VectorKernel#treeInRegisters} picks) their lane trees instead,
-     * into {@code s.segAS/segBS[seg]}.
+     * After the last pass over segment {@code seg} ({@code length} entries from entry {@code start}): the
+     * entries past its full groups of 32 into its lanes, then its lane tree into {@code s.seg*[seg]}.
      */
-    private void passFloat(M g, long gi0, M y, long yi0, int full, int lo, int seg, Scratch s) {
+    private static void finishSegment(ByteBuffer g, int go, ByteBuffer y, int yo, int start, int length, int width,
+                                      int seg, Scratch s) {
+        int full = length & -LANES;
+        int tail = width * (start + full);
+        ScalarKernel.addTail(g, go + tail, y, yo + tail, length - full, width == F64, s);
+        if (width == F64) {
+            VectorKernel.finishSegment64(s, seg);
+        } else {
+            VectorKernel.finishSegment32(s, seg);
+        }
+    }
+
+    /**
+     * Lanes {@code lo..lo+4L-1} of float32 segment {@code seg} ({@code length} entries from entry
+     * {@code start}; {@code g}/{@code y} the views of {@code gb}/{@code yb}) into {@code s.aS/bS}, as
+     * {@link VectorKernel}'s; where {@link VectorKernel#treeInRegisters} says so, their lane trees instead,
+     * straight into {@code s.segAS/segBS[seg]}. The segment's last pass finishes it ({@link #finishSegment}).
+     */
+    private void passFloat(M g, ByteBuffer gb, int go, M y, ByteBuffer yb, int yo, int start, int length, int lo,
+                           int seg, Scratch s) {
+        int full = length & -LANES;
+        long gi0 = go + 4L * (start + lo);
+        long yi0 = yo + 4L * (start + lo);
         DoubleVector a0 = DoubleVector.zero(D), a1 = a0, a2 = a0, a3 = a0;
         DoubleVector b0 = a0, b1 = a0, b2 = a0, b3 = a0;
         // the stride from VectorKernel's unfolded field, as its array loop: with the constant, JDK 25 unrolls
@@ -159,7 +173,7 @@ abstract class BufferKernel<M> extends DelegatingKernel {
             b2 = y2.fma(VectorKernel.widen(floats(g, gi + 8L * L)), b2);
             b3 = y3.fma(VectorKernel.widen(floats(g, gi + 12L * L)), b3);
         }
-        if (seg >= 0) {
+        if (VectorKernel.treeInRegisters(full, length)) { // lo == 0: one pass holds all 32 lanes
             s.segAS[seg] = VectorKernel.reduceLanes(a0, a1, a2, a3);
             s.segBS[seg] = VectorKernel.reduceLanes(b0, b1, b2, b3);
             return;
@@ -172,10 +186,20 @@ abstract class BufferKernel<M> extends DelegatingKernel {
         b1.intoArray(s.bS, lo + L);
         b2.intoArray(s.bS, lo + 2 * L);
         b3.intoArray(s.bS, lo + 3 * L);
+        if (lo + GROUP == LANES) {
+            finishSegment(gb, go, yb, yo, start, length, F32, seg, s);
+        }
     }
 
-    /** Lanes {@code lo..lo+4L-1} of one float64 segment into {@code s.aS/aC/bS/bC}, as {@link VectorKernel}'s. */
-    private void passDouble(M g, long gi0, M y, long yi0, int full, int lo, Scratch s) {
+    /**
+     * Lanes {@code lo..lo+4L-1} of float64 segment {@code seg} into {@code s.aS/aC/bS/bC}, as {@link VectorKernel}'s
+     * (arguments as {@link #passFloat}); the segment's last pass finishes it ({@link #finishSegment}).
+     */
+    private void passDouble(M g, ByteBuffer gb, int go, M y, ByteBuffer yb, int yo, int start, int length, int lo,
+                            int seg, Scratch s) {
+        int full = length & -LANES;
+        long gi0 = go + 8L * (start + lo);
+        long yi0 = yo + 8L * (start + lo);
         DoubleVector z = DoubleVector.zero(D);
         DoubleVector one = DoubleVector.broadcast(D, 1.0), minus = DoubleVector.broadcast(D, -1.0);
         DoubleVector as0 = z, as1 = z, as2 = z, as3 = z, ac0 = z, ac1 = z, ac2 = z, ac3 = z;
@@ -234,6 +258,9 @@ abstract class BufferKernel<M> extends DelegatingKernel {
         bc1.intoArray(s.bC, lo + L);
         bc2.intoArray(s.bC, lo + 2 * L);
         bc3.intoArray(s.bC, lo + 3 * L);
+        if (lo + GROUP == LANES) {
+            finishSegment(gb, go, yb, yo, start, length, F64, seg, s);
+        }
     }
 
     /** The vector part of a float32 row's outputs {@code y * (g - d)}; returns where the scalar tail starts. */
