@@ -90,7 +90,9 @@ abstract class BufferKernel<M> extends DelegatingKernel {
             int segments = sums(gm, g, go, ym, y, yo, cols, F64, s);
             double d = ScalarKernel.constantRowMean(ScalarKernel.mean64(s, segments), g, go, cols, F64);
             if (!ScalarKernel.finishedRare(g, go, y, yo, out, oo, cols, s, d)) {
-                int end = outputs(gm, go, ym, yo, memory(out, 2, s), oo, cols, d);
+                int lead = leadOf(out, oo, cols); // the vector stores on 64-byte lines, as VectorKernel's
+                ScalarKernel.outputs(g, go, y, yo, out, oo, 0, lead, d);
+                int end = outputs(gm, go, ym, yo, memory(out, 2, s), oo, lead, cols, d);
                 ScalarKernel.outputs(g, go, y, yo, out, oo, end, cols, d);
             }
         }
@@ -275,11 +277,24 @@ abstract class BufferKernel<M> extends DelegatingKernel {
         return end;
     }
 
-    /** The vector part of a float64 row's outputs; returns where the scalar tail starts. */
-    private int outputs(M g, int go, M y, int yo, M out, int oo, int cols, double d) {
+    /**
+     * The float64 entries of {@code b} from byte {@code at} before the first on a 64-byte line (see
+     * {@link VectorKernel#outputs(double[], int, double[], int, double[], int, int, int, double)}), for a row of
+     * {@code cols}; 0 for a heap buffer, whose address no API gives, or a short row.
+     */
+    private static int leadOf(ByteBuffer b, int at, int cols) {
+        if (!b.isDirect() || cols < VectorKernel.ALIGNED_MIN) {
+            return 0;
+        }
+        int past = b.alignmentOffset(at, 64);
+        return (past & 7) == 0 ? ((64 - past) & 63) >> 3 : 0;
+    }
+
+    /** The vector part of entries {@code [from, cols)} of a float64 row's outputs; returns where the scalar tail starts. */
+    private int outputs(M g, int go, M y, int yo, M out, int oo, int from, int cols, double d) {
         DoubleVector dv = DoubleVector.broadcast(D, d);
-        int end = cols & -L;
-        for (int i = 0; i < end; i += L) {
+        int end = from + ((cols - from) & -L);
+        for (int i = from; i < end; i += L) {
             put(out, oo + 8L * i, doubles(y, yo + 8L * i).mul(doubles(g, go + 8L * i).sub(dv)));
         }
         return end;

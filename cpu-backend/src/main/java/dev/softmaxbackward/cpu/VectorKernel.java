@@ -315,6 +315,20 @@ final class VectorKernel implements RowKernel {
         bc3.intoArray(s.bC, lo + 3 * L);
     }
 
+    /**
+     * The entries of a {@code double[]} from element {@code i} before the first on a 64-byte line, taking the
+     * array's elements to start 16 bytes past a line, as HotSpot's G1 puts a large array: at the start of a
+     * region of its own, after a 16-byte header (so with compact object headers too). No Java API gives a
+     * heap array's address; where the guess is wrong, the stores cross lines as they did before, and the
+     * bits never depend on it. 0 for a run of fewer than {@link #ALIGNED_MIN} entries.
+     */
+    static int leadOfArray(int i, int n) {
+        return n >= ALIGNED_MIN ? (6 - i) & 7 : 0;
+    }
+
+    /** Runs shorter than this store where they start: the entries before a line would go one by one. */
+    static final int ALIGNED_MIN = 8 * LANES;
+
     /** Entries {@code [from, to)} of a float32 row: {@code y * (g - d)} in float64, rounded once. */
     static void outputs(float[] g, int go, float[] y, int yo, float[] out, int oo, int from, int to, float d) {
         DoubleVector dv = DoubleVector.broadcast(D, d);
@@ -329,11 +343,20 @@ final class VectorKernel implements RowKernel {
         }
     }
 
-    /** Entries {@code [from, to)} of a float64 row: {@code y * (g - d)}. */
+    /**
+     * Entries {@code [from, to)} of a float64 row: {@code y * (g - d)}. The vector stores start on a 64-byte
+     * line ({@link #leadOfArray}), the entries before it one by one: each output is computed alone, so the bits
+     * are the same either way. A store that crosses a line writes both: on rows 16 bytes past a line (where
+     * HotSpot puts a large array's elements), [4096,1024] on one thread took 4.1-4.3 ms a call, and 2.9-3.2
+     * with the stores on lines (JDK 25; bench/results/cpu-stop30.md).
+     */
     static void outputs(double[] g, int go, double[] y, int yo, double[] out, int oo, int from, int to, double d) {
         DoubleVector dv = DoubleVector.broadcast(D, d);
         int i = from;
-        for (int end = from + ((to - from) & -L); i < end; i += L) {
+        for (int lead = from + leadOfArray(oo + from, to - from); i < lead; i++) {
+            out[oo + i] = RowNumerics.gradIn(y[yo + i], g[go + i], d);
+        }
+        for (int end = i + ((to - i) & -L); i < end; i += L) {
             DoubleVector yv = DoubleVector.fromArray(D, y, yo + i);
             DoubleVector gv = DoubleVector.fromArray(D, g, go + i);
             yv.mul(gv.sub(dv)).intoArray(out, oo + i);
