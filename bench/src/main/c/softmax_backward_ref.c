@@ -266,13 +266,18 @@ static void copy_parallel(char *dst, const char *src, size_t bytes, int threads,
 
 /* ---- the driver -------------------------------------------------------------------------------- */
 
-static void *xalloc(size_t bytes) {
+/* bytes at `past` bytes after a 64-byte line (0: on a line) */
+static void *xalloc_past(size_t bytes, size_t past) {
     void *p = NULL;
-    if (posix_memalign(&p, 64, bytes == 0 ? 64 : bytes) != 0) {
+    if (posix_memalign(&p, 64, (bytes == 0 ? 64 : bytes) + past) != 0) {
         fprintf(stderr, "cannot allocate %zu bytes\n", bytes);
         exit(2);
     }
-    return p;
+    return (char *) p + past;
+}
+
+static void *xalloc(size_t bytes) {
+    return xalloc_past(bytes, 0);
 }
 
 static void read_file(const char *path, void *into, size_t bytes) {
@@ -295,7 +300,8 @@ static volatile double sink;
 int main(int argc, char **argv) {
     if (argc < 6) {
         fprintf(stderr, "usage: check f32|f64 ROWS COLS THREADS G Y OUT | "
-                        "bench f32|f64 ROWS COLS THREADS kernel|memcpy|storecopy WARMUPS ITERATIONS WARMUP_S S\n");
+                        "bench f32|f64 ROWS COLS THREADS kernel|kernel16|memcpy|storecopy WARMUPS ITERATIONS WARMUP_S S\n"
+                        "(kernel16: the arrays 16 bytes past a 64-byte line, where a JVM puts a large array's elements)\n");
         return 2;
     }
     int f32 = strcmp(argv[2], "f32") == 0;
@@ -319,6 +325,7 @@ int main(int argc, char **argv) {
     }
     int storeMode = strcmp(argv[6], "storecopy") == 0;
     int memcpyMode = storeMode || strcmp(argv[6], "memcpy") == 0;
+    size_t past = strcmp(argv[6], "kernel16") == 0 ? 16 : 0;
     int warmups = atoi(argv[7]), iterations = atoi(argv[8]);
     double warmupSeconds = atof(argv[9]), seconds = atof(argv[10]);
     void *g = NULL, *y = NULL, *out = NULL, *src = NULL, *dst = NULL;
@@ -330,9 +337,9 @@ int main(int argc, char **argv) {
         memset(dst, 0, copyBytes);
     } else {
         /* y: a softmax-like row (positive, summing to about 1), g: values in [-1, 1) */
-        g = xalloc(n * width);
-        y = xalloc(n * width);
-        out = xalloc(n * width);
+        g = xalloc_past(n * width, past);
+        y = xalloc_past(n * width, past);
+        out = xalloc_past(n * width, past);
         uint64_t state = 1;
         for (size_t i = 0; i < n; i++) {
             state = state * 6364136223846793005ULL + 1442695040888963407ULL;

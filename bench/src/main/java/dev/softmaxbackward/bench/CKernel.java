@@ -148,14 +148,18 @@ final class CKernel {
     }
 
     private static final String PASSIVE = "kernel_passive";
+    private static final String PAST_LINE = "kernel_16past";
 
     /**
      * The driver's timing modes: the kernel, the kernel with {@code OMP_WAIT_POLICY=passive}, glibc's
      * memcpy, and a copy with ordinary stores. By default libgomp's threads spin between parallel
      * regions, so a back-to-back call finds them running; passive threads sleep at once, as the cpu
-     * backend's pool threads do, and each call wakes them (bench/results/cpu-history.md, stop 23).
+     * backend's pool threads do, and each call wakes them (bench/results/cpu-history.md, stop 23). And the
+     * kernel on arrays 16 bytes past a 64-byte line, where HotSpot puts a large array's elements and ND4J its
+     * buffers, so every 64-byte access crosses a line: for float64 that alone took up to 2 x the time
+     * (bench/results/cpu-stop30.md).
      */
-    static final List<String> MODES = List.of("kernel", PASSIVE, "memcpy", "storecopy");
+    static final List<String> MODES = List.of("kernel", PASSIVE, PAST_LINE, "memcpy", "storecopy");
 
     /** Times {@code mode} (one of {@link #MODES}) on {@code threads} threads; the row is named c:MODE_tTHREADS. */
     static BenchMain.Row time(Path driver, String shape, String dtype, String mode, int threads, int round, int warmups,
@@ -164,7 +168,8 @@ final class CKernel {
         String[] rc = shape.split("x");
         boolean passive = mode.equals(PASSIVE);
         List<String> lines = run(passive, List.of(driver.toString(), "bench", dtype, rc[0], rc[1],
-                Integer.toString(threads), passive ? "kernel" : mode, Integer.toString(warmups),
+                Integer.toString(threads), passive ? "kernel" : mode.equals(PAST_LINE) ? "kernel16" : mode,
+                Integer.toString(warmups),
                 Integer.toString(iterations), Double.toString(warmupSeconds),
                 Double.toString(seconds)));
         List<Double> samples = new ArrayList<>();
