@@ -75,8 +75,13 @@ final class ScalarKernel implements RowKernel {
 
     /** The last {@code n < 32} entries of a float64 segment into lanes {@code 0..n-1}. */
     static void addTail(double[] g, int gi, double[] y, int yi, int n, Scratch s) {
+        addTail(g, gi, y, yi, n, 0, s);
+    }
+
+    /** {@code n} entries of a float64 segment into lane positions {@code first..first+n-1}. */
+    static void addTail(double[] g, int gi, double[] y, int yi, int n, int first, Scratch s) {
         for (int l = 0; l < n; l++) {
-            accumulate(s, l, y[yi + l], g[gi + l]);
+            accumulate(s, first + l, y[yi + l], g[gi + l]);
         }
     }
 

@@ -9,10 +9,15 @@ import dev.softmaxbackward.spi.RowNumerics;
  * of the same width.
  */
 final class Scratch {
-    final double[] aS = new double[RowNumerics.LANES];
-    final double[] aC = new double[RowNumerics.LANES];
-    final double[] bS = new double[RowNumerics.LANES];
-    final double[] bC = new double[RowNumerics.LANES];
+    /**
+     * The lane accumulators, lane {@code l} at position {@code l}; a float64 segment whose vector loads start
+     * {@code lead} entries in (see {@code VectorKernel.segmentSums}) holds lanes {@code 0..lead-1} at
+     * {@code 32..31+lead} while it runs, hence the 8 positions past the 32 lanes.
+     */
+    final double[] aS = new double[RowNumerics.LANES + 8];
+    final double[] aC = new double[RowNumerics.LANES + 8];
+    final double[] bS = new double[RowNumerics.LANES + 8];
+    final double[] bC = new double[RowNumerics.LANES + 8];
     final double[] segAS;
     final double[] segAC;
     final double[] segBS;
@@ -75,7 +80,18 @@ final class Scratch {
         return cols;
     }
 
-    /** Every lane accumulator back to +0.0, as each segment starts. */
+    /**
+     * Lanes {@code 0..lead-1} of all four accumulators from positions {@code 32..31+lead}, where a float64
+     * segment whose loads start {@code lead} entries in kept them.
+     */
+    void unrotateLanes(int lead) {
+        System.arraycopy(aS, RowNumerics.LANES, aS, 0, lead);
+        System.arraycopy(aC, RowNumerics.LANES, aC, 0, lead);
+        System.arraycopy(bS, RowNumerics.LANES, bS, 0, lead);
+        System.arraycopy(bC, RowNumerics.LANES, bC, 0, lead);
+    }
+
+    /** Every lane accumulator position back to +0.0, as each segment starts. */
     void clearLanes() {
         java.util.Arrays.fill(aS, 0.0);
         java.util.Arrays.fill(aC, 0.0);
