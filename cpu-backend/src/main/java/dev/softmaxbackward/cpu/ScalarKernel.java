@@ -9,8 +9,8 @@ import java.nio.ByteBuffer;
  * The fused kernel in plain Java: used when the Vector API module is not in the boot layer (or is
  * switched off). Same canonical order as the reference. Each segment is swept once per group of a few
  * lanes, whose sums stay in locals for the whole segment (independent chains, no load and store of a
- * lane array per entry); C2 compiles it to scalar code (JDK 17's auto-vectoriser does not convert float
- * to double). INDArray rows are staged through the heap ({@link StagedKernel}); float16/bfloat16 rows of
+ * lane array per entry), and C2 compiles it to scalar code; except float32 rows on JDK 20+, whose
+ * auto-vectoriser converts float to double ({@link #SWEEP_FLOATS}). INDArray rows are staged through the heap ({@link StagedKernel}); float16/bfloat16 rows of
  * every kernel go through {@link #backward16}.
  */
 final class ScalarKernel implements RowKernel {
@@ -41,14 +41,35 @@ final class ScalarKernel implements RowKernel {
         }
     }
 
+    /**
+     * Whether C2 compiles {@link #addTail(float[], int, float[], int, int, Scratch)}'s loop to vector code:
+     * since JDK 20 its auto-vectoriser converts float to double (JDK-8283091). Then each segment is swept
+     * once, 32 entries at a time into the lane arrays; otherwise in eight passes of four lanes in locals,
+     * scalar code. Measured (bench/results/cpu-stop31.md, one thread, [4096,1024], paired with C): on JDK 25
+     * the sweep ran at 0.52-0.55 x C against 0.49-0.57 for the passes (the sums alone, [1024,32768]: 0.70
+     * ns an entry against 1.31; a row in L1, 0.59 against 0.81); on JDK 17, scalar, it ran at 0.24-0.28
+     * against 0.41-0.43, so JDK 17-19 keep the passes. The same lanes in the same order either way.
+     */
+    private static final boolean SWEEP_FLOATS = Runtime.version().feature() >= 20;
+
     @Override
     public void sums(float[] g, int go, float[] y, int yo, int cols, Scratch s) {
-        SegmentWalk.walk(cols, (seg, start, full, length) -> {
-            for (int lo = 0; lo < LANES; lo += 4) {
-                pass(g, go + start + lo, y, yo + start + lo, full, lo, s);
-            }
-            finishSegment(g, go + start + full, y, yo + start + full, length - full, seg, s);
-        });
+        if (SWEEP_FLOATS) {
+            SegmentWalk.walk(cols, (seg, start, full, length) -> {
+                s.clearLanes();
+                for (int k = 0; k < length; k += LANES) {
+                    addTail(g, go + start + k, y, yo + start + k, Math.min(LANES, length - k), s);
+                }
+                finish32(s, seg);
+            });
+        } else {
+            SegmentWalk.walk(cols, (seg, start, full, length) -> {
+                for (int lo = 0; lo < LANES; lo += 4) {
+                    pass(g, go + start + lo, y, yo + start + lo, full, lo, s);
+                }
+                finishSegment(g, go + start + full, y, yo + start + full, length - full, seg, s);
+            });
+        }
     }
 
     /**
@@ -60,7 +81,7 @@ final class ScalarKernel implements RowKernel {
         finish32(s, seg);
     }
 
-    /** The last {@code n < 32} entries of a float32 segment into lanes {@code 0..n-1}. */
+    /** {@code n <= 32} consecutive entries of a float32 segment, the first in lane 0, into lanes {@code 0..n-1}. */
     static void addTail(float[] g, int gi, float[] y, int yi, int n, Scratch s) {
         for (int l = 0; l < n; l++) {
             add(s, l, y[yi + l], g[gi + l]);
