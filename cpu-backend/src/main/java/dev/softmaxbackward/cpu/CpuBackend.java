@@ -43,7 +43,7 @@ import org.slf4j.LoggerFactory;
  * {@code threads} is the system property {@value #THREADS_PROPERTY}, default
  * {@link Runtime#availableProcessors()}. The kernel runs on JDK 17's incubating Vector API when the JVM
  * is started with {@code --add-modules jdk.incubator.vector}, and in plain Java otherwise (same bits,
- * about ten times slower); {@value Kernels#VECTOR_PROPERTY}{@code =false} forces plain Java.
+ * at 0.3-0.9 x the speed: bench/results/cpu.md); {@value Kernels#VECTOR_PROPERTY}{@code =false} forces plain Java.
  *
  * <p>Instances are immutable and safe for concurrent callers.
  */

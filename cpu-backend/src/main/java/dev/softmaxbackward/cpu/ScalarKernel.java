@@ -10,8 +10,9 @@ import java.nio.ByteBuffer;
  * switched off). Same canonical order as the reference. Each segment is swept once per group of a few
  * lanes, whose sums stay in locals for the whole segment (independent chains, no load and store of a
  * lane array per entry), and C2 compiles it to scalar code; except float32 rows on JDK 20+, whose
- * auto-vectoriser converts float to double ({@link #SWEEP_FLOATS}). INDArray rows are staged through the heap ({@link StagedKernel}); float16/bfloat16 rows of
- * every kernel go through {@link #backward16}.
+ * auto-vectoriser converts float to double ({@link #VECTORIZES_FLOATS}). INDArray rows are staged
+ * through the heap ({@link StagedKernel}); float16/bfloat16 rows of every kernel go through
+ * {@link #backward16}.
  */
 final class ScalarKernel implements RowKernel {
     static final ScalarKernel INSTANCE = new ScalarKernel();
@@ -34,27 +35,47 @@ final class ScalarKernel implements RowKernel {
         }
     }
 
-    /** A float32 row's outputs {@code y * (g - d)}, each rounded once (given {@code d}). */
+    /**
+     * A float32 row's outputs {@code y * (g - d)}, each rounded once (given {@code d}). On JDK 20+ C2 compiles
+     * the plain loop to vector code ({@link #VECTORIZES_FLOATS}). On JDK 17-19 it is scalar, and with the plain
+     * loop the row ran 2.5 x slower for the whole run in about half the JVMs, with the same compilations
+     * logged: [4096,1024], one thread, 15.0-16.8 ms a call against 6.0-7.2, in 7 of 15 JVMs (why, not found).
+     * With only this loop changed to four entries a step, their loads first, 15 of 15 ran 5.7-9.4 ms
+     * (bench/results/cpu-stop31.md §2). On JDK 25 that form is not vectorized: 5.2 ms against 3.6.
+     */
     static void outputs(float[] g, int go, float[] y, int yo, float[] out, int oo, int cols, float d) {
-        for (int i = 0; i < cols; i++) {
+        int i = 0;
+        if (!VECTORIZES_FLOATS) {
+            double dd = d;
+            for (int end = cols & -4; i < end; i += 4) {
+                double y0 = y[yo + i], y1 = y[yo + i + 1], y2 = y[yo + i + 2], y3 = y[yo + i + 3];
+                double g0 = g[go + i], g1 = g[go + i + 1], g2 = g[go + i + 2], g3 = g[go + i + 3];
+                out[oo + i] = (float) (y0 * (g0 - dd)); // RowNumerics.gradIn, written out
+                out[oo + i + 1] = (float) (y1 * (g1 - dd));
+                out[oo + i + 2] = (float) (y2 * (g2 - dd));
+                out[oo + i + 3] = (float) (y3 * (g3 - dd));
+            }
+        }
+        for (; i < cols; i++) {
             out[oo + i] = RowNumerics.gradIn(y[yo + i], g[go + i], d);
         }
     }
 
     /**
-     * Whether C2 compiles {@link #addTail(float[], int, float[], int, int, Scratch)}'s loop to vector code:
-     * since JDK 20 its auto-vectoriser converts float to double (JDK-8283091). Then each segment is swept
-     * once, 32 entries at a time into the lane arrays; otherwise in eight passes of four lanes in locals,
-     * scalar code. Measured (bench/results/cpu-stop31.md, one thread, [4096,1024], paired with C): on JDK 25
-     * the sweep ran at 0.52-0.55 x C against 0.49-0.57 for the passes (the sums alone, [1024,32768]: 0.70
-     * ns an entry against 1.31; a row in L1, 0.59 against 0.81); on JDK 17, scalar, it ran at 0.24-0.28
-     * against 0.41-0.43, so JDK 17-19 keep the passes. The same lanes in the same order either way.
+     * Whether C2 compiles the plain float32 loops to vector code: since JDK 20 its auto-vectoriser converts
+     * float to double (JDK-8283091). Then the sums sweep each segment once, 32 entries at a time into the
+     * lane arrays ({@link #addTail(float[], int, float[], int, int, Scratch)}); otherwise they take eight
+     * passes of four lanes in locals, scalar code. Measured (bench/results/cpu-stop31.md §1, one thread,
+     * [4096,1024], paired with C): on JDK 25 the sweep ran at 0.52-0.55 x C against 0.49-0.57 for the
+     * passes (the sums alone, [1024,32768]: 0.70 ns an entry against 1.31; a row in L1, 0.59 against
+     * 0.81); on JDK 17, scalar, at 0.24-0.28 against 0.41-0.43, so JDK 17-19 keep the passes. The same
+     * lanes in the same order either way. JDK 21 was not measured.
      */
-    private static final boolean SWEEP_FLOATS = Runtime.version().feature() >= 20;
+    private static final boolean VECTORIZES_FLOATS = Runtime.version().feature() >= 20;
 
     @Override
     public void sums(float[] g, int go, float[] y, int yo, int cols, Scratch s) {
-        if (SWEEP_FLOATS) {
+        if (VECTORIZES_FLOATS) {
             SegmentWalk.walk(cols, (seg, start, full, length) -> {
                 s.clearLanes();
                 for (int k = 0; k < length; k += LANES) {
