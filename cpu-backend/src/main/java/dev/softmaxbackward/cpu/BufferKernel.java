@@ -41,19 +41,22 @@ abstract class BufferKernel<M> extends DelegatingKernel {
     /** The view of {@code b} that the loads and stores below take, at byte offsets. */
     abstract M memory(ByteBuffer b);
 
+    /** The class of {@link #memory(ByteBuffer)}'s views. */
+    abstract Class<M> memoryClass();
+
     /**
      * {@link #memory(ByteBuffer)}, made once per buffer per task: {@code s} keeps it for the next rows.
      * {@code n}: which of the row's buffers this is, in the order the row asks for them (0, 1, 2), the
      * slot {@link Scratch#view} looks at first.
      */
-    @SuppressWarnings("unchecked") // s holds only views this class made of the same buffer
     final M memory(ByteBuffer b, int n, Scratch s) {
         Object v = s.view(b, n);
-        if (v == null) {
+        // s also keeps StagedKernel's views of a buffer (the rare float64 rows go through the heap)
+        if (!memoryClass().isInstance(v)) {
             v = memory(b);
             s.keepView(b, v);
         }
-        return (M) v;
+        return memoryClass().cast(v);
     }
 
     abstract FloatVector floats(M m, long at);

@@ -26,6 +26,11 @@ final class ByteBufferKernel extends BufferKernel<ByteBuffer> {
     }
 
     @Override
+    Class<ByteBuffer> memoryClass() {
+        return ByteBuffer.class;
+    }
+
+    @Override
     FloatVector floats(ByteBuffer m, long at) {
         return FloatVector.fromByteBuffer(F, m, (int) at, LE);
     }

@@ -77,7 +77,7 @@ final class ScalarKernel implements RowKernel {
     public void sums(float[] g, int go, float[] y, int yo, int cols, Scratch s) {
         if (VECTORIZES_FLOATS) {
             SegmentWalk.walk(cols, (seg, start, full, length) -> {
-                s.clearLanes();
+                s.clearLanes32();
                 for (int k = 0; k < length; k += LANES) {
                     addTail(g, go + start + k, y, yo + start + k, Math.min(LANES, length - k), s);
                 }
@@ -406,10 +406,10 @@ final class ScalarKernel implements RowKernel {
         if (!RowNumerics.needsFinishRow(s.segAS[0], s.segBS[0], d)) {
             return false;
         }
-        double[] gr = StagedKernel.copy(g, go, s.doubles(0), cols);
-        double[] yr = StagedKernel.copy(y, yo, s.doubles(1), cols);
+        double[] gr = StagedKernel.copy(g, go, s.doubles(0), cols, 0, s);
+        double[] yr = StagedKernel.copy(y, yo, s.doubles(1), cols, 1, s);
         RowNumerics.finishRow(gr, 0, yr, 0, gr, 0, cols, s.segAS[0], s.segBS[0], d);
-        StagedKernel.copy(gr, out, oo, cols);
+        StagedKernel.copy(gr, out, oo, cols, 2, s);
         return true;
     }
 

@@ -26,7 +26,8 @@ final class Scratch {
     private double[] row;
     private double[] input;
     /**
-     * The memory views ({@link BufferKernel#memory}) of the last few ByteBuffers this task's rows used,
+     * The memory views ({@link BufferKernel#memory}, and {@link StagedKernel}'s float and double views) of
+     * the last few ByteBuffers this task's rows used,
      * by identity, so that a row does not make new ones (on JDK 22+ a MemorySegment object per array per
      * row); forgotten when the Scratch is kept, so a kept one holds no array's memory.
      */
@@ -89,6 +90,12 @@ final class Scratch {
         System.arraycopy(aC, RowNumerics.LANES, aC, 0, lead);
         System.arraycopy(bS, RowNumerics.LANES, bS, 0, lead);
         System.arraycopy(bC, RowNumerics.LANES, bC, 0, lead);
+    }
+
+    /** Lanes {@code 0..31} of the two float32 sums back to +0.0, as each segment starts. */
+    void clearLanes32() {
+        java.util.Arrays.fill(aS, 0, RowNumerics.LANES, 0.0);
+        java.util.Arrays.fill(bS, 0, RowNumerics.LANES, 0.0);
     }
 
     /** Every lane accumulator position back to +0.0, as each segment starts. */

@@ -29,6 +29,11 @@ final class SegmentKernel extends BufferKernel<MemorySegment> {
     }
 
     @Override
+    Class<MemorySegment> memoryClass() {
+        return MemorySegment.class;
+    }
+
+    @Override
     FloatVector floats(MemorySegment m, long at) {
         return FloatVector.fromMemorySegment(F, m, at, LE);
     }
