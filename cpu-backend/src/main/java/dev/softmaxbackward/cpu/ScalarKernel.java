@@ -232,7 +232,7 @@ final class ScalarKernel implements RowKernel {
     /** The double-double sums of a float64 row, segment by segment, into {@code s.segAS/segAC/segBS/segBC}. */
     static void sums(double[] g, int go, double[] y, int yo, int cols, Scratch s) {
         SegmentWalk.walk(cols, (seg, start, full, length) -> {
-            for (int lo = 0; lo < LANES; lo += 2) {
+            for (int lo = 0; lo < LANES; lo += 4) {
                 pass(g, go + start + lo, y, yo + start + lo, full, lo, s);
             }
             finishSegment(g, go + start + full, y, yo + start + full, length - full, seg, s);
@@ -255,14 +255,22 @@ final class ScalarKernel implements RowKernel {
     }
 
     /**
-     * Lanes {@code lo, lo+1} of one float64 segment into {@code s.aS/aC/bS/bC}, as {@link #accumulate}
-     * step for step, with the eight sums in locals for the whole segment (two lanes: the double-double
-     * steps are long enough that two independent lanes keep the FP units busy).
+     * Lanes {@code lo..lo+3} of one float64 segment into {@code s.aS/aC/bS/bC}, as {@link #accumulate} step
+     * for step, with the sixteen sums in locals for the whole segment. Four lanes, not two: eight passes
+     * over a segment instead of sixteen. The sums alone (bench/results/probes/LaneSweepProbe.java, one
+     * thread): memory-bound 2.95-2.96 ns an entry against 3.30-3.43, in L1 2.08-2.13 against 2.19-2.20
+     * (JDK 17 and 25); with {@code -XX:UseAVX=2} (16 vector registers, as on AVX2 machines) 3.30 against
+     * 3.49, and the same in L1.
      */
     private static void pass(double[] g, int gi0, double[] y, int yi0, int full, int lo, Scratch s) {
         double as0 = 0, ac0 = 0, bs0 = 0, bc0 = 0, as1 = 0, ac1 = 0, bs1 = 0, bc1 = 0;
+        double as2 = 0, ac2 = 0, bs2 = 0, bc2 = 0, as3 = 0, ac3 = 0, bs3 = 0, bc3 = 0;
         for (int k = 0; k < full; k += LANES) {
-            double y0 = y[yi0 + k], g0 = g[gi0 + k], y1 = y[yi0 + k + 1], g1 = g[gi0 + k + 1];
+            int yi = yi0 + k;
+            int gi = gi0 + k;
+            double y0 = y[yi], g0 = g[gi], y1 = y[yi + 1], g1 = g[gi + 1];
+            double y2 = y[yi + 2], g2 = g[gi + 2], y3 = y[yi + 3], g3 = g[gi + 3];
+            // per lane: TwoSum(as, y), ac += e; TwoProd(y, g) = p + q, TwoSum(bs, p), bc += q + e
             double t = as0 + y0, v = t - as0;
             ac0 = ac0 + ((as0 - (t - v)) + (y0 - v));
             as0 = t;
@@ -281,15 +289,31 @@ final class ScalarKernel implements RowKernel {
             v = t - bs1;
             bc1 = bc1 + (q + ((bs1 - (t - v)) + (p - v)));
             bs1 = t;
+            t = as2 + y2;
+            v = t - as2;
+            ac2 = ac2 + ((as2 - (t - v)) + (y2 - v));
+            as2 = t;
+            p = y2 * g2;
+            q = Math.fma(y2, g2, -p);
+            t = bs2 + p;
+            v = t - bs2;
+            bc2 = bc2 + (q + ((bs2 - (t - v)) + (p - v)));
+            bs2 = t;
+            t = as3 + y3;
+            v = t - as3;
+            ac3 = ac3 + ((as3 - (t - v)) + (y3 - v));
+            as3 = t;
+            p = y3 * g3;
+            q = Math.fma(y3, g3, -p);
+            t = bs3 + p;
+            v = t - bs3;
+            bc3 = bc3 + (q + ((bs3 - (t - v)) + (p - v)));
+            bs3 = t;
         }
-        s.aS[lo] = as0;
-        s.aC[lo] = ac0;
-        s.bS[lo] = bs0;
-        s.bC[lo] = bc0;
-        s.aS[lo + 1] = as1;
-        s.aC[lo + 1] = ac1;
-        s.bS[lo + 1] = bs1;
-        s.bC[lo + 1] = bc1;
+        store(s.aS, lo, as0, as1, as2, as3);
+        store(s.aC, lo, ac0, ac1, ac2, ac3);
+        store(s.bS, lo, bs0, bs1, bs2, bs3);
+        store(s.bC, lo, bc0, bc1, bc2, bc3);
     }
 
     /** Staged through the heap, as {@link #backwardFloat}. */
